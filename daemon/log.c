@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "kube_time.h"
+#include "util.h"
+#include "log.h"
+
+static struct {
+    int json;
+    int level;
+    char election[512];
+    char id[256];
+    int64_t term;
+} log_state = {.level = LOG_LEVEL_INFO, .term = -1};
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+int log_level_from_string(const char *s)
+{
+    if (strcmp(s, "warning") == 0)
+        return LOG_LEVEL_WARN;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, level_names[i]) == 0)
+            return i;
+    return -EINVAL;
+}
+
+void log_setup(int format_json, int level)
+{
+    log_state.json = format_json;
+    log_state.level = level;
+}
+
+void log_set_context(const char *election, const char *id)
+{
+    snprintf(log_state.election, sizeof log_state.election, "%s", election ? election : "");
+    snprintf(log_state.id, sizeof log_state.id, "%s", id ? id : "");
+}
+
+void log_set_term(int64_t term)
+{
+    log_state.term = term;
+}
+
+int log_get_level(void)
+{
+    return log_state.level;
+}
+
+void log_internalv(int level, const char *fmt, va_list ap)
+{
+    char msg[1024], ts[KUBE_TIME_BUF];
+    int saved_errno = errno;
+
+    if (level < log_state.level)
+        return;
+
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    kube_microtime_format(now_wall_usec(), ts);
+
+    if (log_state.json) {
+        JsonWriter w = JSON_WRITER_INIT(4096);
+        _cleanup_free_ char *line = NULL;
+
+        json_writer_begin_object(&w);
+        json_writer_key(&w, "ts");
+        json_writer_value_string(&w, ts);
+        json_writer_key(&w, "level");
+        json_writer_value_string(&w, level_names[level]);
+        json_writer_key(&w, "msg");
+        json_writer_value_string(&w, msg);
+        if (log_state.election[0]) {
+            json_writer_key(&w, "election");
+            json_writer_value_string(&w, log_state.election);
+        }
+        if (log_state.id[0]) {
+            json_writer_key(&w, "id");
+            json_writer_value_string(&w, log_state.id);
+        }
+        if (log_state.term >= 0) {
+            json_writer_key(&w, "term");
+            json_writer_value_int(&w, log_state.term);
+        }
+        json_writer_end_object(&w);
+        if (json_writer_finish(&w, &line, NULL) < 0)
+            fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"error\",\"msg\":\"log line lost\"}\n", ts);
+        else
+            fprintf(stderr, "%s\n", line);
+    } else {
+        fprintf(stderr, "%s %-5s %s\n", ts, level_names[level], msg);
+    }
+    errno = saved_errno;
+}
+
+void log_internal(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_internalv(level, fmt, ap);
+    va_end(ap);
+}

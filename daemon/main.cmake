@@ -1,0 +1,9 @@
+# The daemon itself: flags, logging, the probe installer, the imperative shell
+# around the election engine, and main().
+add_library(lecore STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/duration.c
+  ${CMAKE_CURRENT_LIST_DIR}/log.c
+  ${CMAKE_CURRENT_LIST_DIR}/options.c
+  ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
+target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(lecore PUBLIC lekubecodec lejson leelection)

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "election.h"
+#include "log.h"
+#include "options.h"
+
+#define SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+#define DEFAULT_SOCKET "/var/run/leader-election/leader.sock"
+
+enum {
+    OPT_ELECTION = 0x100,
+    OPT_NAMESPACE,
+    OPT_ELECTION_NAMESPACE,
+    OPT_ID,
+    OPT_SOCKET,
+    OPT_SOCKET_MODE,
+    OPT_SOCKET_GROUP,
+    OPT_MAX_CLIENTS,
+    OPT_LEASE_DURATION,
+    OPT_RENEW_DEADLINE,
+    OPT_RETRY_PERIOD,
+    OPT_TTL,
+    OPT_RESIGN_HOLDOFF,
+    OPT_SERVER,
+    OPT_TOKEN_FILE,
+    OPT_CA_FILE,
+    OPT_USE_CLUSTER_CREDENTIALS,
+    OPT_HTTP,
+    OPT_INSTALL_PROBE,
+    OPT_LOG_FORMAT,
+    OPT_LOG_LEVEL,
+    OPT_VERSION,
+};
+
+void options_help(const char *argv0)
+{
+    printf("Usage: %s --election NAME [OPTIONS]\n"
+           "\n"
+           "Holds a leader election on a Kubernetes Lease (coordination.k8s.io/v1, the\n"
+           "fields as client-go's LeaseLock writes them) and publishes the leader state on\n"
+           "a Unix socket for the other containers of the pod (see leader-probe(1)).\n"
+           "\n"
+           "Election:\n"
+           "  --election NAME          name of the Lease (required)\n"
+           "  --namespace NS           namespace of the Lease (synonym: --election-namespace);\n"
+           "                           default $POD_NAMESPACE, else the service account's\n"
+           "                           namespace, else \"default\"\n"
+           "  --id ID                  this candidate's identity; default $POD_NAME, else the\n"
+           "                           hostname. Must be unique among the candidates.\n"
+           "  --lease-duration D       how long followers wait after the last renew they saw\n"
+           "                           before taking over (default 15s)\n"
+           "  --renew-deadline D       how long a leader keeps claiming after the send time of\n"
+           "                           its last successful renew (default 10s)\n"
+           "  --retry-period D         renew and retry interval (default 2s)\n"
+           "                           Rule, as client-go: 1.2 x retry < renew deadline < lease.\n"
+           "  --ttl D                  the old sidecar's timing flag: lease D, renew deadline D/2,\n"
+           "                           retry D/4 (conflicts with the three above)\n"
+           "  --resign-holdoff D       after RESIGN, stay follower this long (default: one lease\n"
+           "                           duration)\n"
+           "\n"
+           "Socket (what leader-probe and applications ask):\n"
+           "  --socket PATH            default $LEADER_ELECTION_SOCKET, else\n"
+           "                           " DEFAULT_SOCKET "\n"
+           "  --socket-mode MODE       octal permissions of the socket (default 0660)\n"
+           "  --socket-group GROUP     group owning the socket; its members may RESIGN\n"
+           "  --max-clients N          concurrent socket clients (default 1024)\n"
+           "  --install-probe PATH     copy the leader-probe beside this binary to PATH (e.g.\n"
+           "                           into the shared emptyDir) atomically at start\n"
+           "\n"
+           "Kubernetes API (default: in-cluster service account):\n"
+           "  --server URL             API server URL, e.g. https://10.0.0.1:443 or\n"
+           "                           http://127.0.0.1:8001 (kubectl proxy)\n"
+           "  --token-file FILE        bearer token file (re-read periodically and after a 401)\n"
+           "  --ca-file FILE           CA bundle to verify the server (https is always verified)\n"
+           "  --use-cluster-credentials  the old sidecar's flag: use the in-cluster service\n"
+           "                           account (the default anyway)\n"
+           "\n"
+           "Logging and misc:\n"
+           "  --log-format text|json   (default text)\n"
+           "  --log-level debug|info|warn|error  (default info)\n"
+           "  -h, --help               this help\n"
+           "  --version                print the version\n"
+           "\n"
+           "Durations take Go's syntax (15s, 1m30s, 500ms) or plain seconds.\n"
+           "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT release the Lease first),\n"
+           "1 on a fatal runtime error, 64 on a usage error.\n",
+           argv0);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("leader-elector: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (try --help)\n", stderr);
+    return -EINVAL;
+}
+
+static int copy_arg(char *dst, size_t size, const char *src, const char *flag)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return usage_error("%s: value too long (at most %zu bytes)", flag, size - 1);
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/* A Kubernetes object name (DNS-1123 subdomain): what the API server would
+ * accept, so that a typo fails at start and not at the first request. */
+static bool dns_subdomain_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '-' && c != '.')
+            return false;
+        if ((i == 0 || i == n - 1) && !alnum)
+            return false;
+    }
+    return true;
+}
+
+static int parse_duration_flag(const char *arg, const char *flag, uint64_t *ret)
+{
+    int r = duration_parse(arg, ret);
+    if (r < 0)
+        return usage_error("%s: '%s' is not a duration (e.g. 15s, 1m30s, 500ms)", flag, arg);
+    return 0;
+}
+
+static void read_sa_namespace(char *buf, size_t size)
+{
+    FILE *f = fopen(SA_NAMESPACE_FILE, "re");
+    if (!f)
+        return;
+    if (fgets(buf, (int)size, f))
+        buf[strcspn(buf, "\r\n \t")] = '\0';
+    else
+        buf[0] = '\0';
+    fclose(f);
+}
+
+int options_parse(Options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"election", required_argument, NULL, OPT_ELECTION},
+        {"namespace", required_argument, NULL, OPT_NAMESPACE},
+        {"election-namespace", required_argument, NULL, OPT_ELECTION_NAMESPACE},
+        {"id", required_argument, NULL, OPT_ID},
+        {"socket", required_argument, NULL, OPT_SOCKET},
+        {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+        {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+        {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+        {"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
+        {"renew-deadline", required_argument, NULL, OPT_RENEW_DEADLINE},
+        {"retry-period", required_argument, NULL, OPT_RETRY_PERIOD},
+        {"ttl", required_argument, NULL, OPT_TTL},
+        {"resign-holdoff", required_argument, NULL, OPT_RESIGN_HOLDOFF},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"use-cluster-credentials", optional_argument, NULL, OPT_USE_CLUSTER_CREDENTIALS},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"install-probe", required_argument, NULL, OPT_INSTALL_PROBE},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {},
+    };
+    const char *ns_flag = NULL, *ns_value = NULL;
+    bool timing_set = false, ttl_set = false;
+    uint64_t ttl = 0;
+    const char *e;
+    int c, r;
+
+    *o = (Options){
+        .socket_mode = 0660,
+        .socket_group = (gid_t)-1,
+        .max_clients = 1024,
+        .lease_duration_usec = 15 * UINT64_C(1000000),
+        .renew_deadline_usec = 10 * UINT64_C(1000000),
+        .retry_period_usec = 2 * UINT64_C(1000000),
+        .log_format = LOG_FORMAT_TEXT,
+        .log_level = LOG_LEVEL_INFO,
+    };
+
+    optind = 0; /* reset: also re-entrant in tests */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) >= 0) {
+        switch (c) {
+        case OPT_ELECTION:
+            if ((r = copy_arg(o->election, sizeof o->election, optarg, "--election")) < 0)
+                return r;
+            break;
+        case OPT_NAMESPACE:
+        case OPT_ELECTION_NAMESPACE: {
+            const char *flag = c == OPT_NAMESPACE ? "--namespace" : "--election-namespace";
+            if (ns_value && strcmp(ns_value, optarg) != 0)
+                return usage_error("%s=%s conflicts with %s=%s", flag, optarg, ns_flag, ns_value);
+            ns_flag = flag;
+            ns_value = optarg;
+            if ((r = copy_arg(o->namespace_, sizeof o->namespace_, optarg, flag)) < 0)
+                return r;
+            break;
+        }
+        case OPT_ID:
+            if ((r = copy_arg(o->id, sizeof o->id, optarg, "--id")) < 0)
+                return r;
+            break;
+        case OPT_SOCKET:
+            if ((r = copy_arg(o->socket_path, sizeof o->socket_path, optarg, "--socket")) < 0)
+                return r;
+            break;
+        case OPT_SOCKET_MODE: {
+            char *end;
+            unsigned long m;
+            errno = 0;
+            m = strtoul(optarg, &end, 8);
+            if (errno || *end || end == optarg || m > 0777)
+                return usage_error("--socket-mode: '%s' is not an octal mode like 0660", optarg);
+            o->socket_mode = (mode_t)m;
+            break;
+        }
+        case OPT_SOCKET_GROUP: {
+            struct group *g = getgrnam(optarg);
+            char *end;
+            unsigned long gid;
+            if (g) {
+                o->socket_group = g->gr_gid;
+            } else {
+                errno = 0;
+                gid = strtoul(optarg, &end, 10);
+                if (errno || *end || end == optarg || gid >= (gid_t)-1)
+                    return usage_error("--socket-group: no group '%s'", optarg);
+                o->socket_group = (gid_t)gid;
+            }
+            o->socket_group_set = true;
+            break;
+        }
+        case OPT_MAX_CLIENTS: {
+            char *end;
+            unsigned long n;
+            errno = 0;
+            n = strtoul(optarg, &end, 10);
+            if (errno || *end || end == optarg || n < 1 || n > 65536)
+                return usage_error("--max-clients: '%s' is not a number from 1 to 65536", optarg);
+            o->max_clients = (unsigned)n;
+            break;
+        }
+        case OPT_LEASE_DURATION:
+            timing_set = true;
+            if ((r = parse_duration_flag(optarg, "--lease-duration", &o->lease_duration_usec)) < 0)
+                return r;
+            break;
+        case OPT_RENEW_DEADLINE:
+            timing_set = true;
+            if ((r = parse_duration_flag(optarg, "--renew-deadline", &o->renew_deadline_usec)) < 0)
+                return r;
+            break;
+        case OPT_RETRY_PERIOD:
+            timing_set = true;
+            if ((r = parse_duration_flag(optarg, "--retry-period", &o->retry_period_usec)) < 0)
+                return r;
+            break;
+        case OPT_TTL:
+            ttl_set = true;
+            if ((r = parse_duration_flag(optarg, "--ttl", &ttl)) < 0)
+                return r;
+            break;
+        case OPT_RESIGN_HOLDOFF:
+            if ((r = parse_duration_flag(optarg, "--resign-holdoff", &o->resign_holdoff_usec)) < 0)
+                return r;
+            break;
+        case OPT_SERVER:
+            if ((r = copy_arg(o->server, sizeof o->server, optarg, "--server")) < 0)
+                return r;
+            if (strncmp(optarg, "https://", 8) != 0 && strncmp(optarg, "http://", 7) != 0)
+                return usage_error("--server: '%s' must start with https:// or http://", optarg);
+            break;
+        case OPT_TOKEN_FILE:
+            if ((r = copy_arg(o->token_file, sizeof o->token_file, optarg, "--token-file")) < 0)
+                return r;
+            break;
+        case OPT_CA_FILE:
+            if ((r = copy_arg(o->ca_file, sizeof o->ca_file, optarg, "--ca-file")) < 0)
+                return r;
+            break;
+        case OPT_USE_CLUSTER_CREDENTIALS:
+            /* Go's boolean flag syntax: --flag, --flag=true, --flag=false */
+            if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0)
+                o->use_cluster_credentials = true;
+            else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0)
+                o->use_cluster_credentials = false;
+            else
+                return usage_error("--use-cluster-credentials: '%s' is not true or false", optarg);
+            break;
+        case OPT_HTTP:
+            if ((r = copy_arg(o->http_addr, sizeof o->http_addr, optarg, "--http")) < 0)
+                return r;
+            break;
+        case OPT_INSTALL_PROBE:
+            if ((r = copy_arg(o->install_probe, sizeof o->install_probe, optarg,
+                              "--install-probe")) < 0)
+                return r;
+            break;
+        case OPT_LOG_FORMAT:
+            if (strcmp(optarg, "text") == 0)
+                o->log_format = LOG_FORMAT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->log_format = LOG_FORMAT_JSON;
+            else
+                return usage_error("--log-format: '%s' is not text or json", optarg);
+            break;
+        case OPT_LOG_LEVEL:
+            r = log_level_from_string(optarg);
+            if (r < 0)
+                return usage_error("--log-level: '%s' is not debug, info, warn or error", optarg);
+            o->log_level = r;
+            break;
+        case 'h':
+            options_help(argv[0]);
+            return 1;
+        case OPT_VERSION:
+            printf("leader-elector %s\n", LE_VERSION);
+            return 1;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+
+    if (o->election[0] == '\0')
+        return usage_error("--election NAME is required");
+    if (!dns_subdomain_valid(o->election))
+        return usage_error("--election: '%s' is not a valid Kubernetes name (lower case "
+                           "letters, digits, '-' and '.')",
+                           o->election);
+
+    if (ttl_set) {
+        if (timing_set)
+            return usage_error("--ttl conflicts with --lease-duration/--renew-deadline/"
+                               "--retry-period: use one or the other");
+        o->lease_duration_usec = ttl;
+        o->renew_deadline_usec = ttl / 2;
+        o->retry_period_usec = ttl / 4;
+    }
+    if (o->resign_holdoff_usec == 0)
+        o->resign_holdoff_usec = o->lease_duration_usec;
+
+    if (gethostname(o->hostname, sizeof o->hostname) < 0)
+        return usage_error("cannot read the hostname: %s", strerror(errno));
+    o->hostname[sizeof o->hostname - 1] = '\0';
+
+    if (o->id[0] == '\0') {
+        e = getenv("POD_NAME");
+        if (copy_arg(o->id, sizeof o->id, e && *e ? e : o->hostname, "$POD_NAME") < 0)
+            return -EINVAL;
+    }
+
+    if (o->namespace_[0] == '\0') {
+        e = getenv("POD_NAMESPACE");
+        if (e && *e) {
+            if (copy_arg(o->namespace_, sizeof o->namespace_, e, "$POD_NAMESPACE") < 0)
+                return -EINVAL;
+        } else {
+            read_sa_namespace(o->namespace_, sizeof o->namespace_);
+        }
+        if (o->namespace_[0] == '\0')
+            strcpy(o->namespace_, "default");
+    }
+    if (!dns_subdomain_valid(o->namespace_) || strchr(o->namespace_, '.'))
+        return usage_error("namespace '%s' is not a valid Kubernetes namespace", o->namespace_);
+
+    if (o->socket_path[0] == '\0') {
+        e = getenv("LEADER_ELECTION_SOCKET");
+        if (copy_arg(o->socket_path, sizeof o->socket_path, e && *e ? e : DEFAULT_SOCKET,
+                     "$LEADER_ELECTION_SOCKET") < 0)
+            return -EINVAL;
+    }
+
+    {
+        /* The engine owns the timing rules (client-go's): ask it. */
+        ElectionConfig ec;
+        const char *why;
+        if (election_config_init(&ec, o->id) < 0)
+            return usage_error("--id: '%s' is not a valid identity", o->id);
+        ec.lease_duration_usec = o->lease_duration_usec;
+        ec.renew_deadline_usec = o->renew_deadline_usec;
+        ec.retry_period_usec = o->retry_period_usec;
+        ec.resign_holdoff_usec = o->resign_holdoff_usec;
+        why = election_config_validate(&ec);
+        if (why)
+            return usage_error("%s", why);
+    }
+
+    if (o->use_cluster_credentials && o->server[0])
+        return usage_error("--use-cluster-credentials conflicts with --server");
+    return 0;
+}

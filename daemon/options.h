@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Everything the command line and the environment say, validated. */
+
+#define OPTIONS_NAME_MAX 253 /* DNS subdomain: Lease names, identities */
+
+typedef enum {
+    LOG_FORMAT_TEXT,
+    LOG_FORMAT_JSON,
+} LogFormat;
+
+typedef struct Options {
+    char election[OPTIONS_NAME_MAX + 1];
+    char namespace_[OPTIONS_NAME_MAX + 1]; /* "" until options_resolve() */
+    char id[OPTIONS_NAME_MAX + 1];
+    char hostname[65];
+    char socket_path[108]; /* sun_path */
+    mode_t socket_mode;
+    gid_t socket_group; /* (gid_t)-1: none */
+    bool socket_group_set;
+    unsigned max_clients;
+
+    uint64_t lease_duration_usec;
+    uint64_t renew_deadline_usec;
+    uint64_t retry_period_usec;
+    uint64_t resign_holdoff_usec; /* 0: one lease duration */
+
+    /* API access; all empty means in-cluster. */
+    char server[512];
+    char token_file[4096];
+    char ca_file[4096];
+    bool use_cluster_credentials;
+
+    char http_addr[128]; /* --http, "" = off */
+    char install_probe[4096];
+
+    LogFormat log_format;
+    int log_level; /* LOG_LEVEL_* of log.h */
+} Options;
+
+/* Parses argv (and the environment for defaults). Returns 0 to run, 1 when
+ * --help or --version was printed (exit 0), -EINVAL on a usage error after
+ * printing one line saying why on stderr (exit 64). */
+int options_parse(Options *o, int argc, char **argv);
+
+/* The usage text of --help. */
+void options_help(const char *argv0);

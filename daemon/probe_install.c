@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "probe_install.h"
+#include "util.h"
+
+#define PROBE_NAME "leader-probe"
+#define PROBE_MAX_SIZE (16 * 1024 * 1024)
+
+static int mkdir_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n >= sizeof buf)
+        return -ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return 0;
+}
+
+int probe_install_from(const char *src, const char *dest)
+{
+    _cleanup_close_ int in = -1, out = -1;
+    char tmp[PATH_MAX];
+    struct stat st;
+    int r;
+
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return log_error_errno(errno, "install-probe: cannot open %s: %s", src, strerror(errno));
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PROBE_MAX_SIZE)
+        return log_error_errno(EINVAL, "install-probe: %s is not a regular file of sane size",
+                               src);
+
+    r = mkdir_parents(dest);
+    if (r < 0)
+        return log_error_errno(r, "install-probe: cannot create the directory of %s: %s", dest,
+                               strerror(-r));
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dest) >= (int)sizeof tmp)
+        return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", dest);
+    out = mkostemp(tmp, O_CLOEXEC);
+    if (out < 0)
+        return log_error_errno(errno, "install-probe: cannot create a file beside %s: %s", dest,
+                               strerror(errno));
+
+    for (;;) {
+        char buf[65536];
+        ssize_t k = read(in, buf, sizeof buf);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            r = -errno;
+            goto fail;
+        }
+        if (k == 0)
+            break;
+        for (ssize_t off = 0; off < k;) {
+            ssize_t w = write(out, buf + off, (size_t)(k - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                r = -errno;
+                goto fail;
+            }
+            off += w;
+        }
+    }
+    if (fchmod(out, 0755) < 0 || fsync(out) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    if (rename(tmp, dest) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    log_info("installed %s as %s", src, dest);
+    return 0;
+
+fail:
+    (void)unlink(tmp);
+    return log_error_errno(r, "install-probe: writing %s failed: %s", dest, strerror(-r));
+}
+
+int probe_install(const char *dest)
+{
+    char self[PATH_MAX], src[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    char *slash;
+
+    if (n < 0)
+        return log_error_errno(errno, "install-probe: cannot find this binary: %s",
+                               strerror(errno));
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (!slash)
+        return log_error_errno(EINVAL, "install-probe: odd binary path %s", self);
+    *slash = '\0';
+    /* Beside the daemon in an install; in a build tree the probe is built
+     * in ../probe relative to daemon/. */
+    if (snprintf(src, sizeof src, "%s/" PROBE_NAME, self) >= (int)sizeof src)
+        return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", self);
+    if (access(src, R_OK) < 0) {
+        char alt[PATH_MAX];
+        if (snprintf(alt, sizeof alt, "%s/../probe/" PROBE_NAME, self) < (int)sizeof alt &&
+            access(alt, R_OK) == 0)
+            memcpy(src, alt, sizeof src);
+    }
+    return probe_install_from(src, dest);
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the daemon's flag parsing and Go-style durations. */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "options.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static void check_duration(const char *s, int want_r, uint64_t want)
+{
+    uint64_t v = 4242;
+    int r = duration_parse(s, &v);
+    if (r != want_r || (r == 0 && v != want)) {
+        fprintf(stderr, "duration_parse(\"%s\") = %d, %llu; want %d, %llu\n", s, r,
+                (unsigned long long)v, want_r, (unsigned long long)want);
+        failures++;
+    }
+    if (r < 0 && v != 4242) {
+        fprintf(stderr, "duration_parse(\"%s\") touched its output on failure\n", s);
+        failures++;
+    }
+}
+
+static void test_durations(void)
+{
+    char buf[32];
+
+    check_duration("15s", 0, 15000000);
+    check_duration("15", 0, 15000000);
+    check_duration("2.5", 0, 2500000);
+    check_duration("1m30s", 0, 90000000);
+    check_duration("500ms", 0, 500000);
+    check_duration("1.5h", 0, 5400000000ULL);
+    check_duration("250us", 0, 250);
+    check_duration("250\xc2\xb5s", 0, 250);
+    check_duration("1500ns", 0, 2); /* rounded to the microsecond */
+    check_duration("0", 0, 0);
+    check_duration("+3s", 0, 3000000);
+    check_duration("1h2m3s4ms", 0, 3723004000ULL);
+    check_duration("", -EINVAL, 0);
+    check_duration("s", -EINVAL, 0);
+    check_duration("-1s", -EINVAL, 0);
+    check_duration("10x", -EINVAL, 0);
+    check_duration("1.2.3s", -EINVAL, 0);
+    check_duration("15s ", -EINVAL, 0);
+    check_duration("99999999999999999999h", -ERANGE, 0);
+
+    CHECK(strcmp(duration_format(15000000, buf, sizeof buf), "15s") == 0);
+    CHECK(strcmp(duration_format(90000000, buf, sizeof buf), "1m30s") == 0);
+    CHECK(strcmp(duration_format(500000, buf, sizeof buf), "500ms") == 0);
+    CHECK(strcmp(duration_format(3600000000ULL, buf, sizeof buf), "1h") == 0);
+    CHECK(strcmp(duration_format(2500000, buf, sizeof buf), "2.5s") == 0);
+    CHECK(strcmp(duration_format(0, buf, sizeof buf), "0s") == 0);
+}
+
+/* Runs options_parse on a NULL-terminated argument list, stderr silenced. */
+static int parse(Options *o, ...)
+{
+    char *argv[64];
+    int argc = 0, r, saved;
+    va_list ap;
+
+    argv[argc++] = (char *)"leader-elector";
+    va_start(ap, o);
+    for (char *a; (a = va_arg(ap, char *));)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    fflush(stderr);
+    saved = dup(2);
+    freopen("/dev/null", "w", stderr);
+    r = options_parse(o, argc, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    return r;
+}
+
+static void test_options(void)
+{
+    Options o;
+
+    unsetenv("POD_NAME");
+    unsetenv("POD_NAMESPACE");
+    unsetenv("LEADER_ELECTION_SOCKET");
+
+    /* defaults */
+    CHECK(parse(&o, "--election", "example", NULL) == 0);
+    CHECK(strcmp(o.election, "example") == 0);
+    CHECK(o.lease_duration_usec == 15000000 && o.renew_deadline_usec == 10000000 &&
+          o.retry_period_usec == 2000000);
+    CHECK(o.resign_holdoff_usec == o.lease_duration_usec);
+    CHECK(strcmp(o.id, o.hostname) == 0);
+    CHECK(strcmp(o.socket_path, "/var/run/leader-election/leader.sock") == 0);
+    CHECK(o.max_clients == 1024);
+    CHECK(o.socket_mode == 0660);
+
+    /* environment */
+    setenv("POD_NAME", "pod-a", 1);
+    setenv("POD_NAMESPACE", "team", 1);
+    setenv("LEADER_ELECTION_SOCKET", "/run/x/le.sock", 1);
+    CHECK(parse(&o, "--election=example", NULL) == 0);
+    CHECK(strcmp(o.id, "pod-a") == 0);
+    CHECK(strcmp(o.namespace_, "team") == 0);
+    CHECK(strcmp(o.socket_path, "/run/x/le.sock") == 0);
+    /* flags win over the environment */
+    CHECK(parse(&o, "--election=example", "--id", "me", "--namespace", "ns1", "--socket",
+                "/tmp/s.sock", NULL) == 0);
+    CHECK(strcmp(o.id, "me") == 0 && strcmp(o.namespace_, "ns1") == 0 &&
+          strcmp(o.socket_path, "/tmp/s.sock") == 0);
+    unsetenv("POD_NAME");
+    unsetenv("POD_NAMESPACE");
+    unsetenv("LEADER_ELECTION_SOCKET");
+
+    /* the old sidecar's flags */
+    CHECK(parse(&o, "--election=example", "--election-namespace=old", "--ttl=20s",
+                "--use-cluster-credentials", "--http=0.0.0.0:4040", NULL) == 0);
+    CHECK(strcmp(o.namespace_, "old") == 0);
+    CHECK(o.lease_duration_usec == 20000000 && o.renew_deadline_usec == 10000000 &&
+          o.retry_period_usec == 5000000);
+    CHECK(o.use_cluster_credentials);
+    CHECK(strcmp(o.http_addr, "0.0.0.0:4040") == 0);
+    CHECK(parse(&o, "--election=e", "--use-cluster-credentials=false", NULL) == 0);
+    CHECK(!o.use_cluster_credentials);
+    /* synonyms that agree are fine; that disagree, a usage error */
+    CHECK(parse(&o, "--election=e", "--namespace=a", "--election-namespace=a", NULL) == 0);
+    CHECK(parse(&o, "--election=e", "--namespace=a", "--election-namespace=b", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--ttl=10s", "--lease-duration=20s", NULL) == -EINVAL);
+
+    /* timings validated as client-go does: 1.2 x retry < renew deadline < lease */
+    CHECK(parse(&o, "--election=e", "--lease-duration=3s", "--renew-deadline=2s",
+                "--retry-period=500ms", NULL) == 0);
+    CHECK(parse(&o, "--election=e", "--lease-duration=10s", "--renew-deadline=10s", NULL) ==
+          -EINVAL);
+    CHECK(parse(&o, "--election=e", "--renew-deadline=2400ms", "--retry-period=2s", NULL) ==
+          -EINVAL);
+    CHECK(parse(&o, "--election=e", "--renew-deadline=2500ms", "--retry-period=2s", NULL) == 0);
+    CHECK(parse(&o, "--election=e", "--retry-period=0", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--lease-duration=soon", NULL) == -EINVAL);
+
+    /* usage errors */
+    CHECK(parse(&o, NULL) == -EINVAL);                            /* --election missing */
+    CHECK(parse(&o, "--election=Bad_Name", NULL) == -EINVAL);     /* not a DNS name */
+    CHECK(parse(&o, "--election=e", "--bogus", NULL) == -EINVAL); /* unknown flag */
+    CHECK(parse(&o, "--election", NULL) == -EINVAL);              /* missing value */
+    CHECK(parse(&o, "--election=e", "extra", NULL) == -EINVAL);   /* stray argument */
+    CHECK(parse(&o, "--election=e", "--log-format=xml", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--log-level=loud", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--socket-mode=999", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--max-clients=0", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--server=ftp://x", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--server=http://127.0.0.1:8001", "--use-cluster-credentials",
+                NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--namespace=Not_Valid", NULL) == -EINVAL);
+
+    /* values */
+    CHECK(parse(&o, "--election=e", "--socket-mode=0600", "--max-clients=4", "--log-format=json",
+                "--log-level=debug", "--resign-holdoff=30s", NULL) == 0);
+    CHECK(o.socket_mode == 0600 && o.max_clients == 4 && o.log_format == LOG_FORMAT_JSON);
+    CHECK(o.resign_holdoff_usec == 30000000);
+    CHECK(parse(&o, "--election=e", "--socket-group=0", NULL) == 0);
+    CHECK(o.socket_group_set && o.socket_group == 0);
+    CHECK(parse(&o, "--election=e", "--socket-group=no-such-group-here", NULL) == -EINVAL);
+
+    /* --help and --version: exit 0 without running */
+    {
+        int saved = dup(1);
+        freopen("/dev/null", "w", stdout);
+        CHECK(parse(&o, "--help", NULL) == 1);
+        CHECK(parse(&o, "--version", NULL) == 1);
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    }
+}
+
+int main(void)
+{
+    test_durations();
+    test_options();
+    if (failures) {
+        fprintf(stderr, "test_options: %d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_options: all checks passed\n");
+    return 0;
+}
