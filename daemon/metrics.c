@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "util.h"
+
+struct MetricSeries {
+    MetricFamily *family;
+    char **label_values; /* family->n_labels strings */
+    double value;
+    double (*fn)(void *userdata);
+    void *fn_userdata;
+    uint64_t *bucket_counts; /* histogram: per bucket, not cumulative; +Inf is count */
+    uint64_t count;
+    double sum;
+};
+
+struct MetricFamily {
+    Metrics *registry;
+    MetricType type;
+    char *name;
+    char *help;
+    char **label_names;
+    size_t n_labels;
+    double *buckets;
+    size_t n_buckets;
+    MetricSeries **series;
+    size_t n_series;
+    size_t max_series;
+};
+
+struct Metrics {
+    MetricFamily **families;
+    size_t n_families;
+    uint64_t dropped;
+};
+
+static bool name_valid(const char *s, bool colon)
+{
+    size_t n = 0;
+
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++, n++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                  (colon && c == ':') || (p != s && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return n <= METRICS_NAME_MAX;
+}
+
+static void series_free(MetricSeries *s, size_t n_labels)
+{
+    if (!s)
+        return;
+    if (s->label_values)
+        for (size_t i = 0; i < n_labels; i++)
+            free(s->label_values[i]);
+    free(s->label_values);
+    free(s->bucket_counts);
+    free(s);
+}
+
+static void family_free(MetricFamily *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n_series; i++)
+        series_free(f->series[i], f->n_labels);
+    free(f->series);
+    if (f->label_names)
+        for (size_t i = 0; i < f->n_labels; i++)
+            free(f->label_names[i]);
+    free(f->label_names);
+    free(f->buckets);
+    free(f->name);
+    free(f->help);
+    free(f);
+}
+
+int metrics_new(Metrics **ret)
+{
+    Metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    *ret = m;
+    return 0;
+}
+
+Metrics *metrics_free(Metrics *m)
+{
+    if (!m)
+        return NULL;
+    for (size_t i = 0; i < m->n_families; i++)
+        family_free(m->families[i]);
+    free(m->families);
+    free(m);
+    return NULL;
+}
+
+uint64_t metrics_dropped(const Metrics *m)
+{
+    return m ? m->dropped : 0;
+}
+
+/* Copies a label value, replacing each invalid UTF-8 sequence by U+FFFD, so
+ * that the output is always valid UTF-8 (the text format requires it). */
+static char *utf8_sanitize(const char *s)
+{
+    size_t len = strlen(s);
+    char *out = malloc(len * 3 + 1), *o = out;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    if (!out)
+        return NULL;
+    while (p < end) {
+        unsigned c = *p;
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80) {
+            *o++ = (char)*p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 4, cp = c & 0x07;
+        else
+            goto bad;
+        if ((size_t)(end - p) < n)
+            goto bad;
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                goto bad;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            goto bad;
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+        continue;
+    bad:
+        memcpy(o, "\xef\xbf\xbd", 3);
+        o += 3;
+        p++;
+    }
+    *o = 0;
+    return out;
+}
+
+static void strv_free(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int series_create(MetricFamily *f, const char *const *values, MetricSeries **ret)
+{
+    MetricSeries *s;
+
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->family = f;
+    if (f->n_labels > 0) {
+        s->label_values = calloc(f->n_labels, sizeof(char *));
+        if (!s->label_values)
+            goto oom;
+        for (size_t i = 0; i < f->n_labels; i++) {
+            s->label_values[i] = utf8_sanitize(values[i]);
+            if (!s->label_values[i])
+                goto oom;
+        }
+    }
+    if (f->type == METRIC_HISTOGRAM && f->n_buckets > 0) {
+        s->bucket_counts = calloc(f->n_buckets, sizeof(uint64_t));
+        if (!s->bucket_counts)
+            goto oom;
+    }
+    /* The series array is sized once, at the cap, when the family is made. */
+    f->series[f->n_series++] = s;
+    *ret = s;
+    return 0;
+oom:
+    series_free(s, f->n_labels);
+    return -ENOMEM;
+}
+
+int metrics_family_add(Metrics *m, MetricType type, const char *name, const char *help,
+                       const char *const *label_names, size_t max_series, const double *buckets,
+                       size_t n_buckets, MetricFamily **ret)
+{
+    MetricFamily *f = NULL, **grown;
+    size_t n_labels = 0;
+    int r;
+
+    if (!m || !name_valid(name, true) || (unsigned)type > METRIC_HISTOGRAM)
+        return -EINVAL;
+    if (label_names)
+        for (; label_names[n_labels]; n_labels++) {
+            const char *l = label_names[n_labels];
+            if (n_labels >= METRICS_LABELS_MAX || !name_valid(l, false) ||
+                strncmp(l, "__", 2) == 0 || (type == METRIC_HISTOGRAM && strcmp(l, "le") == 0))
+                return -EINVAL;
+            for (size_t j = 0; j < n_labels; j++)
+                if (strcmp(label_names[j], l) == 0)
+                    return -EINVAL;
+        }
+    if (type == METRIC_HISTOGRAM) {
+        if (n_buckets > METRICS_BUCKETS_MAX || (n_buckets > 0 && !buckets))
+            return -EINVAL;
+        for (size_t i = 0; i < n_buckets; i++)
+            if (!isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1])))
+                return -EINVAL;
+    } else if (n_buckets > 0)
+        return -EINVAL;
+    if (max_series == 0)
+        max_series = n_labels == 0 ? 1 : 64;
+    if (max_series > METRICS_SERIES_MAX || (n_labels == 0 && max_series != 1))
+        return -EINVAL;
+    for (size_t i = 0; i < m->n_families; i++)
+        if (strcmp(m->families[i]->name, name) == 0)
+            return -EEXIST;
+
+    f = calloc(1, sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    f->registry = m;
+    f->type = type;
+    f->max_series = max_series;
+    f->name = strdup(name);
+    f->help = strdup(help ? help : "");
+    f->series = calloc(max_series, sizeof(MetricSeries *));
+    if (!f->name || !f->help || !f->series)
+        goto oom;
+    if (n_labels > 0) {
+        f->label_names = calloc(n_labels, sizeof(char *));
+        if (!f->label_names)
+            goto oom;
+        for (size_t i = 0; i < n_labels; i++) {
+            f->label_names[i] = strdup(label_names[i]);
+            if (!f->label_names[i]) {
+                strv_free(f->label_names, i);
+                f->label_names = NULL;
+                goto oom;
+            }
+        }
+        f->n_labels = n_labels;
+    }
+    if (n_buckets > 0) {
+        f->buckets = malloc(n_buckets * sizeof(double));
+        if (!f->buckets)
+            goto oom;
+        memcpy(f->buckets, buckets, n_buckets * sizeof(double));
+        f->n_buckets = n_buckets;
+    }
+    if (n_labels == 0) {
+        MetricSeries *s;
+        r = series_create(f, NULL, &s);
+        if (r < 0)
+            goto fail;
+    }
+    grown = realloc(m->families, (m->n_families + 1) * sizeof(MetricFamily *));
+    if (!grown)
+        goto oom;
+    m->families = grown;
+    m->families[m->n_families++] = f;
+    if (ret)
+        *ret = f;
+    return 0;
+oom:
+    r = -ENOMEM;
+fail:
+    family_free(f);
+    return r;
+}
+
+int metrics_series(MetricFamily *f, const char *const *label_values, MetricSeries **ret)
+{
+    size_t n = 0;
+    MetricSeries *s;
+    int r;
+
+    if (!f)
+        return -EINVAL;
+    if (label_values)
+        for (; label_values[n]; n++)
+            if (n >= f->n_labels || strlen(label_values[n]) > METRICS_LABEL_VALUE_MAX)
+                return -EINVAL;
+    if (n != f->n_labels)
+        return -EINVAL;
+
+    /* Linear: families are small (capped), and this path must not allocate. */
+    for (size_t i = 0; i < f->n_series; i++) {
+        bool match = true;
+        s = f->series[i];
+        for (size_t j = 0; j < n && match; j++)
+            match = strcmp(s->label_values[j], label_values[j]) == 0;
+        if (match) {
+            if (ret)
+                *ret = s;
+            return 0;
+        }
+    }
+    if (f->n_series >= f->max_series) {
+        f->registry->dropped++;
+        return -E2BIG;
+    }
+    r = series_create(f, label_values, &s);
+    if (r < 0)
+        return r;
+    if (ret)
+        *ret = s;
+    return 0;
+}
+
+void metric_inc(MetricSeries *s)
+{
+    metric_add(s, 1);
+}
+
+void metric_add(MetricSeries *s, double v)
+{
+    if (!s || isnan(v))
+        return;
+    if (s->family->type == METRIC_COUNTER) {
+        if (v < 0)
+            return;
+        s->value += v;
+    } else if (s->family->type == METRIC_GAUGE)
+        s->value += v;
+}
+
+void metric_set(MetricSeries *s, double v)
+{
+    if (s && s->family->type == METRIC_GAUGE)
+        s->value = v;
+}
+
+void metric_observe(MetricSeries *s, double v)
+{
+    MetricFamily *f;
+
+    if (!s || isnan(v))
+        return;
+    f = s->family;
+    if (f->type != METRIC_HISTOGRAM)
+        return;
+    /* First bucket whose upper bound holds v (le = "less or equal"). */
+    for (size_t i = 0; i < f->n_buckets; i++)
+        if (v <= f->buckets[i]) {
+            s->bucket_counts[i]++;
+            break;
+        }
+    s->count++;
+    s->sum += v;
+}
+
+double metric_value(const MetricSeries *s)
+{
+    if (!s)
+        return NAN;
+    if (s->family->type == METRIC_HISTOGRAM)
+        return (double)s->count;
+    return s->fn ? s->fn(s->fn_userdata) : s->value;
+}
+
+void metric_set_func(MetricSeries *s, double (*fn)(void *userdata), void *userdata)
+{
+    if (!s || s->family->type == METRIC_HISTOGRAM)
+        return;
+    s->fn = fn;
+    s->fn_userdata = userdata;
+}
+
+int metrics_inc(MetricFamily *f, const char *const *label_values)
+{
+    MetricSeries *s = NULL;
+    int r = metrics_series(f, label_values, &s);
+    metric_inc(s);
+    return r;
+}
+
+int metrics_set(MetricFamily *f, const char *const *label_values, double v)
+{
+    MetricSeries *s = NULL;
+    int r = metrics_series(f, label_values, &s);
+    metric_set(s, v);
+    return r;
+}
+
+int metrics_observe(MetricFamily *f, const char *const *label_values, double v)
+{
+    MetricSeries *s = NULL;
+    int r = metrics_series(f, label_values, &s);
+    metric_observe(s, v);
+    return r;
+}
+
+/* ---- rendering ---- */
+
+typedef struct Writer {
+    char *buf;
+    size_t size, len;
+    bool overflow;
+} Writer;
+
+static void w_put(Writer *w, const char *s, size_t n)
+{
+    if (w->overflow)
+        return;
+    if (w->size - w->len <= n) { /* keep room for the NUL */
+        w->overflow = true;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = 0;
+}
+
+static void w_str(Writer *w, const char *s)
+{
+    w_put(w, s, strlen(s));
+}
+
+/* HELP text escapes \ and newline; label values also escape ". */
+static void w_escaped(Writer *w, const char *s, bool quote)
+{
+    const char *run = s;
+
+    for (; *s; s++) {
+        const char *esc = NULL;
+        if (*s == '\\')
+            esc = "\\\\";
+        else if (*s == '\n')
+            esc = "\\n";
+        else if (quote && *s == '"')
+            esc = "\\\"";
+        if (esc) {
+            w_put(w, run, (size_t)(s - run));
+            w_str(w, esc);
+            run = s + 1;
+        }
+    }
+    w_put(w, run, (size_t)(s - run));
+}
+
+const char *metrics_format_value(double v, char *buf, size_t size)
+{
+    if (isnan(v))
+        snprintf(buf, size, "NaN");
+    else if (isinf(v))
+        snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, size, "%.0f", v);
+    else {
+        /* Shortest of the usual precisions that reads back exactly. */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, size, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+    }
+    return buf;
+}
+
+static void w_value(Writer *w, double v)
+{
+    char b[64];
+    w_str(w, metrics_format_value(v, b, sizeof b));
+}
+
+static void w_u64(Writer *w, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    w_str(w, b);
+}
+
+/* name{a="x",b="y"[,le="..."]} */
+static void w_series_name(Writer *w, const MetricFamily *f, const MetricSeries *s,
+                          const char *suffix, const char *le)
+{
+    bool any = false;
+
+    w_str(w, f->name);
+    w_str(w, suffix);
+    if (f->n_labels == 0 && !le)
+        return;
+    w_str(w, "{");
+    for (size_t i = 0; i < f->n_labels; i++) {
+        if (any)
+            w_str(w, ",");
+        w_str(w, f->label_names[i]);
+        w_str(w, "=\"");
+        w_escaped(w, s->label_values[i], true);
+        w_str(w, "\"");
+        any = true;
+    }
+    if (le) {
+        if (any)
+            w_str(w, ",");
+        w_str(w, "le=\"");
+        w_str(w, le);
+        w_str(w, "\"");
+    }
+    w_str(w, "}");
+}
+
+static void w_family(Writer *w, const MetricFamily *f)
+{
+    static const char *const type_names[] = {"counter", "gauge", "histogram"};
+    char le[64];
+
+    if (f->n_series == 0)
+        return; /* like the Go client: a vector without children is not shown */
+    w_str(w, "# HELP ");
+    w_str(w, f->name);
+    w_str(w, " ");
+    w_escaped(w, f->help, false);
+    w_str(w, "\n# TYPE ");
+    w_str(w, f->name);
+    w_str(w, " ");
+    w_str(w, type_names[f->type]);
+    w_str(w, "\n");
+
+    for (size_t i = 0; i < f->n_series; i++) {
+        const MetricSeries *s = f->series[i];
+
+        if (f->type != METRIC_HISTOGRAM) {
+            double v = metric_value(s);
+            if (s->fn && isnan(v))
+                continue;
+            w_series_name(w, f, s, "", NULL);
+            w_str(w, " ");
+            w_value(w, v);
+            w_str(w, "\n");
+            continue;
+        }
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < f->n_buckets; b++) {
+            cumulative += s->bucket_counts[b];
+            w_series_name(w, f, s, "_bucket", metrics_format_value(f->buckets[b], le, sizeof le));
+            w_str(w, " ");
+            w_u64(w, cumulative);
+            w_str(w, "\n");
+        }
+        w_series_name(w, f, s, "_bucket", "+Inf");
+        w_str(w, " ");
+        w_u64(w, s->count);
+        w_str(w, "\n");
+        w_series_name(w, f, s, "_sum", NULL);
+        w_str(w, " ");
+        w_value(w, s->sum);
+        w_str(w, "\n");
+        w_series_name(w, f, s, "_count", NULL);
+        w_str(w, " ");
+        w_u64(w, s->count);
+        w_str(w, "\n");
+    }
+}
+
+ssize_t metrics_render(const Metrics *m, char *buf, size_t size)
+{
+    Writer w = {.buf = buf, .size = size};
+
+    if (!m || !buf || size == 0)
+        return -EINVAL;
+    buf[0] = 0;
+    for (size_t i = 0; i < m->n_families; i++)
+        w_family(&w, m->families[i]);
+    if (w.overflow)
+        return -ENOBUFS;
+    return (ssize_t)w.len;
+}
+
+/* ---- the daemon's metrics ---- */
+
+/* client-go's rest_client_request_duration_seconds buckets. */
+static const double api_duration_buckets[] = {0.005, 0.025, 0.1, 0.25, 0.5, 1,
+                                              2,     4,     8,   15,   30,  60};
+
+static double last_renew_seconds(void *userdata)
+{
+    const ElectionMetrics *em = userdata;
+    uint64_t now;
+
+    if (em->last_renew_usec == 0)
+        return NAN; /* never renewed: no sample rather than a made-up age */
+    now = now_boot_usec();
+    if (now < em->last_renew_usec)
+        return 0;
+    return (double)(now - em->last_renew_usec) / 1e6;
+}
+
+static double dropped_total(void *userdata)
+{
+    const ElectionMetrics *em = userdata;
+    return (double)metrics_dropped(em->registry);
+}
+
+int election_metrics_new(const char *election, ElectionMetrics **ret)
+{
+    _cleanup_(election_metrics_freep) ElectionMetrics *em = NULL;
+    MetricFamily *f;
+    int r;
+
+    if (!election)
+        return -EINVAL;
+    em = calloc(1, sizeof *em);
+    if (!em)
+        return -ENOMEM;
+    r = metrics_new(&em->registry);
+    if (r < 0)
+        return r;
+
+#define ADD(type, name, help, labels, cap, b, nb, out)                                             \
+    do {                                                                                           \
+        r = metrics_family_add(em->registry, type, name, help, labels, cap, b, nb, out);           \
+        if (r < 0)                                                                                 \
+            return r;                                                                              \
+    } while (0)
+
+    ADD(METRIC_GAUGE, "leader_election_master_status",
+        "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 "
+        "indicates master. 'name' is the string used to identify the lease.",
+        METRIC_LABELS("name"), 1, NULL, 0, &f);
+    r = metrics_series(f, METRIC_LABELS(election), &em->master_status);
+    if (r < 0)
+        return r;
+    ADD(METRIC_COUNTER, "leader_election_transitions_total",
+        "Leadership changes this daemon observed (a new holder of the lease).", NULL, 0, NULL, 0,
+        &f);
+    (void)metrics_series(f, NULL, &em->transitions);
+    ADD(METRIC_GAUGE, "leader_election_term",
+        "Term of the current leader (leaseTransitions at its acquisition).", NULL, 0, NULL, 0, &f);
+    (void)metrics_series(f, NULL, &em->term);
+    ADD(METRIC_GAUGE, "leader_election_last_renew_seconds",
+        "Seconds since this daemon's last successful renew (absent before the first).", NULL, 0,
+        NULL, 0, &f);
+    (void)metrics_series(f, NULL, &em->last_renew);
+    metric_set_func(em->last_renew, last_renew_seconds, em);
+    ADD(METRIC_COUNTER, "leader_election_api_requests_total",
+        "Requests to the Kubernetes API, by verb and HTTP status code.",
+        METRIC_LABELS("verb", "code"), 64, NULL, 0, &em->api_requests);
+    ADD(METRIC_HISTOGRAM, "leader_election_api_request_duration_seconds",
+        "Latency of requests to the Kubernetes API, by verb.", METRIC_LABELS("verb"), 16,
+        api_duration_buckets, ELEMENTSOF(api_duration_buckets), &em->api_duration);
+    ADD(METRIC_GAUGE, "leader_election_socket_clients", "Clients connected to the Unix socket.",
+        NULL, 0, NULL, 0, &f);
+    (void)metrics_series(f, NULL, &em->socket_clients);
+    ADD(METRIC_COUNTER, "leader_election_socket_requests_total",
+        "Requests on the Unix socket, by verb.", METRIC_LABELS("verb"), 16, NULL, 0,
+        &em->socket_requests);
+    ADD(METRIC_COUNTER, "leader_election_http_requests_total",
+        "Requests on the HTTP endpoint, by handler and status code.",
+        METRIC_LABELS("handler", "code"), 64, NULL, 0, &em->http_requests);
+    ADD(METRIC_COUNTER, "leader_election_metrics_dropped_total",
+        "Metric updates dropped because a label set reached its cap.", NULL, 0, NULL, 0, &f);
+    (void)metrics_series(f, NULL, &em->dropped);
+    metric_set_func(em->dropped, dropped_total, em);
+#undef ADD
+
+    *ret = TAKE_PTR(em);
+    return 0;
+}
+
+ElectionMetrics *election_metrics_free(ElectionMetrics *em)
+{
+    if (!em)
+        return NULL;
+    metrics_free(em->registry);
+    free(em);
+    return NULL;
+}
+
+void election_metrics_set_leader(ElectionMetrics *em, bool is_leader)
+{
+    if (em)
+        metric_set(em->master_status, is_leader ? 1 : 0);
+}
+
+void election_metrics_transition(ElectionMetrics *em)
+{
+    if (em)
+        metric_inc(em->transitions);
+}
+
+void election_metrics_set_term(ElectionMetrics *em, uint64_t term)
+{
+    if (em)
+        metric_set(em->term, (double)term);
+}
+
+void election_metrics_api_request(ElectionMetrics *em, const char *verb, int code,
+                                  uint64_t duration_usec)
+{
+    char c[16];
+
+    if (!em || !verb)
+        return;
+    if (code <= 0)
+        snprintf(c, sizeof c, "<error>");
+    else
+        snprintf(c, sizeof c, "%d", code);
+    (void)metrics_inc(em->api_requests, METRIC_LABELS(verb, c));
+    (void)metrics_observe(em->api_duration, METRIC_LABELS(verb), (double)duration_usec / 1e6);
+}
+
+void election_metrics_renewed(ElectionMetrics *em, uint64_t when_usec)
+{
+    if (em)
+        em->last_renew_usec = when_usec ? when_usec : 1;
+}
+
+void election_metrics_set_socket_clients(ElectionMetrics *em, unsigned n)
+{
+    if (em)
+        metric_set(em->socket_clients, n);
+}
+
+void election_metrics_socket_request(ElectionMetrics *em, const char *verb)
+{
+    if (em && verb)
+        (void)metrics_inc(em->socket_requests, METRIC_LABELS(verb));
+}
+
+void election_metrics_http_request(ElectionMetrics *em, const char *handler, unsigned code)
+{
+    char c[16];
+
+    if (!em || !handler)
+        return;
+    snprintf(c, sizeof c, "%u", code);
+    (void)metrics_inc(em->http_requests, METRIC_LABELS(handler, c));
+}
+
+ssize_t election_metrics_render(const ElectionMetrics *em, char *buf, size_t size)
+{
+    if (!em)
+        return -EINVAL;
+    return metrics_render(em->registry, buf, size);
+}
