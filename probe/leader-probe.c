@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/* leader-probe: asks the leader-elector daemon of this pod, over its Unix
+ * socket, whether this pod is the leader right now. The exec readinessProbe
+ * that replaces `curl -s http://localhost:4040/ | grep -q "$HOSTNAME"`.
+ *
+ * Built static with musl (a scratch or distroless image has no loader), no
+ * heap: every buffer is on the stack or static. Fails closed: anything other
+ * than a clear, well-formed "this pod leads" is a non-zero exit. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#ifndef LE_VERSION
+#define LE_VERSION "unknown"
+#endif
+
+enum {
+    EXIT_LEADER = 0,
+    EXIT_NOT_LEADER = 1,
+    EXIT_UNREACHABLE = 2,
+    EXIT_USAGE = 64,
+};
+
+#define DEFAULT_TIMEOUT_USEC UINT64_C(800000)
+/* While --wait waits for a daemon that is not there yet. */
+#define WAIT_RETRY_USEC UINT64_C(200000)
+#define NO_DEADLINE UINT64_MAX
+
+static const char *program = "leader-probe";
+
+static void help(void)
+{
+    printf("Usage: %s [OPTIONS]\n"
+           "\n"
+           "Asks the leader-elector daemon of this pod, over its Unix socket, whether this pod\n"
+           "is the leader right now. Meant as the exec readinessProbe of the application\n"
+           "container, so that only the leader receives traffic, and as a start gate.\n"
+           "\n"
+           "This pod is the leader when the daemon answers that it holds the lease at the\n"
+           "moment of the answer (is_leader, with time left on its claim) and the daemon is\n"
+           "this pod's: its hostname equals this host's name (every container of a pod shares\n"
+           "it), or with --id its identity equals NAME. A socket of another pod, mounted by\n"
+           "mistake, never makes this pod ready. Anything unclear fails closed.\n"
+           "\n"
+           "Options:\n"
+           "  -s, --socket PATH      the daemon's socket (default: $%s, else\n"
+           "                         %s)\n"
+           "  -i, --id NAME          compare the daemon's identity with NAME instead of\n"
+           "                         comparing its hostname with this host's name\n"
+           "  -t, --timeout DURATION give up after DURATION: Go syntax (800ms, 1s, 1m30s) or\n"
+           "                         plain seconds (0.5); default 800ms, under the kubelet's\n"
+           "                         default probe timeout of 1s. With --wait: no limit unless\n"
+           "                         given\n"
+           "  -p, --print            print the leader's identity (an empty line when none is\n"
+           "                         known), like `curl -s localhost:4040 | jq -r .name`\n"
+           "  -j, --json             print the daemon's status line (JSON, see PROTOCOL.md)\n"
+           "  -w, --wait             wait until this pod is the leader, then exit 0: watches\n"
+           "                         the daemon (WATCH) and waits for it to come up. A start\n"
+           "                         gate only: an application that must stop when it loses\n"
+           "                         the lease keeps its own WATCH open (PROTOCOL.md)\n"
+           "  -h, --help             show this help\n"
+           "  -V, --version          show the version\n"
+           "\n"
+           "Exit status (the same with --print, --json and --wait):\n"
+           "  0   this pod is the leader\n"
+           "  1   it is not (or, with --wait, not yet when the timeout passed)\n"
+           "  2   no usable answer: no daemon on the socket, no answer within the timeout,\n"
+           "      an answer that cannot be parsed or an error reply; one line on stderr\n"
+           "  64  usage error; one line on stderr\n"
+           "\n"
+           "Examples:\n"
+           "  readinessProbe:\n"
+           "    exec:\n"
+           "      command: [\"/shared/leader-probe\"]\n"
+           "    periodSeconds: 1\n"
+           "\n"
+           "  %s --print                        # who leads?\n"
+           "  %s --json --socket /run/le.sock   # the full status\n"
+           "  %s --wait && exec my-app          # start only on the leader\n"
+           "  %s --wait --timeout 5m || exit 1\n",
+           program, PROTO_SOCKET_ENV, PROTO_SOCKET_DEFAULT, program, program, program, program);
+}
+
+/* Go's time.ParseDuration ("800ms", "1m30s", "1.5s", "250us") or a plain
+ * number of seconds ("2", "0.5"). Returns 0 and *ret_usec, or -EINVAL /
+ * -ERANGE. Sub-microsecond remainders round up, so "1ns" is not zero. */
+static int parse_duration(const char *s, uint64_t *ret_usec)
+{
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {
+        {"ns", 1},
+        {"us", 1000},
+        {"\xc2\xb5s", 1000}, /* U+00B5 */
+        {"\xce\xbcs", 1000}, /* U+03BC */
+        {"ms", 1000000},
+        {"s", UINT64_C(1000000000)},
+        {"m", UINT64_C(60000000000)},
+        {"h", UINT64_C(3600000000000)},
+    };
+    uint64_t total = 0;
+    const char *p = s;
+    bool plain = true;
+
+    if (!*p)
+        return -EINVAL;
+    if (*p == '+')
+        p++;
+    while (*p) {
+        uint64_t whole = 0, frac = 0, frac_scale = 1, unit_ns = 0;
+        bool digits = false;
+        size_t unit_len = 0;
+
+        while (*p >= '0' && *p <= '9') {
+            if (whole > (UINT64_MAX - 9) / 10)
+                return -ERANGE;
+            whole = whole * 10 + (uint64_t)(*p++ - '0');
+            digits = true;
+        }
+        if (*p == '.') {
+            p++;
+            while (*p >= '0' && *p <= '9') {
+                if (frac_scale < UINT64_C(1000000000000000000)) {
+                    frac = frac * 10 + (uint64_t)(*p - '0');
+                    frac_scale *= 10;
+                }
+                p++;
+                digits = true;
+            }
+        }
+        if (!digits)
+            return -EINVAL;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t l = strlen(units[i].name);
+            /* "m" must not match the start of "ms". */
+            if (strncmp(p, units[i].name, l) == 0 && l > unit_len) {
+                unit_ns = units[i].ns;
+                unit_len = l;
+            }
+        }
+        if (unit_len == 0) {
+            /* A plain number of seconds: the whole string, nothing else. */
+            if (*p || !plain)
+                return -EINVAL;
+            unit_ns = UINT64_C(1000000000);
+        }
+        plain = false;
+        p += unit_len;
+        if (whole > UINT64_MAX / unit_ns)
+            return -ERANGE;
+        uint64_t v = whole * unit_ns;
+        /* frac/frac_scale of a unit; unit_ns <= 3.6e12 and frac < 1e18 would
+         * overflow, so scale down first when needed. */
+        while (frac_scale > 1 && frac > UINT64_MAX / unit_ns) {
+            frac /= 10;
+            frac_scale /= 10;
+        }
+        v += frac * unit_ns / frac_scale;
+        if (total > UINT64_MAX - v)
+            return -ERANGE;
+        total += v;
+    }
+    *ret_usec = total / 1000 + (total % 1000 ? 1 : 0);
+    return 0;
+}
+
+static uint64_t now_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Milliseconds to poll() until deadline, rounded up; -1 for none. */
+static int poll_timeout(uint64_t deadline)
+{
+    uint64_t now;
+    if (deadline == NO_DEADLINE)
+        return -1;
+    now = now_usec();
+    if (now >= deadline)
+        return 0;
+    uint64_t ms = (deadline - now + 999) / 1000;
+    return ms > 1000000 ? 1000000 : (int)ms;
+}
+
+static void sleep_until(uint64_t t)
+{
+    for (;;) {
+        uint64_t now = now_usec();
+        if (now >= t)
+            return;
+        struct timespec ts = {.tv_sec = (time_t)((t - now) / 1000000),
+                              .tv_nsec = (long)((t - now) % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+typedef struct Probe {
+    const char *socket_path;
+    const char *id;       /* --id, or NULL */
+    char hostname[PROTO_HOSTNAME_MAX + 1];
+    uint64_t deadline;    /* CLOCK_MONOTONIC usec, or NO_DEADLINE */
+    bool print;
+    bool json;
+    bool wait;
+    char why[160];        /* the last reason for exit 2 */
+} Probe;
+
+static void set_why(Probe *p, const char *what, const char *detail)
+{
+    /* No snprintf: keep the static binary small. */
+    size_t n = 0;
+    p->why[0] = 0;
+    for (const char *parts[] = {what, detail ? ": " : NULL, detail}, **q = parts;
+         q < parts + 3; q++) {
+        if (!*q)
+            continue;
+        size_t l = strlen(*q);
+        if (l > sizeof(p->why) - 1 - n)
+            l = sizeof(p->why) - 1 - n;
+        memcpy(p->why + n, *q, l);
+        n += l;
+    }
+    p->why[n] = 0;
+}
+
+/* Connects to the socket before the deadline. Returns the fd, or -errno. */
+static int probe_connect(Probe *p)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t l = strlen(p->socket_path);
+    int fd, r;
+
+    memcpy(sa.sun_path, p->socket_path, l);
+    for (;;) {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -errno;
+        r = connect(fd, (struct sockaddr *)&sa,
+                    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + l + 1));
+        if (r == 0)
+            return fd;
+        r = -errno;
+        close(fd);
+        /* EAGAIN: the listen backlog is full; the daemon is alive but busy. */
+        if (r != -EAGAIN || poll_timeout(p->deadline) == 0)
+            return r;
+        sleep_until(now_usec() + 5000);
+    }
+}
+
+static int write_all(Probe *p, int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int t = poll_timeout(p->deadline);
+            if (t == 0)
+                return -ETIMEDOUT;
+            if (poll(&pfd, 1, t) < 0 && errno != EINTR)
+                return -errno;
+            continue;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+typedef struct LineReader {
+    char buf[PROTO_REPLY_MAX + 1];
+    size_t n;    /* bytes in buf */
+    size_t used; /* bytes of the line handed out last, dropped on the next call */
+} LineReader;
+
+/* Reads the next line (its '\n' included, not NUL-terminated). Returns its
+ * length, 0 on EOF before a complete line, or -errno (-ETIMEDOUT,
+ * -EMSGSIZE for a line longer than PROTO_REPLY_MAX). */
+static ssize_t read_line(Probe *p, int fd, LineReader *lr, const char **ret_line)
+{
+    if (lr->used > 0) {
+        memmove(lr->buf, lr->buf + lr->used, lr->n - lr->used);
+        lr->n -= lr->used;
+        lr->used = 0;
+    }
+    for (;;) {
+        char *nl = memchr(lr->buf, '\n', lr->n);
+        if (nl) {
+            size_t l = (size_t)(nl - lr->buf) + 1;
+            if (l > PROTO_REPLY_MAX)
+                return -EMSGSIZE;
+            /* Dropped on the next call; the caller gets (line, length). */
+            lr->used = l;
+            *ret_line = lr->buf;
+            return (ssize_t)l;
+        }
+        if (lr->n >= PROTO_REPLY_MAX)
+            return -EMSGSIZE;
+        ssize_t r = recv(fd, lr->buf + lr->n, PROTO_REPLY_MAX - lr->n, 0);
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            int t = poll_timeout(p->deadline);
+            if (t == 0)
+                return -ETIMEDOUT;
+            if (poll(&pfd, 1, t) < 0 && errno != EINTR)
+                return -errno;
+            continue;
+        }
+        lr->n += (size_t)r;
+    }
+}
+
+typedef enum Verdict {
+    VERDICT_LEADER,
+    VERDICT_NOT_LEADER,
+    VERDICT_BAD, /* exit 2, p->why says why */
+} Verdict;
+
+static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
+{
+    int r = proto_reply_parse(line, len, reply);
+    if (r == -EPROTONOSUPPORT) {
+        set_why(p, "unsupported protocol version in the reply", NULL);
+        return VERDICT_BAD;
+    }
+    if (r < 0) {
+        set_why(p, "unparseable reply", strerror(-r));
+        return VERDICT_BAD;
+    }
+    if (reply->type == PROTO_REPLY_ERROR) {
+        set_why(p, "daemon answered with an error", reply->error_name);
+        return VERDICT_BAD;
+    }
+    if (reply->type != PROTO_REPLY_STATUS) {
+        set_why(p, "unexpected reply", NULL);
+        return VERDICT_BAD;
+    }
+
+    const ProtoStatus *s = &reply->status;
+    if (s->is_leader && strcmp(s->leader, s->identity) != 0) {
+        set_why(p, "inconsistent reply: is_leader but the leader is another identity", NULL);
+        return VERDICT_BAD;
+    }
+    /* A claim with no time left is no claim. */
+    if (!s->is_leader || s->valid_ms == 0)
+        return VERDICT_NOT_LEADER;
+    if (p->id ? strcmp(s->identity, p->id) != 0 : strcmp(s->hostname, p->hostname) != 0) {
+        /* Exit 1, but worth a line: a socket of another pod is mounted here. */
+        fprintf(stderr, "%s: the daemon on %s is %s '%s', not '%s'\n", program, p->socket_path,
+                p->id ? "identity" : "host", p->id ? s->identity : s->hostname,
+                p->id ? p->id : p->hostname);
+        return VERDICT_NOT_LEADER;
+    }
+    return VERDICT_LEADER;
+}
+
+static void output(const Probe *p, const char *line, size_t len, const ProtoReply *reply)
+{
+    if (p->json)
+        fwrite(line, 1, len, stdout);
+    if (p->print && reply->type == PROTO_REPLY_STATUS)
+        printf("%s\n", reply->status.leader);
+    fflush(stdout);
+}
+
+static int run_status(Probe *p)
+{
+    LineReader lr = {.n = 0};
+    ProtoReply reply;
+    const char *line;
+    int fd, r;
+
+    fd = probe_connect(p);
+    if (fd < 0) {
+        set_why(p, p->socket_path, strerror(-fd));
+        return EXIT_UNREACHABLE;
+    }
+    r = write_all(p, fd, "STATUS\n", 7);
+    if (r < 0) {
+        close(fd);
+        set_why(p, r == -ETIMEDOUT ? "no answer within the timeout" : "sending the request",
+                r == -ETIMEDOUT ? NULL : strerror(-r));
+        return EXIT_UNREACHABLE;
+    }
+    ssize_t l = read_line(p, fd, &lr, &line);
+    close(fd);
+    if (l == 0) {
+        set_why(p, "the daemon closed the connection without an answer", NULL);
+        return EXIT_UNREACHABLE;
+    }
+    if (l < 0) {
+        set_why(p,
+                l == -ETIMEDOUT  ? "no answer within the timeout"
+                : l == -EMSGSIZE ? "reply longer than the protocol allows"
+                                 : "reading the reply",
+                l == -ETIMEDOUT || l == -EMSGSIZE ? NULL : strerror((int)-l));
+        return EXIT_UNREACHABLE;
+    }
+    switch (judge(p, line, (size_t)l, &reply)) {
+    case VERDICT_LEADER:
+        output(p, line, (size_t)l, &reply);
+        return EXIT_LEADER;
+    case VERDICT_NOT_LEADER:
+        output(p, line, (size_t)l, &reply);
+        return EXIT_NOT_LEADER;
+    default:
+        return EXIT_UNREACHABLE;
+    }
+}
+
+/* --wait: follow WATCH until a status says this pod leads. Reconnects while
+ * the daemon is not up (yet) or restarts. */
+static int run_wait(Probe *p)
+{
+    bool answered = false; /* some daemon said "not leader" */
+
+    set_why(p, "no answer within the timeout", NULL);
+    for (;;) {
+        uint64_t attempt = now_usec();
+        int fd = probe_connect(p);
+
+        if (fd < 0) {
+            set_why(p, p->socket_path, strerror(-fd));
+        } else if (write_all(p, fd, "WATCH\n", 6) < 0) {
+            close(fd);
+            set_why(p, "sending the request failed", NULL);
+        } else {
+            LineReader lr = {.n = 0};
+            for (;;) {
+                ProtoReply reply;
+                const char *line;
+                ssize_t l = read_line(p, fd, &lr, &line);
+                if (l == 0) {
+                    set_why(p, "the daemon closed the connection", NULL);
+                    break;
+                }
+                if (l == -ETIMEDOUT) {
+                    close(fd);
+                    return answered ? EXIT_NOT_LEADER : EXIT_UNREACHABLE;
+                }
+                if (l < 0) {
+                    close(fd);
+                    set_why(p, l == -EMSGSIZE ? "reply longer than the protocol allows"
+                                              : "reading the reply",
+                            l == -EMSGSIZE ? NULL : strerror((int)-l));
+                    return EXIT_UNREACHABLE;
+                }
+                Verdict v = judge(p, line, (size_t)l, &reply);
+                if (v == VERDICT_BAD) {
+                    close(fd);
+                    return EXIT_UNREACHABLE;
+                }
+                if (v == VERDICT_LEADER) {
+                    close(fd);
+                    output(p, line, (size_t)l, &reply);
+                    return EXIT_LEADER;
+                }
+                answered = true;
+            }
+            close(fd);
+        }
+        if (poll_timeout(p->deadline) == 0)
+            return answered ? EXIT_NOT_LEADER : EXIT_UNREACHABLE;
+        uint64_t next = attempt + WAIT_RETRY_USEC;
+        if (p->deadline != NO_DEADLINE && next > p->deadline)
+            next = p->deadline;
+        sleep_until(next);
+    }
+}
+
+static int usage_error(const char *what, const char *detail)
+{
+    fprintf(stderr, "%s: %s%s%s (try --help)\n", program, what, detail ? ": " : "",
+            detail ? detail : "");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"socket", required_argument, NULL, 's'}, {"id", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, 't'}, {"print", no_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},          {"wait", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    Probe p = {.socket_path = NULL};
+    uint64_t timeout = DEFAULT_TIMEOUT_USEC;
+    bool timeout_given = false;
+    int c, r;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":s:i:t:pjwhV", options, NULL)) >= 0) {
+        switch (c) {
+        case 's':
+            p.socket_path = optarg;
+            break;
+        case 'i':
+            if (!*optarg || strlen(optarg) > PROTO_IDENTITY_MAX)
+                return usage_error("--id must be 1 to 253 bytes", NULL);
+            p.id = optarg;
+            break;
+        case 't':
+            r = parse_duration(optarg, &timeout);
+            if (r < 0 || timeout == 0 || timeout > UINT64_C(100000) * 3600 * 1000000)
+                return usage_error("invalid --timeout (e.g. 800ms, 1s, 2.5)", optarg);
+            timeout_given = true;
+            break;
+        case 'p':
+            p.print = true;
+            break;
+        case 'j':
+            p.json = true;
+            break;
+        case 'w':
+            p.wait = true;
+            break;
+        case 'h':
+            help();
+            return 0;
+        case 'V':
+            printf("%s %s (protocol %d)\n", program, LE_VERSION, PROTO_VERSION);
+            return 0;
+        case ':':
+            return usage_error("option needs an argument", argv[optind - 1]);
+        default:
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument", argv[optind]);
+    if (p.print && p.json)
+        return usage_error("--print and --json exclude each other", NULL);
+
+    if (!p.socket_path) {
+        const char *e = getenv(PROTO_SOCKET_ENV);
+        p.socket_path = e && *e ? e : PROTO_SOCKET_DEFAULT;
+    }
+    if (!*p.socket_path || strlen(p.socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return usage_error("socket path empty or longer than 107 bytes", p.socket_path);
+
+    if (!p.id) {
+        struct utsname u;
+        if (uname(&u) < 0 || proto_strcpy(p.hostname, sizeof(p.hostname), u.nodename) < 0) {
+            fprintf(stderr, "%s: cannot read this host's name\n", program);
+            return EXIT_UNREACHABLE;
+        }
+    }
+
+    p.deadline = p.wait && !timeout_given ? NO_DEADLINE : now_usec() + timeout;
+    r = p.wait ? run_wait(&p) : run_status(&p);
+    if (r == EXIT_UNREACHABLE)
+        fprintf(stderr, "%s: %s\n", program, p.why);
+    return r;
+}

@@ -1,0 +1,34 @@
+# Tests of probe/: the static musl binary (static, size, no heap, peak RSS)
+# and both builds (musl, and the host compiler's with the sanitizers under
+# LE_SANITIZE) driven through every exit code by the scripted server.
+if(NOT LE_FUZZ)
+  get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
+
+  add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/fake-proto-server.c)
+  target_link_libraries(fake-proto-server PRIVATE leproto)
+  add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/probe-vmhwm.c)
+
+  add_test(NAME probe.static
+           COMMAND sh -c [=[
+             info=$(file -b "$1") && echo "$info" &&
+             echo "$info" | grep -q "statically linked" &&
+             ! echo "$info" | grep -qi "dynamic\|interpreter" &&
+             size=$(stat -c %s "$1") && echo "size $size bytes (limit 65536)" &&
+             [ "$size" -le 65536 ]]=] sh ${le_probe})
+  # Fails if anything linked an allocator into the probe.
+  add_test(NAME probe.noheap
+           COMMAND sh -c [=[
+             nm "$1" > /dev/null &&
+             ! nm "$1" | grep -E " [TtWw] (malloc|calloc|realloc|aligned_alloc|posix_memalign)$"]=]
+                   sh ${le_probe}.full)
+  set_tests_properties(probe.static probe.noheap PROPERTIES LABELS unit TIMEOUT 30)
+
+  add_test(NAME probe.musl.exitcodes
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py ${le_probe}
+                   $<TARGET_FILE:fake-proto-server> $<TARGET_FILE:probe-vmhwm>)
+  add_test(NAME probe.host.exitcodes
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py
+                   $<TARGET_FILE:leader-probe-host> $<TARGET_FILE:fake-proto-server>)
+  set_tests_properties(probe.musl.exitcodes probe.host.exitcodes
+                       PROPERTIES LABELS integration TIMEOUT 120)
+endif()
