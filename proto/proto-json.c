@@ -221,6 +221,12 @@ ssize_t proto_status_format(const ProtoStatus *s, char *buf, size_t size)
         return -EINVAL;
     if (s->reason[0])
         (void)out_field_string(&o, "reason", s->reason, sizeof(s->reason));
+    if (s->boottime_ms > 0) {
+        if (s->boottime_ms > PROTO_VALID_MS_MAX)
+            return -EINVAL;
+        out_key(&o, "boottime_ms");
+        out_u64(&o, s->boottime_ms);
+    }
     return out_end(&o);
 }
 
@@ -582,6 +588,7 @@ enum {
     F_ERROR,
     F_MESSAGE,
     F_VERB,
+    F_BOOTTIME_MS,
     _F_MAX,
 };
 
@@ -591,7 +598,7 @@ static const char *const field_names[_F_MAX] = {
     [F_LEADER] = "leader",     [F_IS_LEADER] = "is_leader", [F_TERM] = "term",
     [F_SINCE] = "since",       [F_VALID_MS] = "valid_ms", [F_STATE] = "state",
     [F_REASON] = "reason",     [F_ERROR] = "error",       [F_MESSAGE] = "message",
-    [F_VERB] = "verb",
+    [F_VERB] = "verb",         [F_BOOTTIME_MS] = "boottime_ms",
 };
 
 #define FIELD_BIT(f) (1u << (f))
@@ -696,6 +703,9 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
             s->state = proto_state_from_string(state);
         if ((seen & FIELD_BIT(F_REASON)) &&
             json_get_string(&j, value_of[F_REASON], s->reason, sizeof(s->reason)) < 0)
+            return -EBADMSG;
+        if ((seen & FIELD_BIT(F_BOOTTIME_MS)) &&
+            json_get_u64(&j, value_of[F_BOOTTIME_MS], PROTO_VALID_MS_MAX, &s->boottime_ms) < 0)
             return -EBADMSG;
     } else if (strcmp(type, "error") == 0) {
         rep.type = PROTO_REPLY_ERROR;

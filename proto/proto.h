@@ -86,6 +86,10 @@ typedef struct ProtoStatus {
     uint64_t valid_ms;                   /* how long this view may be relied upon */
     ProtoState state;
     char reason[PROTO_REASON_MAX + 1]; /* optional, "" = omitted */
+    /* CLOCK_BOOTTIME of the daemon when it wrote the line, in ms; optional,
+     * 0 = omitted. Every container of a pod shares the kernel's clock, so a
+     * client there can tell how old a line is when it reads it. */
+    uint64_t boottime_ms;
 } ProtoStatus;
 
 typedef enum ProtoReplyType {

@@ -132,6 +132,7 @@ static void check_status_equal(const ProtoStatus *a, const ProtoStatus *b)
     CHECK_EQ_INT(a->valid_ms, b->valid_ms);
     CHECK_EQ_INT(a->state, b->state);
     CHECK_EQ_STR(a->reason, b->reason);
+    CHECK_EQ_INT(a->boottime_ms, b->boottime_ms);
 }
 
 static void test_status_roundtrip(void)
@@ -163,6 +164,7 @@ static void test_status_roundtrip(void)
         s.term = st == PROTO_STATE_RELEASING ? PROTO_TERM_MAX : 0;
         s.valid_ms = st == PROTO_STATE_STARTING ? PROTO_VALID_MS_MAX : 0;
         strcpy(s.reason, "renew deadline passed");
+        s.boottime_ms = st == PROTO_STATE_FOLLOWING ? PROTO_VALID_MS_MAX : 123456;
         n = proto_status_format(&s, buf, sizeof(buf));
         CHECK(n > 0);
         CHECK_EQ_INT(proto_reply_parse(buf, (size_t)n, &r), 0);
@@ -178,6 +180,9 @@ static void test_status_roundtrip(void)
     CHECK_EQ_INT(proto_status_format(&s, buf, sizeof(buf)), -EINVAL);
     fill_status(&s);
     s.state = _PROTO_STATE_MAX;
+    CHECK_EQ_INT(proto_status_format(&s, buf, sizeof(buf)), -EINVAL);
+    fill_status(&s);
+    s.boottime_ms = PROTO_VALID_MS_MAX + 1;
     CHECK_EQ_INT(proto_status_format(&s, buf, sizeof(buf)), -EINVAL);
     fill_status(&s);
     memset(s.identity, 'x', sizeof(s.identity)); /* no NUL */
@@ -385,6 +390,8 @@ static void test_reply_malformed(void)
         "{\"proto\":1,\"type\":\"ok\",\"verb\":1}",
         "{\"proto\":1,\"type\":\"ok\",\"message\":null}",
         "{\"proto\":1,\"type\":\"status\",%s,\"reason\":1}",
+        "{\"proto\":1,\"type\":\"status\",%s,\"boottime_ms\":-5}",
+        "{\"proto\":1,\"type\":\"status\",%s,\"boottime_ms\":\"5\"}",
     };
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         memset(&r, 0x5a, sizeof(r));

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.status.is_leader != again.status.is_leader || r.status.term != again.status.term ||
         strcmp(r.status.since, again.status.since) != 0 ||
         r.status.valid_ms != again.status.valid_ms || r.status.state != again.status.state ||
-        strcmp(r.status.reason, again.status.reason) != 0)
+        strcmp(r.status.reason, again.status.reason) != 0 ||
+        r.status.boottime_ms != again.status.boottime_ms)
         abort();
     return 0;
 }
