@@ -90,7 +90,7 @@ class Resource:
 
 
 # Storage version hashes: leases, configmaps, endpoints and events are copied from
-# the real discovery trace (kubectl-v1.28.15-v8-discovery-trace-excerpt.txt); for
+# the real kubectl v1.28.15 discovery trace (tests/data/k8s-api/README.md); for
 # pods and endpointslices no real value was captured, so none is sent (the field
 # is optional and kubectl ignores it).
 LEASES = Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", ["spec"],
@@ -561,3 +561,63 @@ def parse_field_selector(res, sel):
                 return False
         return True
     return exact_name, pred
+
+
+# --- Table (kubectl's human output) -----------------------------------------
+
+# pkg/printers/internalversion/printers.go leaseColumnDefinitions; descriptions
+# are the ObjectMeta / LeaseSpec swagger docs (the Name text is the one in the
+# real kubectl v1.28.15 trace).
+LEASE_COLUMNS = [
+    {"name": "Name", "type": "string", "format": "name",
+     "description": "Name must be unique within a namespace. Is required when creating "
+     "resources, although some resources may allow a client to request the generation of an "
+     "appropriate name automatically. Name is primarily intended for creation idempotence and "
+     "configuration definition. Cannot be updated. More info: "
+     "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+     "priority": 0},
+    {"name": "Holder", "type": "string", "format": "",
+     "description": "holderIdentity contains the identity of the holder of a current lease.",
+     "priority": 0},
+    {"name": "Age", "type": "string", "format": "",
+     "description": "CreationTimestamp is a timestamp representing the server time when this "
+     "object was created. It is not guaranteed to be set in happens-before order across "
+     "separate operations. Clients may not set this value. It is represented in RFC3339 form "
+     "and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+     "priority": 0},
+]
+
+
+def parse_time(s):
+    return calendar.timegm(__import__("time").strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def human_duration(secs):
+    """apimachinery/pkg/util/duration.HumanDuration."""
+    s = int(secs)
+    if secs < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return "%ds" % s
+    m = s // 60
+    if m < 10:
+        return "%dm%ds" % (m, s % 60) if s % 60 else "%dm" % m
+    if m < 180:
+        return "%dm" % m
+    h = s // 3600
+    if h < 8:
+        return "%dh%dm" % (h, m % 60) if m % 60 else "%dh" % h
+    if h < 48:
+        return "%dh" % h
+    if h < 24 * 8:
+        return "%dd%dh" % (h // 24, h % 24) if h % 24 else "%dd" % (h // 24)
+    if h < 24 * 365 * 2:
+        return "%dd" % (h // 24)
+    if h < 24 * 365 * 8:
+        y = h // (24 * 365)
+        d = (h // 24) % 365
+        return "%dy%dd" % (y, d) if d else "%dy" % y
+    return "%dy" % (h // (24 * 365))

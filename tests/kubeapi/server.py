@@ -482,7 +482,10 @@ class Handler(BaseHTTPRequestHandler):
             raise S.forbidden(res, name if verb != "create" else None, user, verb, ns)
         strict = query.get("fieldValidation") == "Strict"
         if verb == "get":
-            return self.send_body(200, srv.store.get(res, ns, name))
+            obj = srv.store.get(res, ns, name)
+            if self._wants_table(res):
+                return self.send_body(200, self._table([obj], obj["metadata"]["resourceVersion"]))
+            return self.send_body(200, obj)
         if verb == "list":
             return self._list(res, ns, query)
         if verb == "watch":
@@ -516,6 +519,28 @@ class Handler(BaseHTTPRequestHandler):
                                                            old["metadata"].get("uid"))))
         raise S.method_not_allowed()  # patch, deletecollection: not served
 
+    def _wants_table(self, res):
+        # kubectl's human output asks 'application/json;as=Table;v=v1;g=meta.k8s.io,...'.
+        # Tables are served for Leases (printers.go: Name, Holder, Age); other
+        # kinds answer the object and kubectl prints its default NAME/AGE.
+        acc = self.headers.get("Accept", "").replace(" ", "")
+        return res is R.LEASES and "as=Table;v=v1;g=meta.k8s.io" in acc
+
+    @staticmethod
+    def _table(items, rv):
+        now = time.time()
+        rows = []
+        for o in items:
+            meta = o["metadata"]
+            age = now - R.parse_time(meta["creationTimestamp"])
+            rows.append({"cells": [meta["name"], o.get("spec", {}).get("holderIdentity", ""),
+                                   R.human_duration(age)],
+                         "object": {"kind": "PartialObjectMetadata",
+                                    "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
+        return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+                "metadata": {"resourceVersion": rv}, "columnDefinitions": R.LEASE_COLUMNS,
+                "rows": rows}
+
     @staticmethod
     def _warn(warnings):
         # fieldValidation=Warn (the default): unknown fields dropped, one Warning each.
@@ -525,6 +550,8 @@ class Handler(BaseHTTPRequestHandler):
         lpred = R.parse_label_selector(query.get("labelSelector", ""))
         _, fpred = R.parse_field_selector(res, query.get("fieldSelector", ""))
         items, rv = self.server.store.list(res, ns, lpred, fpred)
+        if self._wants_table(res):
+            return self.send_body(200, self._table(items, str(rv)))
         # List items carry no kind/apiVersion (typed lists), ListMeta has the RV.
         out = []
         for o in items:

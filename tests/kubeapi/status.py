@@ -179,7 +179,7 @@ def too_many_requests_plain(retry_after):
 
 
 def service_unavailable_plain():
-    # The real 503 of the discovery trace (kubectl-v1.28.15-v8-discovery-trace-excerpt.txt):
+    # The real 503 of the kubectl v1.28.15 discovery trace (tests/data/k8s-api/README.md):
     # text/plain 'service unavailable' + newline, Content-Length 20.
     return ApiError(503, "service unavailable\n", "text/plain; charset=utf-8",
                     [("X-Content-Type-Options", "nosniff")])
