@@ -1,0 +1,645 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Renders one kustomization of deploy/ with `kubectl kustomize` and checks
+what must hold in the rendered objects.
+
+    test_deploy_manifests.py --source-dir DIR [--kubectl PATH] TARGET
+    test_deploy_manifests.py --source-dir DIR --sources
+
+    test_deploy_manifests.py --source-dir DIR [--kubectl PATH] --mutations
+
+TARGET is a directory under deploy/ holding a kustomization.yaml (a
+Kustomization, or a Component, which is rendered on top of deploy/base
+through a temporary kustomization). --sources checks the manifests as
+written (image placeholders, no registry host).
+
+The rendered YAML is turned into JSON by kubectl itself
+(`kubectl label --local -o json`, which needs no cluster), so no YAML
+parser is needed here. Exit 0 when every check passes, 1 with one line per
+failed check, 77 (ctest SKIP_RETURN_CODE) when kubectl is absent.
+
+What is checked, per rendered kustomization:
+- RBAC: no ClusterRole/ClusterRoleBinding, no wildcard, no nonResourceURLs;
+  every rule is one of the rights of the base or a component (Leases
+  get/watch/update by name + create; Events create/patch; EndpointSlices
+  get/update by name + create; Endpoints get/update by name + create), the
+  named rules name exactly the election, and an optional right is granted
+  only when a daemon of the kustomization uses that mode. The RoleBinding
+  binds the Role to the pods' ServiceAccount.
+- The sidecar: a native sidecar (restartPolicy: Always) or the first regular
+  container; POD_NAME/POD_NAMESPACE/POD_IP from the downward API; its socket
+  and --install-probe path on a writable emptyDir; resources set.
+- Every exec of leader-probe (probe or command) runs a path on the emptyDir
+  mounted in that container, the file the daemon installs (or the image's own
+  /usr/bin/leader-probe in the sidecar), and asks the socket the daemon
+  serves.
+- Every container: runAsNonRoot, readOnlyRootFilesystem,
+  allowPrivilegeEscalation false, capabilities drop ALL (none added),
+  seccomp RuntimeDefault, not privileged.
+- terminationGracePeriodSeconds covers the release (renew deadline + 5 s).
+- Routing mode vs. rollout: readiness mode (a readinessProbe execs
+  leader-probe) needs Recreate or maxUnavailable 100% and no
+  PodDisruptionBudget, and a Service selecting the pods; EndpointSlice mode
+  needs no leader-probe readiness, a selector-less Service with the named
+  ports, and a rollout that keeps pods available.
+- Images: tagged by the kustomization's `images:`, no registry host.
+"""
+import argparse
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+SOCKET_DEFAULT = "/var/run/leader-election/leader.sock"
+IMAGE_PROBE = "/usr/bin/leader-probe"
+DAEMON_IMAGE = "leader-elector"
+PLACEHOLDERS = {"leader-elector", "example-app"}
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+
+# (apiGroup, resource) -> (verbs allowed on the named object, verbs allowed
+# without a name, the component/mode that grants it or None for the base)
+RIGHTS = {
+    ("coordination.k8s.io", "leases"): ({"get", "watch", "update"}, {"create"}, None),
+    ("", "events"): (set(), {"create", "patch"}, "events"),
+    ("discovery.k8s.io", "endpointslices"): ({"get", "update"}, {"create"}, "endpointslice"),
+    ("", "endpoints"): ({"get", "update"}, {"create"}, "endpoints-lock"),
+}
+
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+
+
+def render(kubectl, source_dir, target):
+    """Returns the rendered objects (list of dicts) of deploy/TARGET."""
+    path = os.path.join(source_dir, "deploy", target)
+    with open(os.path.join(path, "kustomization.yaml"), encoding="utf-8") as f:
+        is_component = re.search(r"^kind:\s*Component\s*$", f.read(), re.M) is not None
+    tmp = None
+    try:
+        if is_component:
+            # A Component cannot be built alone: put it on top of the base.
+            tmp = tempfile.mkdtemp(prefix="le-deploy-")
+            base = os.path.relpath(os.path.join(source_dir, "deploy", "base"), tmp)
+            comp = os.path.relpath(path, tmp)
+            with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as f:
+                f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                        f"resources:\n- {base}\ncomponents:\n- {comp}\n")
+            path = tmp
+        r = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            raise SystemExit(f"FAIL: kubectl kustomize deploy/{target}: {r.stderr.strip()}")
+        yaml_text = r.stdout
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"rendered deploy/{target}: {yaml_text.count(chr(10))} lines")
+    # YAML -> JSON without a cluster: a no-op label removal, printed locally.
+    env = dict(os.environ, KUBECONFIG=os.devnull)
+    r = subprocess.run([kubectl, "label", "--local", "-f", "-", "-o", "json",
+                        "leader-election.test/none-"], input=yaml_text, capture_output=True,
+                       text=True, timeout=60, env=env)
+    if r.returncode != 0:
+        raise SystemExit(f"FAIL: converting deploy/{target} to JSON: {r.stderr.strip()}")
+    objs, dec, s, i = [], json.JSONDecoder(), r.stdout, 0
+    while True:
+        while i < len(s) and s[i].isspace():
+            i += 1
+        if i >= len(s):
+            break
+        o, i = dec.raw_decode(s, i)
+        objs.extend(o["items"] if o.get("kind") == "List" else [o])
+    n_docs = len([d for d in re.split(r"^---$", yaml_text, flags=re.M) if d.strip()])
+    if len(objs) != n_docs:
+        raise SystemExit(f"FAIL: {len(objs)} JSON objects for {n_docs} YAML documents")
+    return objs
+
+
+def parse_args(argv):
+    """Returns {flag: [values]} of a command line (--f=v, --f v, --bool)."""
+    out, i = {}, 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--"):
+            if "=" in a:
+                k, v = a[2:].split("=", 1)
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                k, v = a[2:], argv[i + 1]
+                i += 1
+            else:
+                k, v = a[2:], ""
+            out.setdefault(k, []).append(v)
+        i += 1
+    return out
+
+
+def duration_s(text):
+    """Go duration or plain seconds -> seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    total, units = 0.0, {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    for num, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text):
+        total += float(num) * units[unit]
+    return total
+
+
+def image_has_registry_host(image):
+    first = image.split("/", 1)[0]
+    return "/" in image and ("." in first or ":" in first or first == "localhost")
+
+
+def env_value(c, name):
+    for e in c.get("env", []):
+        if e["name"] == name:
+            return e
+    return None
+
+
+def mount_of(c, volumes, path):
+    """The (volume, relative path, mount) holding path in container c, longest mount first."""
+    best = None
+    for m in c.get("volumeMounts", []):
+        mp = m["mountPath"].rstrip("/")
+        if path == mp or path.startswith(mp + "/"):
+            if best is None or len(mp) > len(best[2]["mountPath"].rstrip("/")):
+                best = (volumes.get(m["name"]), posixpath.relpath(path, mp), m)
+    return best
+
+
+def probe_execs(c):
+    """(where, argv) of every exec of leader-probe in container c."""
+    out = []
+    for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+        cmd = c.get(kind, {}).get("exec", {}).get("command")
+        if cmd and posixpath.basename(cmd[0]) == "leader-probe":
+            out.append((kind, cmd))
+    for hook in ("postStart", "preStop"):
+        cmd = c.get("lifecycle", {}).get(hook, {}).get("exec", {}).get("command")
+        if cmd and posixpath.basename(cmd[0]) == "leader-probe":
+            out.append((hook, cmd))
+    cmd = c.get("command")
+    if cmd and posixpath.basename(cmd[0]) == "leader-probe":
+        out.append(("command", cmd))
+    return out
+
+
+def check_security(where, c, pod_sc):
+    sc = c.get("securityContext", {})
+
+    def eff(key):
+        return sc.get(key, pod_sc.get(key))
+
+    if eff("runAsNonRoot") is not True:
+        fail(f"{where}: runAsNonRoot is not true")
+    if eff("runAsUser") == 0:
+        fail(f"{where}: runAsUser 0")
+    if sc.get("readOnlyRootFilesystem") is not True:
+        fail(f"{where}: readOnlyRootFilesystem is not true")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        fail(f"{where}: allowPrivilegeEscalation is not false")
+    if sc.get("privileged"):
+        fail(f"{where}: privileged")
+    caps = sc.get("capabilities", {})
+    if "ALL" not in caps.get("drop", []):
+        fail(f"{where}: capabilities do not drop ALL")
+    if caps.get("add"):
+        fail(f"{where}: capabilities added: {caps['add']}")
+    if (eff("seccompProfile") or {}).get("type") != "RuntimeDefault":
+        fail(f"{where}: seccompProfile is not RuntimeDefault")
+
+
+def check_image(where, image):
+    if image_has_registry_host(image):
+        fail(f"{where}: image '{image}' names a registry host")
+    name = image.split("@")[0].rsplit("/", 1)[-1]
+    if ":" not in name and "@" not in image:
+        fail(f"{where}: image '{image}' has no tag: not set through kustomize images:")
+
+
+def resolve_int_or_percent(v, replicas, round_up):
+    if isinstance(v, int):
+        return v
+    pct = int(v.rstrip("%"))
+    x = pct * replicas / 100
+    return int(-(-x // 1)) if round_up else int(x // 1)
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_workload(w, objs, report):
+    kind, name = w["kind"], w["metadata"]["name"]
+    ns = w["metadata"].get("namespace", "")
+    tmpl = w["spec"]["template"]
+    spec = tmpl["spec"]
+    pod_sc = spec.get("securityContext", {})
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    inits, regulars = spec.get("initContainers", []), spec.get("containers", [])
+    where0 = f"{kind}/{name}"
+
+    for c in inits + regulars:
+        check_security(f"{where0} container {c['name']}", c, pod_sc)
+        check_image(f"{where0} container {c['name']}", c["image"])
+
+    daemons = [(c, True) for c in inits if c["image"].split("@")[0].rsplit("/", 1)[-1]
+               .split(":")[0] == DAEMON_IMAGE]
+    daemons += [(c, False) for c in regulars if c["image"].split("@")[0].rsplit("/", 1)[-1]
+                .split(":")[0] == DAEMON_IMAGE]
+    if len(daemons) != 1:
+        fail(f"{where0}: expected one leader-elector container, found {len(daemons)}")
+        return None
+    d, native = daemons[0]
+    where = f"{where0} sidecar {d['name']}"
+    args = parse_args((d.get("command") or [])[1:] + d.get("args", []))
+    if native:
+        if d.get("restartPolicy") != "Always":
+            fail(f"{where}: an init container without restartPolicy: Always (not a sidecar)")
+        report.append("native sidecar")
+    else:
+        if d.get("restartPolicy"):
+            fail(f"{where}: restartPolicy on a regular container")
+        if len(regulars) > 1 and regulars[0] is not d:
+            fail(f"{where}: a regular sidecar must be the first container")
+        report.append("regular container" if len(regulars) == 1 else "regular sidecar")
+
+    election = (args.get("election") or [None])[0]
+    if not election:
+        fail(f"{where}: no --election")
+    for var, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                      ("POD_IP", "status.podIP")):
+        e = env_value(d, var)
+        if not e or e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != path:
+            fail(f"{where}: {var} not from the downward API ({path})")
+    res = d.get("resources", {})
+    if not (res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory")
+            and res.get("limits", {}).get("memory")):
+        fail(f"{where}: resources need cpu+memory requests and a memory limit")
+
+    def socket_of(c, argv):
+        a = parse_args(argv)
+        if "socket" in a:
+            return a["socket"][-1]
+        e = env_value(c, "LEADER_ELECTION_SOCKET")
+        return e["value"] if e and "value" in e else SOCKET_DEFAULT
+
+    def on_writable_emptydir(c, path, what):
+        m = mount_of(c, volumes, path)
+        if not m or not m[0] or "emptyDir" not in m[0]:
+            fail(f"{where0} container {c['name']}: {what} {path} is not on an emptyDir")
+            return None
+        if m[2].get("readOnly"):
+            fail(f"{where0} container {c['name']}: {what} {path} is on a read-only mount")
+        return (m[0]["name"], m[1])
+
+    d_socket = socket_of(d, (d.get("command") or [])[1:] + d.get("args", []))
+    sock_loc = on_writable_emptydir(d, d_socket, "socket")
+    installed = None
+    if "install-probe" in args:
+        installed = on_writable_emptydir(d, args["install-probe"][-1], "--install-probe")
+
+    readiness_by_probe = False
+    for c in inits + regulars:
+        for what, argv in probe_execs(c):
+            wh = f"{where0} container {c['name']} {what}"
+            if c is d and argv[0] == IMAGE_PROBE:
+                loc_ok = True
+            else:
+                m = mount_of(c, volumes, argv[0])
+                loc = (m[0]["name"], m[1]) if m and m[0] and "emptyDir" in m[0] else None
+                loc_ok = loc is not None and loc == installed
+                if not loc_ok:
+                    fail(f"{wh}: {argv[0]} is not the leader-probe the sidecar installs on "
+                         f"the mounted emptyDir")
+            if "--version" in argv or "--help" in argv:
+                continue
+            p_sock = socket_of(c, argv[1:])
+            m = mount_of(c, volumes, p_sock)
+            if not m or not m[0] or (m[0]["name"], m[1]) != sock_loc:
+                fail(f"{wh}: asks socket {p_sock}, not the socket the daemon serves "
+                     f"({d_socket})")
+            if what == "readinessProbe":
+                readiness_by_probe = True
+            if loc_ok:
+                report.append(f"{c['name']}.{what} -> {argv[0]}")
+
+    renew = duration_s(args["renew-deadline"][-1]) if "renew-deadline" in args else 10.0
+    if "ttl" in args:
+        renew = duration_s(args["ttl"][-1]) / 2
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    if grace < renew + 5:
+        fail(f"{where0}: terminationGracePeriodSeconds {grace} < renew deadline {renew} s + 5 s")
+
+    # Routing mode vs. rollout.
+    labels = tmpl["metadata"].get("labels", {})
+    replicas = w["spec"].get("replicas", 1)
+    strategy = w["spec"].get("strategy", {})
+    pdbs = [o for o in objs if o["kind"] == "PodDisruptionBudget"
+            and o["metadata"].get("namespace", "") == ns
+            and selects(o["spec"].get("selector", {}).get("matchLabels"), labels)]
+    services = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Service"
+                and o["metadata"].get("namespace", "") == ns}
+    eps = (args.get("endpointslice") or [None])[-1]
+    if readiness_by_probe and eps:
+        fail(f"{where0}: EndpointSlice mode with a leader-probe readinessProbe: "
+             f"readiness must reflect health only")
+    if readiness_by_probe:
+        report.append("readiness mode")
+        if kind == "Deployment":
+            ok = strategy.get("type") == "Recreate"
+            if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+                mu = strategy.get("rollingUpdate", {}).get("maxUnavailable", "25%")
+                ok = resolve_int_or_percent(mu, replicas, False) >= replicas and \
+                    (mu == "100%" or isinstance(mu, int))
+            if not ok:
+                fail(f"{where0}: readiness mode needs maxUnavailable 100% (or Recreate): "
+                     f"anything lower stalls the rollout")
+        for p in pdbs:
+            fail(f"{where0}: PodDisruptionBudget {p['metadata']['name']} in readiness mode "
+                 f"blocks node drains")
+        if not any(selects(s["spec"].get("selector"), labels) for s in services.values()):
+            fail(f"{where0}: readiness mode but no Service selects the pods")
+    elif eps:
+        report.append("EndpointSlice mode")
+        s = services.get(eps)
+        if not s:
+            fail(f"{where0}: --endpointslice {eps}: no Service {eps} in the kustomization")
+        else:
+            if s["spec"].get("selector"):
+                fail(f"{where0}: Service {eps} has a selector: the endpoints controller "
+                     f"would fight the leader's EndpointSlice")
+            names = {p.get("name", "") for p in s["spec"].get("ports", [])}
+            for ep in args.get("endpoint-port", []):
+                if ep.split(":", 1)[0] not in names:
+                    fail(f"{where0}: --endpoint-port {ep}: Service {eps} has no port of "
+                         f"that name")
+        if kind == "Deployment" and strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            mu = strategy.get("rollingUpdate", {}).get("maxUnavailable", "25%")
+            if resolve_int_or_percent(mu, replicas, False) >= replicas:
+                fail(f"{where0}: EndpointSlice mode: maxUnavailable {mu} takes every pod "
+                     f"down at once; use a normal rolling update")
+        if kind == "Deployment" and strategy.get("type") == "Recreate":
+            fail(f"{where0}: EndpointSlice mode: Recreate takes every pod down at once")
+    else:
+        report.append("no routing (HTTP/socket only)")
+    return {"election": election, "args": args, "sa": spec.get("serviceAccountName", "default"),
+            "ns": ns}
+
+
+def check_rbac(objs, daemons, component):
+    roles = [o for o in objs if o["kind"] == "Role"]
+    for o in objs:
+        if o["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+            fail(f"{o['kind']}/{o['metadata']['name']}: nothing cluster-wide is needed")
+    if len(roles) != 1:
+        fail(f"expected one Role, found {len(roles)}")
+        return
+    role = roles[0]
+    elections = {d["election"] for d in daemons} or {"ELECTION"}
+    used = set()
+    for d in daemons:
+        a = d["args"]
+        if "events" in a and a["events"][-1] in ("", "true"):
+            used.add("events")
+        if "endpointslice" in a:
+            used.add("endpointslice")
+        if a.get("lock", ["leases"])[-1] in ("endpoints", "endpointsleases"):
+            used.add("endpoints-lock")
+    if component:
+        used.add(component)
+    granted = set()
+    for i, rule in enumerate(role.get("rules", [])):
+        where = f"Role {role['metadata']['name']} rule {i}"
+        if rule.get("nonResourceURLs"):
+            fail(f"{where}: nonResourceURLs")
+        for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+            if any("*" in x for x in rule.get(field, [])):
+                fail(f"{where}: wildcard in {field}")
+        names = rule.get("resourceNames", [])
+        if names and set(names) != elections:
+            fail(f"{where}: resourceNames {names}, expected the election {sorted(elections)}")
+        for g in rule.get("apiGroups", []):
+            for r in rule.get("resources", []):
+                if (g, r) not in RIGHTS:
+                    fail(f"{where}: grants {g or 'core'}/{r}: not a right the daemon uses")
+                    continue
+                named, unnamed, mode = RIGHTS[(g, r)]
+                allowed = named if names else unnamed
+                extra = set(rule.get("verbs", [])) - allowed
+                if extra:
+                    fail(f"{where}: {g or 'core'}/{r} verbs {sorted(extra)} beyond "
+                         f"{sorted(allowed)}{' by name' if names else ''}")
+                if mode:
+                    granted.add(mode)
+                    if mode not in used:
+                        fail(f"{where}: grants {g or 'core'}/{r} ({mode}) but no daemon "
+                             f"uses that mode")
+    for mode in used - granted:
+        fail(f"Role: a daemon uses {mode} but the Role does not grant it")
+    # Leases are always needed (base).
+    lease_rules = [r for r in role.get("rules", []) if "leases" in r.get("resources", [])]
+    if not any(r.get("resourceNames") for r in lease_rules) or \
+            not any("create" in r.get("verbs", []) for r in lease_rules):
+        fail("Role: the Lease rights of the base are missing")
+    bindings = [o for o in objs if o["kind"] == "RoleBinding"]
+    sas = {d["sa"] for d in daemons} or {"leader-elector"}
+    for sa in sas:
+        if not any(b["roleRef"]["kind"] == "Role"
+                   and b["roleRef"]["name"] == role["metadata"]["name"]
+                   and any(s["kind"] == "ServiceAccount" and s["name"] == sa
+                           for s in b.get("subjects", [])) for b in bindings):
+            fail(f"no RoleBinding binds Role {role['metadata']['name']} to ServiceAccount {sa}")
+        if daemons and not any(o["kind"] == "ServiceAccount" and o["metadata"]["name"] == sa
+                               for o in objs):
+            fail(f"ServiceAccount {sa} is not part of the kustomization")
+
+
+def check_target(kubectl, source_dir, target):
+    objs = render(kubectl, source_dir, target)
+    component = None
+    if target.startswith("components/"):
+        component = posixpath.basename(target.rstrip("/"))
+        if component not in {m for _, _, m in RIGHTS.values() if m}:
+            component = None
+    daemons, report = [], []
+    for o in objs:
+        if o["kind"] in WORKLOAD_KINDS:
+            r = check_workload(o, objs, report)
+            if r:
+                daemons.append(r)
+        elif o["kind"] == "Pod":
+            fail(f"Pod/{o['metadata']['name']}: ship workloads, not bare pods")
+    check_rbac(objs, daemons, component)
+    kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objs)
+    print("objects: " + ", ".join(kinds))
+    if report:
+        print("workload: " + "; ".join(report))
+
+
+def check_sources(source_dir):
+    """The manifests as written: images only through placeholders, no host."""
+    deploy = os.path.join(source_dir, "deploy")
+    n = 0
+    for root, _, files in os.walk(deploy):
+        for fn in files:
+            p = os.path.join(root, fn)
+            rel = os.path.relpath(p, source_dir)
+            if fn.endswith((".yaml", ".yml")):
+                with open(p, encoding="utf-8") as f:
+                    text = f.read()
+                for m in re.finditer(r"^\s*-?\s*image:\s*[\"']?([^\s\"'#]+)", text, re.M):
+                    n += 1
+                    if fn.startswith("kustomization"):
+                        fail(f"{rel}: image: in a kustomization (use images:)")
+                    elif m.group(1) not in PLACEHOLDERS:
+                        fail(f"{rel}: image '{m.group(1)}' is not a placeholder "
+                             f"({', '.join(sorted(PLACEHOLDERS))}) set through images:")
+                for m in re.finditer(r"^\s*(?:-\s*)?newName:\s*[\"']?([^\s\"'#]+)", text, re.M):
+                    if image_has_registry_host(m.group(1)):
+                        fail(f"{rel}: newName '{m.group(1)}' names a registry host")
+            elif fn == "Dockerfile" or fn.endswith(".Dockerfile"):
+                with open(p, encoding="utf-8") as f:
+                    for line in f:
+                        m = re.match(r"\s*(?:FROM|ARG\s+\w*IMAGE\w*=)\s*(?:--\S+\s+)*(\S+)",
+                                     line, re.I)
+                        if m and image_has_registry_host(m.group(1)):
+                            fail(f"{rel}: '{m.group(1)}' names a registry host")
+    print(f"checked {n} image references in deploy/")
+
+
+# The checks must be able to fail: each mutation breaks one rule in a copy of
+# deploy/ and must be reported. (file under deploy/, old text, new text,
+# target, expected words in a failure)
+MUTATIONS = [
+    ("examples/warm-standby-readiness/deployment.yaml", "maxUnavailable: 100%",
+     "maxUnavailable: 50%", "examples/warm-standby-readiness", "stalls the rollout"),
+    ("examples/warm-standby-readiness/service.yaml", "    protocol: TCP\n",
+     "    protocol: TCP\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+     "metadata:\n  name: x\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n"
+     "      app.kubernetes.io/name: warm-standby\n",
+     "examples/warm-standby-readiness", "blocks node drains"),
+    ("base/role.yaml", 'verbs: ["get", "watch", "update"]',
+     'verbs: ["get", "watch", "update", "list"]', "base", "beyond"),
+    ("base/role.yaml", 'resources: ["leases"]\n  verbs: ["create"]',
+     'resources: ["*"]\n  verbs: ["create"]', "examples/three-replicas", "wildcard"),
+    ("base/rolebinding.yaml", "kind: Role\n", "kind: ClusterRole\n", "base",
+     "binds Role"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "- --socket\n            - /var/run/leader-election/leader.sock",
+     "- --socket\n            - /tmp/leader.sock", "examples/warm-standby-readiness",
+     "asks socket"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "- /var/run/leader-election/leader-probe\n            - --socket",
+     "- /usr/local/bin/leader-probe\n            - --socket",
+     "examples/warm-standby-readiness", "is not the leader-probe"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "          mountPath: /var/run/leader-election\n          readOnly: true\n",
+     "          mountPath: /srv\n          readOnly: true\n",
+     "examples/warm-standby-readiness-pre-1.29", "is not the leader-probe"),
+    ("examples/warm-standby-readiness/deployment.yaml", "readOnlyRootFilesystem: true",
+     "readOnlyRootFilesystem: false", "examples/warm-standby-readiness",
+     "readOnlyRootFilesystem"),
+    ("examples/warm-standby-readiness/deployment.yaml", "        restartPolicy: Always\n",
+     "", "examples/warm-standby-readiness", "not a sidecar"),
+    ("examples/warm-standby-readiness/deployment.yaml", "terminationGracePeriodSeconds: 30",
+     "terminationGracePeriodSeconds: 5", "examples/warm-standby-readiness",
+     "terminationGracePeriodSeconds"),
+    ("examples/warm-standby-readiness/deployment.yaml", "fieldPath: status.podIP",
+     "fieldPath: status.hostIP", "examples/warm-standby-readiness", "downward API"),
+    ("examples/warm-standby-endpointslice/deployment.yaml", "maxUnavailable: 0",
+     "maxUnavailable: 100%", "examples/warm-standby-endpointslice", "down at once"),
+    ("examples/warm-standby-endpointslice/service.yaml", "spec:\n",
+     "spec:\n  selector:\n    app.kubernetes.io/name: warm-standby\n",
+     "examples/warm-standby-endpointslice", "has a selector"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "        readinessProbe:\n          httpGet:\n            path: /health\n"
+     "            port: http\n",
+     "        readinessProbe:\n          exec:\n            command:\n"
+     "            - /var/run/leader-election/leader-probe\n",
+     "examples/warm-standby-endpointslice", "readiness must reflect health only"),
+    ("examples/warm-standby-endpointslice/kustomization.yaml",
+     "components:\n- ../../components/endpointslice\n", "",
+     "examples/warm-standby-endpointslice", "does not grant it"),
+    ("examples/three-replicas/deployment.yaml", "        - --events\n", "",
+     "examples/three-replicas", "no daemon uses that mode"),
+    ("examples/three-replicas/deployment.yaml", "drop: [\"ALL\"]", "drop: [\"NET_RAW\"]",
+     "examples/three-replicas", "drop ALL"),
+    ("examples/warm-standby-readiness/deployment.yaml", "image: example-app",
+     "image: some-app", "--sources", "not a placeholder"),
+    ("examples/warm-standby-readiness/kustomization.yaml", "newName: traefik/whoami",
+     "newName: localhost:5000/whoami", "--sources", "registry host"),
+]
+
+
+def run_mutations(kubectl, source_dir):
+    global failures
+    bad = 0
+    for rel, old, new, target, expect in MUTATIONS:
+        tmp = tempfile.mkdtemp(prefix="le-deploy-mut-")
+        try:
+            shutil.copytree(os.path.join(source_dir, "deploy"), os.path.join(tmp, "deploy"))
+            p = os.path.join(tmp, "deploy", rel)
+            with open(p, encoding="utf-8") as f:
+                text = f.read()
+            if old not in text:
+                print(f"FAIL: mutation of {rel}: '{old[:40]}' not found (update MUTATIONS)")
+                bad += 1
+                continue
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text.replace(old, new))
+            failures = []
+            try:
+                if target == "--sources":
+                    check_sources(tmp)
+                else:
+                    check_target(kubectl, tmp, target)
+            except SystemExit as e:
+                failures.append(str(e))
+            hit = [x for x in failures if expect in x]
+            status = "caught" if hit else "MISSED"
+            print(f"mutation {rel}: {status}: " + (hit[0] if hit else f"{failures}"))
+            if not hit:
+                bad += 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    failures = [f"{bad} mutation(s) not caught"] if bad else []
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--kubectl", default=shutil.which("kubectl"))
+    ap.add_argument("--sources", action="store_true")
+    ap.add_argument("--mutations", action="store_true",
+                    help="break each rule in a copy of deploy/ and expect a failure")
+    ap.add_argument("target", nargs="?")
+    a = ap.parse_args()
+    if a.sources:
+        check_sources(a.source_dir)
+    else:
+        if not a.target and not a.mutations:
+            ap.error("TARGET, --sources or --mutations")
+        if not a.kubectl or not os.access(a.kubectl, os.X_OK):
+            print("SKIP: kubectl not found: cannot render the kustomizations")
+            return SKIP
+        if a.mutations:
+            run_mutations(a.kubectl, a.source_dir)
+        else:
+            check_target(a.kubectl, a.source_dir, a.target)
+    for f in failures:
+        print("FAIL: " + f)
+    if not failures:
+        print("PASS")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
