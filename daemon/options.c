@@ -69,7 +69,9 @@ void options_help(const char *argv0)
            "Socket (what leader-probe and applications ask):\n"
            "  --socket PATH            default $LEADER_ELECTION_SOCKET, else\n"
            "                           " DEFAULT_SOCKET "\n"
-           "  --socket-mode MODE       octal permissions of the socket (default 0660)\n"
+           "  --socket-mode MODE       octal permissions of the socket (default 0666: the\n"
+           "                           volume is private to the pod; RESIGN is checked\n"
+           "                           separately, by peer credentials)\n"
            "  --socket-group GROUP     group owning the socket; its members may RESIGN\n"
            "  --max-clients N          concurrent socket clients (default 1024)\n"
            "  --install-probe PATH     copy the leader-probe beside this binary to PATH (e.g.\n"
@@ -189,7 +191,7 @@ int options_parse(Options *o, int argc, char **argv)
     int c, r;
 
     *o = (Options){
-        .socket_mode = 0660,
+        .socket_mode = 0666,
         .socket_group = (gid_t)-1,
         .max_clients = 1024,
         .lease_duration_usec = 15 * UINT64_C(1000000),
@@ -386,7 +388,8 @@ int options_parse(Options *o, int argc, char **argv)
         if (o->namespace_[0] == '\0')
             strcpy(o->namespace_, "default");
     }
-    if (!dns_subdomain_valid(o->namespace_) || strchr(o->namespace_, '.'))
+    if (!dns_subdomain_valid(o->namespace_) || strchr(o->namespace_, '.') ||
+        strlen(o->namespace_) > 63)
         return usage_error("namespace '%s' is not a valid Kubernetes namespace", o->namespace_);
 
     if (o->socket_path[0] == '\0') {

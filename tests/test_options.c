@@ -109,7 +109,7 @@ static void test_options(void)
     CHECK(strcmp(o.id, o.hostname) == 0);
     CHECK(strcmp(o.socket_path, "/var/run/leader-election/leader.sock") == 0);
     CHECK(o.max_clients == 1024);
-    CHECK(o.socket_mode == 0660);
+    CHECK(o.socket_mode == 0666);
 
     /* environment */
     setenv("POD_NAME", "pod-a", 1);

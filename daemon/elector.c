@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+
+#include "duration.h"
+#include "election.h"
+#include "elector.h"
+#include "http_server.h"
+#include "kube_client.h"
+#include "kube_config.h"
+#include "log.h"
+#include "metrics.h"
+#include "proto.h"
+#include "sock_server.h"
+#include "util.h"
+
+/* Requests in flight. The engine has at most one of its own, plus the ones
+ * it abandoned on SHUTDOWN/RESIGN whose answers it ignores. */
+#define ELECTOR_REQUESTS_MAX 8
+
+/* One watch stream lives at most this long before it is resumed: bounds how
+ * long a silently dead connection goes unnoticed. */
+#define WATCH_STREAM_USEC (60 * USEC_PER_SEC)
+
+typedef struct Request {
+    struct Elector *elector;
+    KubeRequest *req;
+    uint64_t id; /* the engine's request id */
+    ElectionActionType type;
+    ElectionWriteKind kind;
+    uint64_t sent_boot;
+} Request;
+
+struct Elector {
+    sd_event *event;
+    Options opts;
+    Election engine;
+    KubeClient *kube;
+    SockServer *sock;
+    HttpServer *http;
+    ElectionMetrics *metrics;
+    sd_event_source *timer, *watch_retry, *sig_term, *sig_int;
+
+    Request requests[ELECTOR_REQUESTS_MAX];
+
+    /* The Lease as the server last returned it (raw included): updates are
+     * written on top of it, so fields we do not manage survive. */
+    KubeLease last;
+    uint64_t last_revision;
+    bool have_last;
+
+    KubeRequest *watch;
+    bool watch_up;
+    unsigned watch_failures;
+
+    uint64_t last_api_ok_boot; /* /readyz */
+    char published_leader[ELECTION_IDENTITY_MAX + 1];
+    bool published_is_leader;
+    int64_t published_term;
+    bool exiting;
+};
+
+static void elector_step(Elector *e, const ElectionEvent *ev);
+static int watch_start(Elector *e);
+
+static uint64_t revision_of(const char *rv)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!rv || !*rv)
+        return 0;
+    errno = 0;
+    v = strtoull(rv, &end, 10);
+    return errno || *end ? 0 : (uint64_t)v;
+}
+
+static void record_from_lease(const KubeLease *l, ElectionRecord *r)
+{
+    *r = (ElectionRecord){0};
+    if (l->holder_identity)
+        snprintf(r->holder, sizeof r->holder, "%s", l->holder_identity);
+    if (l->lease_duration_seconds != KUBE_INT_UNSET && l->lease_duration_seconds > 0 &&
+        l->lease_duration_seconds <= INT32_MAX)
+        r->lease_duration_seconds = (int32_t)l->lease_duration_seconds;
+    if (l->acquire_time_usec != KUBE_TIME_UNSET)
+        r->acquire_time_usec = l->acquire_time_usec;
+    if (l->renew_time_usec != KUBE_TIME_UNSET)
+        r->renew_time_usec = l->renew_time_usec;
+    if (l->lease_transitions != KUBE_INT_UNSET && l->lease_transitions >= 0 &&
+        l->lease_transitions <= INT32_MAX)
+        r->lease_transitions = (int32_t)l->lease_transitions;
+    r->revision = revision_of(l->resource_version);
+}
+
+/* Keeps the newest object the server returned, for the next update. */
+static void remember_lease(Elector *e, const KubeLease *l)
+{
+    KubeLease copy = KUBE_LEASE_INIT;
+    uint64_t rev = revision_of(l->resource_version);
+
+    if (e->have_last && rev != 0 && rev < e->last_revision)
+        return; /* an older view (a late watch event): keep the newer */
+    if (kube_lease_copy(l, &copy) < 0)
+        return; /* out of memory: the next update is based on the older copy, and may conflict */
+    kube_lease_done(&e->last);
+    e->last = copy;
+    e->last_revision = rev;
+    e->have_last = true;
+}
+
+static ElectionResult result_from_kube(int result, ElectionActionType type)
+{
+    switch (result) {
+    case KUBE_OK:
+        return ELECTION_RESULT_OK;
+    case KUBE_E_NOT_FOUND:
+        return ELECTION_RESULT_NOT_FOUND;
+    case KUBE_E_CONFLICT:
+        return ELECTION_RESULT_CONFLICT;
+    case KUBE_E_ALREADY_EXISTS:
+        return ELECTION_RESULT_ALREADY_EXISTS;
+    case KUBE_E_FORBIDDEN:
+        return ELECTION_RESULT_FORBIDDEN;
+    case KUBE_E_INVALID:
+    case KUBE_E_BAD_REQUEST:
+        return ELECTION_RESULT_INVALID;
+    case KUBE_E_TIMEOUT:
+        return ELECTION_RESULT_TIMEOUT;
+    case KUBE_E_PROTOCOL:
+    case KUBE_E_TOO_LARGE:
+    case KUBE_E_TRANSPORT:
+        /* A write whose answer was lost or unreadable may have committed:
+         * its outcome is unknown, which is what TIMEOUT means. */
+        return type == ELECTION_ACTION_GET ? ELECTION_RESULT_TRANSIENT : ELECTION_RESULT_TIMEOUT;
+    default:
+        return ELECTION_RESULT_TRANSIENT;
+    }
+}
+
+static const char *verb_of(ElectionActionType t)
+{
+    switch (t) {
+    case ELECTION_ACTION_GET:
+        return "get";
+    case ELECTION_ACTION_CREATE:
+        return "create";
+    default:
+        return "update";
+    }
+}
+
+static void on_request_done(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    Request *slot = userdata;
+    Elector *e = slot->elector;
+    uint64_t now = now_boot_usec();
+    ElectionEvent ev = {
+        .type = slot->type == ELECTION_ACTION_GET ? ELECTION_EVENT_GET_RESULT
+                                                  : ELECTION_EVENT_WRITE_RESULT,
+        .request_id = slot->id,
+        .result = result_from_kube(resp->result, slot->type),
+        .retry_after_usec = resp->retry_after_usec,
+    };
+    bool renewed = false;
+    uint64_t sent = slot->sent_boot;
+
+    election_metrics_api_request(e->metrics, verb_of(slot->type), (int)resp->http_status,
+                                 now - slot->sent_boot);
+    if (resp->http_status > 0 && resp->http_status < 500 && resp->http_status != 429)
+        e->last_api_ok_boot = now;
+    if (resp->result == KUBE_OK && resp->lease) {
+        record_from_lease(resp->lease, &ev.record);
+        remember_lease(e, resp->lease);
+        renewed = slot->type != ELECTION_ACTION_GET && slot->kind != ELECTION_WRITE_RELEASE;
+    } else if (resp->result != KUBE_OK) {
+        log_debug("%s: %s", verb_of(slot->type), resp->error ? resp->error : "failed");
+    }
+    *slot = (Request){0};
+
+    elector_step(e, &ev);
+    if (renewed && election_is_leader(&e->engine, now_boot_usec()))
+        election_metrics_renewed(e->metrics, sent);
+}
+
+static Request *request_slot(Elector *e)
+{
+    Request *oldest = NULL;
+
+    for (size_t i = 0; i < ELEMENTSOF(e->requests); i++) {
+        if (!e->requests[i].req)
+            return &e->requests[i];
+        if (!oldest || e->requests[i].id < oldest->id)
+            oldest = &e->requests[i];
+    }
+    /* Full: the oldest was abandoned by the engine long ago. */
+    kube_request_cancel(oldest->req);
+    *oldest = (Request){0};
+    return oldest;
+}
+
+static void lease_set_record(KubeLease *l, const ElectionRecord *r)
+{
+    free(l->holder_identity);
+    l->holder_identity = strdup(r->holder);
+    l->lease_duration_seconds = r->lease_duration_seconds;
+    l->acquire_time_usec = r->acquire_time_usec;
+    l->renew_time_usec = r->renew_time_usec;
+    l->lease_transitions = r->lease_transitions;
+}
+
+static void request_failed_now(Elector *e, const ElectionAction *a, int r)
+{
+    ElectionEvent ev = {
+        .type = a->type == ELECTION_ACTION_GET ? ELECTION_EVENT_GET_RESULT
+                                               : ELECTION_EVENT_WRITE_RESULT,
+        .request_id = a->request_id,
+        .result = ELECTION_RESULT_TRANSIENT,
+    };
+    log_warn("cannot start the %s request: %s", verb_of(a->type), strerror(-r));
+    elector_step(e, &ev);
+}
+
+static void do_request(Elector *e, const ElectionAction *a)
+{
+    Request *slot = request_slot(e);
+    KubeLease l = KUBE_LEASE_INIT;
+    uint64_t timeout = a->timeout_usec > 0 ? a->timeout_usec : e->opts.retry_period_usec;
+    int r;
+
+    *slot = (Request){
+        .elector = e,
+        .id = a->request_id,
+        .type = a->type,
+        .kind = a->kind,
+        .sent_boot = now_boot_usec(),
+    };
+
+    switch (a->type) {
+    case ELECTION_ACTION_GET:
+        r = kube_lease_get(e->kube, e->opts.namespace_, e->opts.election, timeout, on_request_done,
+                           slot, &slot->req);
+        break;
+    case ELECTION_ACTION_CREATE:
+        l.name = strdup(e->opts.election);
+        l.namespace_ = strdup(e->opts.namespace_);
+        lease_set_record(&l, &a->record);
+        r = l.name && l.namespace_ && l.holder_identity ? 0 : -ENOMEM;
+        if (r == 0)
+            r = kube_lease_create(e->kube, &l, timeout, on_request_done, slot, &slot->req);
+        break;
+    default: /* UPDATE */
+        if (e->have_last) {
+            r = kube_lease_copy(&e->last, &l);
+        } else {
+            /* Nothing seen to update: a PUT of a missing Lease creates it. */
+            l.name = strdup(e->opts.election);
+            l.namespace_ = strdup(e->opts.namespace_);
+            r = l.name && l.namespace_ ? 0 : -ENOMEM;
+        }
+        if (r == 0) {
+            lease_set_record(&l, &a->record);
+            r = l.holder_identity ? 0 : -ENOMEM;
+        }
+        if (r == 0)
+            r = kube_lease_update(e->kube, &l, timeout, on_request_done, slot, &slot->req);
+        break;
+    }
+    kube_lease_done(&l);
+    if (r < 0) {
+        *slot = (Request){0};
+        request_failed_now(e, a, r);
+    }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    Elector *e = userdata;
+    ElectionEvent ev = {.type = ELECTION_EVENT_TIMER};
+    elector_step(e, &ev);
+    return 0;
+}
+
+static void arm_timer(Elector *e, uint64_t at)
+{
+    int r;
+
+    if (at == ELECTION_TIME_NONE) {
+        if (e->timer)
+            (void)sd_event_source_set_enabled(e->timer, SD_EVENT_OFF);
+        return;
+    }
+    if (!e->timer) {
+        /* 1 ms accuracy: sd-event's default (250 ms) would blur deadlines. */
+        r = sd_event_add_time(e->event, &e->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer,
+                              e);
+        if (r < 0) {
+            log_error("cannot arm the election timer: %s", strerror(-r));
+            return;
+        }
+        return;
+    }
+    r = sd_event_source_set_time(e->timer, at);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(e->timer, SD_EVENT_ONESHOT);
+    if (r < 0)
+        log_error("cannot arm the election timer: %s", strerror(-r));
+}
+
+static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
+{
+    ElectionView v;
+
+    election_view(&e->engine, now, &v);
+    *st = (ProtoStatus){0};
+    /* Every field fits: options and the engine enforce the same bounds. */
+    if (proto_strcpy(st->namespace_, sizeof st->namespace_, e->opts.namespace_) < 0 ||
+        proto_strcpy(st->election, sizeof st->election, e->opts.election) < 0 ||
+        proto_strcpy(st->identity, sizeof st->identity, e->opts.id) < 0 ||
+        proto_strcpy(st->hostname, sizeof st->hostname, e->opts.hostname) < 0 ||
+        proto_strcpy(st->leader, sizeof st->leader, v.leader) < 0)
+        return -ENAMETOOLONG;
+    st->is_leader = v.is_leader;
+    st->term = v.term > 0 ? (uint64_t)v.term : 0;
+    if (v.since_usec > 0)
+        proto_timestamp_format((uint64_t)v.since_usec, st->since, sizeof st->since);
+    st->valid_ms = v.valid_ms;
+    switch (v.state) {
+    case ELECTION_STATE_STARTING:
+        st->state = PROTO_STATE_STARTING;
+        break;
+    case ELECTION_STATE_FOLLOWING:
+        st->state = PROTO_STATE_FOLLOWING;
+        break;
+    case ELECTION_STATE_LEADING:
+        st->state = PROTO_STATE_LEADING;
+        break;
+    case ELECTION_STATE_RELEASING:
+        st->state = PROTO_STATE_RELEASING;
+        break;
+    default:
+        st->state = PROTO_STATE_API_UNREACHABLE;
+        break;
+    }
+    if (v.duplicate_identity)
+        (void)proto_strcpy(st->reason, sizeof st->reason,
+                           "another process uses this identity: not competing");
+    return 0;
+}
+
+static int sock_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
+{
+    return status_now(userdata, now_boot, ret);
+}
+
+static int http_status(void *userdata, ProtoStatus *ret)
+{
+    return status_now(userdata, now_boot_usec(), ret);
+}
+
+static int http_ready(void *userdata, const char **ret_reason)
+{
+    Elector *e = userdata;
+    uint64_t now = now_boot_usec();
+
+    /* Reached within one lease duration: a request answered or a watch alive. */
+    if (e->watch_up || (e->last_api_ok_boot > 0 &&
+                        now - e->last_api_ok_boot < e->opts.lease_duration_usec))
+        return 0;
+    *ret_reason = "the Kubernetes API has not answered recently";
+    return 1;
+}
+
+static int sock_resign(void *userdata, const struct ucred *peer, char *ret_message, size_t size)
+{
+    Elector *e = userdata;
+    ElectionEvent ev = {.type = ELECTION_EVENT_RESIGN};
+    bool was_leader = election_is_leader(&e->engine, now_boot_usec());
+    char hold[32];
+
+    log_info("RESIGN requested by pid %d uid %u", (int)peer->pid, (unsigned)peer->uid);
+    elector_step(e, &ev);
+    snprintf(ret_message, size, "%s; not competing for %s",
+             was_leader ? "released the lease" : "not leader",
+             duration_format(e->opts.resign_holdoff_usec, hold, sizeof hold));
+    return 0;
+}
+
+/* The view changed, or a renew succeeded: tell watchers, metrics, systemd. */
+static void publish(Elector *e)
+{
+    ProtoStatus st;
+
+    if (status_now(e, now_boot_usec(), &st) < 0)
+        return;
+    sock_server_publish(e->sock);
+    election_metrics_set_leader(e->metrics, st.is_leader);
+    election_metrics_set_term(e->metrics, st.term);
+    if (strcmp(st.leader, e->published_leader) != 0 || (int64_t)st.term != e->published_term) {
+        if (st.leader[0] && (e->published_leader[0] || e->published_term >= 0))
+            election_metrics_transition(e->metrics);
+        snprintf(e->published_leader, sizeof e->published_leader, "%s", st.leader);
+        e->published_term = (int64_t)st.term;
+        if (st.leader[0])
+            log_info("leader is %s (term %llu)", st.leader, (unsigned long long)st.term);
+    }
+    if (st.is_leader != e->published_is_leader) {
+        e->published_is_leader = st.is_leader;
+        log_set_term(st.is_leader ? (int64_t)st.term : -1);
+    }
+    (void)sd_notifyf(false, "STATUS=%s, leader %s", proto_state_to_string(st.state),
+                     st.leader[0] ? st.leader : "unknown");
+}
+
+static int level_of(int syslog_level)
+{
+    if (syslog_level <= LOG_ERR)
+        return LOG_LEVEL_ERROR;
+    if (syslog_level == LOG_WARNING)
+        return LOG_LEVEL_WARN;
+    if (syslog_level == LOG_DEBUG)
+        return LOG_LEVEL_DEBUG;
+    return LOG_LEVEL_INFO;
+}
+
+static void elector_step(Elector *e, const ElectionEvent *ev)
+{
+    ElectionActions acts;
+    ElectionNow now = {.boot_usec = now_boot_usec(), .wall_usec = now_wall_usec()};
+    bool do_publish = false;
+
+    if (election_step(&e->engine, ev, &now, &acts) < 0) {
+        log_error("the election engine refused event %s", election_event_type_to_string(ev->type));
+        return;
+    }
+    for (size_t i = 0; i < acts.n; i++) {
+        const ElectionAction *a = &acts.a[i];
+        switch (a->type) {
+        case ELECTION_ACTION_GET:
+        case ELECTION_ACTION_CREATE:
+        case ELECTION_ACTION_UPDATE:
+            do_request(e, a);
+            break;
+        case ELECTION_ACTION_ARM_TIMER:
+            arm_timer(e, a->at);
+            break;
+        case ELECTION_ACTION_PUBLISH:
+            do_publish = true;
+            break;
+        case ELECTION_ACTION_LOG:
+            log_internal(level_of(a->level), "%s", a->message);
+            break;
+        case ELECTION_ACTION_EXIT:
+            e->exiting = true;
+            (void)sd_event_exit(e->event, 0);
+            break;
+        default:
+            break;
+        }
+    }
+    if (do_publish)
+        publish(e);
+}
+
+/* ---- the watch on the Lease ---- */
+
+static void set_watch_up(Elector *e, bool up)
+{
+    ElectionEvent ev = {.type = ELECTION_EVENT_WATCH_STATE, .watch_up = up};
+
+    if (e->watch_up == up)
+        return;
+    e->watch_up = up;
+    elector_step(e, &ev);
+}
+
+static void on_watch_event(KubeClient *c, const KubeWatchEvent *we, void *userdata)
+{
+    Elector *e = userdata;
+    ElectionEvent ev = {.type = ELECTION_EVENT_WATCH_EVENT};
+
+    e->last_api_ok_boot = now_boot_usec();
+    e->watch_failures = 0;
+    set_watch_up(e, true);
+    switch (we->type) {
+    case KUBE_WATCH_ADDED:
+    case KUBE_WATCH_MODIFIED:
+        if (!we->has_lease)
+            return;
+        record_from_lease(&we->lease, &ev.record);
+        remember_lease(e, &we->lease);
+        break;
+    case KUBE_WATCH_DELETED:
+        ev.deleted = true;
+        ev.record.revision = revision_of(we->resource_version);
+        kube_lease_done(&e->last);
+        e->have_last = false;
+        e->last_revision = ev.record.revision;
+        break;
+    default:
+        return; /* BOOKMARK: only proves the stream is alive */
+    }
+    elector_step(e, &ev);
+}
+
+static int on_watch_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    Elector *e = userdata;
+    e->watch_retry = sd_event_source_unref(e->watch_retry);
+    (void)watch_start(e);
+    return 0;
+}
+
+static void watch_retry_later(Elector *e)
+{
+    /* Jittered, growing up to one retry period: a follower's only source of
+     * news, so it must come back quickly, but not in lock-step with others. */
+    uint64_t base = e->opts.retry_period_usec / 4, delay;
+    uint32_t rnd = 0;
+
+    if (e->watch_failures < 4)
+        base <<= e->watch_failures;
+    if (base > e->opts.retry_period_usec)
+        base = e->opts.retry_period_usec;
+    (void)getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
+    delay = base / 2 + (base / 2) * (rnd % 1000) / 1000;
+    e->watch_failures++;
+    if (sd_event_add_time_relative(e->event, &e->watch_retry, CLOCK_BOOTTIME, delay,
+                                   USEC_PER_MSEC, on_watch_retry, e) < 0)
+        log_error("cannot schedule the watch: the Lease is no longer watched");
+}
+
+static void on_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    Elector *e = userdata;
+
+    e->watch = NULL;
+    if (e->exiting)
+        return;
+    if (resp->result == KUBE_E_EXPIRED) {
+        /* Too old a resourceVersion: start over from the current state (a
+         * watch without resourceVersion first sends the object as ADDED). */
+        log_debug("watch: resourceVersion expired, starting over");
+        (void)watch_start(e);
+        return;
+    }
+    log_warn("watch on the Lease ended: %s", resp->error ? resp->error : "error");
+    set_watch_up(e, false);
+    watch_retry_later(e);
+}
+
+static int watch_start(Elector *e)
+{
+    int r;
+
+    if (e->watch || e->exiting)
+        return 0;
+    /* Always from the current state: the engine must see the Lease as it is
+     * now, and a resumed stream is the client's own business. */
+    r = kube_lease_watch(e->kube, e->opts.namespace_, e->opts.election, NULL, WATCH_STREAM_USEC,
+                         on_watch_event, on_watch_end, e, &e->watch);
+    if (r < 0) {
+        log_warn("cannot start the watch: %s", strerror(-r));
+        set_watch_up(e, false);
+        watch_retry_later(e);
+    }
+    return r;
+}
+
+/* ---- signals ---- */
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    Elector *e = userdata;
+    ElectionEvent ev = {.type = ELECTION_EVENT_SHUTDOWN};
+
+    if (election_exited(&e->engine) || e->exiting) {
+        return 0;
+    }
+    if (e->engine.stopping) {
+        /* A second signal: we already stopped claiming, so leaving now is safe. */
+        log_info("second %s: exiting without waiting for the release", strsignal((int)si->ssi_signo));
+        e->exiting = true;
+        return sd_event_exit(e->event, 0);
+    }
+    log_info("%s: stopping, releasing the lease", strsignal((int)si->ssi_signo));
+    (void)sd_notify(false, "STOPPING=1");
+    elector_step(e, &ev);
+    return 0;
+}
+
+static void kube_log(int level, const char *message, void *userdata)
+{
+    log_internal(level, "%s", message);
+}
+
+int elector_new(sd_event *event, const Options *o, Elector **ret)
+{
+    _cleanup_(elector_freep) Elector *e = NULL;
+    KubeConfig kc = {0};
+    ElectionConfig ec;
+    int r;
+
+    e = calloc(1, sizeof *e);
+    if (!e)
+        return log_error_errno(ENOMEM, "out of memory");
+    e->event = sd_event_ref(event);
+    e->opts = *o;
+    e->last = KUBE_LEASE_INIT;
+    e->published_term = -1;
+
+    r = election_config_init(&ec, o->id);
+    if (r < 0)
+        return log_error_errno(r, "invalid identity '%s'", o->id);
+    ec.lease_duration_usec = o->lease_duration_usec;
+    ec.renew_deadline_usec = o->renew_deadline_usec;
+    ec.retry_period_usec = o->retry_period_usec;
+    ec.resign_holdoff_usec = o->resign_holdoff_usec;
+    if (getrandom(&ec.seed, sizeof ec.seed, GRND_NONBLOCK) != sizeof ec.seed)
+        ec.seed = now_boot_usec() ^ (uint64_t)getpid();
+    r = election_init(&e->engine, &ec);
+    if (r < 0)
+        return log_error_errno(r, "invalid election settings: %s", election_config_validate(&ec));
+
+    r = election_metrics_new(o->election, &e->metrics);
+    if (r < 0)
+        return log_error_errno(r, "cannot set up metrics: %s", strerror(-r));
+
+    /* The API client. */
+    kc.server = o->server[0] ? strdup(o->server) : NULL;
+    kc.token_file = o->token_file[0] ? strdup(o->token_file) : NULL;
+    kc.ca_file = o->ca_file[0] ? strdup(o->ca_file) : NULL;
+    kc.namespace_ = strdup(o->namespace_);
+    kc.use_cluster_credentials = o->use_cluster_credentials;
+    r = kube_config_resolve(&kc, NULL);
+    if (r == -ENXIO) {
+        kube_config_done(&kc);
+        return log_error_errno(r, "not in a Kubernetes cluster (KUBERNETES_SERVICE_HOST is not "
+                                  "set): give --server, --token-file and --ca-file");
+    }
+    if (r < 0) {
+        kube_config_done(&kc);
+        return log_error_errno(r, "bad API configuration: %s", strerror(-r));
+    }
+    r = kube_client_new(event, &kc, &e->kube);
+    if (r < 0) {
+        log_error("cannot set up the API client for %s: %s", kc.server, strerror(-r));
+        kube_config_done(&kc);
+        return r;
+    }
+    kube_config_done(&kc);
+    kube_client_set_log(e->kube, kube_log, e);
+
+    /* The socket. */
+    {
+        SockServerConfig sc = {
+            .path = o->socket_path,
+            .mode = o->socket_mode,
+            .group = o->socket_group_set ? o->socket_group : SOCK_SERVER_NO_GROUP,
+            .max_clients = o->max_clients,
+            .get_status = sock_status,
+            .resign = sock_resign,
+            .userdata = e,
+        };
+        r = sock_server_new(event, &sc, &e->sock);
+        if (r == -EADDRINUSE)
+            return log_error_errno(r, "another daemon answers on %s: refusing to start",
+                                   o->socket_path);
+        if (r < 0)
+            return log_error_errno(r, "cannot listen on %s: %s", o->socket_path, strerror(-r));
+    }
+
+    /* The optional HTTP endpoint of the old sidecar. */
+    if (o->http_addr[0]) {
+        HttpServerConfig hc = {.listen = o->http_addr};
+        HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
+        r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
+        if (r < 0)
+            return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
+    }
+
+    /* SIGTERM/SIGINT: stop claiming, release, exit. */
+    {
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+            return log_error_errno(errno, "cannot block signals: %s", strerror(errno));
+        r = sd_event_add_signal(event, &e->sig_term, SIGTERM, on_signal, e);
+        if (r >= 0)
+            r = sd_event_add_signal(event, &e->sig_int, SIGINT, on_signal, e);
+        if (r < 0)
+            return log_error_errno(r, "cannot handle signals: %s", strerror(-r));
+    }
+
+    *ret = TAKE_PTR(e);
+    return 0;
+}
+
+int elector_start(Elector *e)
+{
+    ElectionEvent ev = {.type = ELECTION_EVENT_START};
+
+    log_info("candidate %s in election %s/%s (lease %llums, renew deadline %llums, retry %llums), "
+             "socket %s",
+             e->opts.id, e->opts.namespace_, e->opts.election,
+             (unsigned long long)(e->opts.lease_duration_usec / 1000),
+             (unsigned long long)(e->opts.renew_deadline_usec / 1000),
+             (unsigned long long)(e->opts.retry_period_usec / 1000), e->opts.socket_path);
+    elector_step(e, &ev);
+    (void)watch_start(e);
+    (void)sd_notify(false, "READY=1");
+    return 0;
+}
+
+Elector *elector_free(Elector *e)
+{
+    if (!e)
+        return NULL;
+    e->exiting = true;
+    for (size_t i = 0; i < ELEMENTSOF(e->requests); i++)
+        kube_request_cancel(e->requests[i].req);
+    kube_request_cancel(e->watch);
+    sd_event_source_disable_unref(e->timer);
+    sd_event_source_disable_unref(e->watch_retry);
+    sd_event_source_disable_unref(e->sig_term);
+    sd_event_source_disable_unref(e->sig_int);
+    http_server_free(e->http);
+    sock_server_free(e->sock);
+    kube_client_free(e->kube);
+    election_metrics_free(e->metrics);
+    kube_lease_done(&e->last);
+    sd_event_unref(e->event);
+    free(e);
+    return NULL;
+}

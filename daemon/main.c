@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* leader-elector: see --help, README.md and ../shared/DESIGN.md. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-event.h>
+
+#include "elector.h"
+#include "log.h"
+#include "options.h"
+#include "probe_install.h"
+#include "util.h"
+
+int main(int argc, char **argv)
+{
+    _cleanup_(elector_freep) Elector *e = NULL;
+    sd_event *event = NULL;
+    Options o;
+    int r;
+
+    r = options_parse(&o, argc, argv);
+    if (r == 1)
+        return 0;
+    if (r < 0)
+        return 64; /* EX_USAGE */
+
+    log_setup(o.log_format == LOG_FORMAT_JSON, o.log_level);
+    log_set_context(o.election, o.id);
+    /* Sockets and curl report EPIPE; a signal for it would kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (o.install_probe[0] && probe_install(o.install_probe) < 0)
+        return 1;
+
+    r = sd_event_new(&event);
+    if (r < 0) {
+        log_error("cannot create the event loop: %s", strerror(-r));
+        return 1;
+    }
+    r = elector_new(event, &o, &e);
+    if (r >= 0)
+        r = elector_start(e);
+    if (r >= 0)
+        r = sd_event_loop(event);
+    e = elector_free(e);
+    sd_event_unref(event);
+    if (r < 0) {
+        log_error("exiting: %s", strerror(-r));
+        return 1;
+    }
+    log_info("exited");
+    return 0;
+}
