@@ -3,4 +3,4 @@
 Use from Python tests:  from kubeapi import ApiServer, lease
 Run stand-alone:        python3 -m kubeapi --help (tests/with-apiserver.py wraps it)
 """
-from .harness import ApiServer, ApiServerError, lease, make_certs  # noqa: F401
+from .harness import ApiServer, ApiServerError, WatchStream, lease, make_certs  # noqa: F401

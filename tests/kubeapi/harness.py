@@ -119,6 +119,8 @@ class ApiServer:
         life_r, life_w = os.pipe()
         args = [PYTHON, "-s", "-m", "kubeapi", "--tokens", tokpath, "--ready-fd", str(ready_w),
                 "--lifeline-fd", str(life_r)]
+        if not self.keep_dir:
+            args += ["--orphan-cleanup", d]
         if not self.plain:
             args += ["--cert", os.path.join(d, "server.crt"), "--key",
                      os.path.join(d, "server.key")]
@@ -260,9 +262,117 @@ class ApiServer:
     def clear_faults(self):
         return self.admin("DELETE", "/_admin/faults")
 
+    def watch(self, path, token=None, user=None, timeout=10):
+        """Open a watch (path includes ?watch=1...); returns a WatchStream."""
+        return WatchStream(self, path, token, user, timeout)
+
     def lease_path(self, ns, name=None):
         p = "/apis/coordination.k8s.io/v1/namespaces/%s/leases" % ns
         return p + "/" + name if name else p
+
+
+class WatchStream:
+    """A streaming watch on its own connection (a small HTTP/1.1 reader, so a
+    read timeout leaves the stream usable).  next() returns one decoded event,
+    None at the clean end of the stream (terminating chunk), raises
+    socket.timeout when nothing arrives in time and ConnectionError when the
+    connection is cut.  A non-200 answer is available as .status / .body."""
+
+    def __init__(self, api, path, token=None, user=None, timeout=10):
+        if user is not None:
+            token = api.tokens[user]
+        elif token is None:
+            token = api.token
+        sock = socket.create_connection((api.host, api.port), timeout)
+        if not api.plain:
+            ctx = ssl.create_default_context(cafile=api.ca)
+            sock = ctx.wrap_socket(sock, server_hostname=api.host)
+        self.sock = sock
+        self.buf = b""
+        self.pending = b""
+        self.ended = False
+        self.timeout = timeout
+        host = "[%s]" % api.host if ":" in api.host else api.host
+        req = "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: application/json\r\n" % (
+            path, host, api.port)
+        if token:
+            req += "Authorization: Bearer %s\r\n" % token
+        sock.sendall((req + "\r\n").encode())
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(deadline)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+        self.body = b""
+        if not self.chunked:
+            n = int(self.headers.get("content-length", "0"))
+            while len(self.buf) < n:
+                self._fill(deadline)
+            self.body, self.buf = self.buf[:n], self.buf[n:]
+            self.pending = self.body
+            self.ended = True
+
+    def _fill(self, deadline):
+        pend = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        if not pend:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                raise socket.timeout("no data from the watch in time")
+        try:
+            data = self.sock.recv(65536)
+        except ssl.SSLWantReadError:
+            return
+        if not data:
+            raise ConnectionError("watch connection closed without the final chunk")
+        self.buf += data
+
+    def _line(self, deadline):
+        while b"\r\n" not in self.buf:
+            self._fill(deadline)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def next(self, timeout=None):
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while b"\n" not in self.pending:
+            if self.ended:
+                rest, self.pending = self.pending, b""
+                return json.loads(rest) if rest.strip() else None
+            size_line = self._line(deadline)
+            n = int(size_line.split(b";")[0], 16)
+            if n == 0:
+                self._line(deadline)
+                self.ended = True
+                continue
+            while len(self.buf) < n + 2:
+                self._fill(deadline)
+            self.pending += self.buf[:n]
+            self.buf = self.buf[n + 2:]
+        line, self.pending = self.pending.split(b"\n", 1)
+        self.last_raw = line + b"\n"
+        return json.loads(line)
+
+    def raw_line(self, timeout=None):
+        self.next(timeout)
+        return self.last_raw
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def lease(name, holder=None, duration=None, acquire=None, renew=None, transitions=None,

@@ -852,7 +852,10 @@ class Handler(BaseHTTPRequestHandler):
                 with srv.store.cond:
                     return ok({"resourceVersion": str(srv.store.rv),
                                "floor": str(srv.store.floor),
-                               "history": len(srv.store.history), "pid": os.getpid()})
+                               "history": len(srv.store.history),
+                               "history_max": srv.store.history_max,
+                               "bookmark_interval": srv.cfg.bookmark_interval,
+                               "plain": srv.cfg.plain, "pid": os.getpid()})
             return err(404, "no such admin endpoint: %s %s" % (m, path))
         except (ValueError, F.FaultError) as e:
             return err(400, str(e))
@@ -870,6 +873,8 @@ def main(argv=None):
                     help="write one JSON line {port, pid} here once listening, then close")
     ap.add_argument("--lifeline-fd", type=int,
                     help="exit when this descriptor reaches EOF (the parent died)")
+    ap.add_argument("--orphan-cleanup", metavar="DIR",
+                    help="with --lifeline-fd: remove DIR when the parent died")
     ap.add_argument("--watch-history", type=int, default=1000,
                     help="events kept for watch resumption (older resourceVersion: 410)")
     ap.add_argument("--bookmark-interval", type=float, default=60.0,
@@ -902,6 +907,9 @@ def main(argv=None):
                     pass
             except OSError:
                 pass
+            if args.orphan_cleanup:
+                import shutil
+                shutil.rmtree(args.orphan_cleanup, ignore_errors=True)
             os._exit(0)
         threading.Thread(target=lifeline, daemon=True).start()
     srv.log("listening on %s port %d (%s)" % (args.host, srv.port,
