@@ -1,0 +1,8 @@
+# Tests of daemon/sock_server: real sockets in a temporary directory and
+# socketpair(); as root it also checks RESIGN with other uids and groups.
+if(NOT LE_FUZZ)
+  add_executable(test_sock_server ${CMAKE_CURRENT_SOURCE_DIR}/test_sock_server.c)
+  target_link_libraries(test_sock_server PRIVATE lesockserver)
+  add_test(NAME sock_server.unit COMMAND test_sock_server)
+  set_tests_properties(sock_server.unit PROPERTIES LABELS unit TIMEOUT 120)
+endif()
