@@ -538,6 +538,27 @@ HttpServer *http_server_free(HttpServer *s)
     return NULL;
 }
 
+int http_server_add_connection(HttpServer *s, int fd)
+{
+    struct sockaddr_storage peer = {};
+    socklen_t len = sizeof peer;
+
+    if (!s || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -EINVAL;
+    }
+    if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    if (MHD_add_connection(s->mhd, fd, (const struct sockaddr *)&peer, len) != MHD_YES)
+        return errno > 0 ? -errno : -EIO; /* MHD closed it */
+    (void)server_dispatch(s);
+    return 0;
+}
+
 int http_server_get_port(const HttpServer *s)
 {
     if (!s)

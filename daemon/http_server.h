@@ -85,6 +85,13 @@ static inline void http_server_freep(HttpServer **s)
     http_server_free(*s);
 }
 
+/* Hands an already connected stream socket to the server, which owns (and
+ * eventually closes) it from now on, in every case. For tests and fuzzing
+ * (a socketpair), or a daemon that accepts by itself. The peer address, as
+ * getpeername() reports it, counts toward the per-address limit.
+ * Returns 0, or a negative errno (the socket is closed). */
+int http_server_add_connection(HttpServer *s, int fd);
+
 /* The bound port (useful after listening on port 0), or a negative errno. */
 int http_server_get_port(const HttpServer *s);
 

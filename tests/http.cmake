@@ -35,4 +35,18 @@ if(NOT LE_FUZZ)
       set_tests_properties(http_server_valgrind PROPERTIES LABELS "integration;valgrind" TIMEOUT 300)
     endif()
   endif()
+else()
+  # libFuzzer targets: raw HTTP through MHD into the handlers; the address
+  # parser and the {"name":...} body. Smoke runs of a few seconds.
+  foreach(target fuzz_http_request fuzz_http_parse)
+    add_executable(${target} ${CMAKE_CURRENT_LIST_DIR}/fuzz/${target}.c)
+    target_link_libraries(${target} PRIVATE lehttp)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+    set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${target})
+    file(MAKE_DIRECTORY ${work})
+    add_test(NAME ${target}.smoke
+             COMMAND ${target} -max_total_time=5 -timeout=20 -rss_limit_mb=1024
+                     -print_final_stats=1 ${work} ${LE_SOURCE_DIR}/tests/fuzz/corpus/${target})
+    set_tests_properties(${target}.smoke PROPERTIES LABELS fuzz TIMEOUT 120)
+  endforeach()
 endif()
