@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Assembles the image's root filesystem with deploy/make-rootfs.sh and runs
-the binaries from it under chroot, as the image's user (65532), to prove that
-nothing they need is missing from the image.
+the binaries from it under chroot, as the image's user (65532), the way a
+container runtime runs the image in a pod: in a private mount namespace with
+the tree read-only (readOnlyRootFilesystem), /proc, a minimal /dev, and a
+shared writable directory mounted at /var/run/leader-election (the pod's
+emptyDir). That proves nothing the binaries need is missing from the image.
 
     test_deploy_rootfs.py probe  --source-dir S --build-dir B --proto-server PATH
     test_deploy_rootfs.py daemon --source-dir S --build-dir B
@@ -11,20 +14,22 @@ probe:  a probe-only tree (make-rootfs.sh --probe-only); leader-probe from it
         answers 0 / 1 / 2 against the scripted protocol server (leader, not
         leader, no daemon).
 daemon: the full tree; three daemons run from it against the test API server
-        (tests/with-apiserver.py), inside a private mount namespace with /proc
-        and a minimal /dev, as a container runtime provides them:
-          pod-a  --server $KUBEAPI_URL (an IP) --ca-file --token-file
+        (tests/with-apiserver.py re-runs this script under a fresh server):
+          pod-a  --server $KUBEAPI_URL (an IP) --ca-file --token-file, and
+                 --install-probe into the emptyDir, as the manifests do
           pod-b  in-cluster configuration: KUBERNETES_SERVICE_HOST/PORT and
                  the service-account files under /var/run/secrets
           pod-c  --server https://localhost:PORT: a host name, resolved through
                  /etc/hosts by glibc's built-in NSS modules (no libnss_*.so)
-        leader-probe from the tree must see pod-a lead, pod-b and pod-c follow
-        and name pod-a; SIGTERM to pod-a must hand over to pod-b or pod-c; every
-        daemon must exit 0 on SIGTERM; no log line may carry a token.
+        The probe pod-a installed (run from the emptyDir, as an application
+        container runs it) must see pod-a lead; the image's probe must see
+        pod-b and pod-c follow and name pod-a; SIGTERM to pod-a must hand over
+        to pod-b or pod-c and never show two leaders; every daemon must exit 0
+        on SIGTERM and remove its socket; no log line may carry a token.
 
 Exit 0 pass, 1 fail, 77 (ctest SKIP_RETURN_CODE) when a prerequisite is
-missing (not root, no chroot, the daemon not built yet, no test API server);
-the reason is printed.
+missing (not root, no chroot/unshare, the daemon not built yet, no test API
+server); the reason is printed.
 """
 import argparse
 import os
@@ -38,7 +43,21 @@ import urllib.parse
 
 SKIP = 77
 UID = GID = 65532
+EMPTYDIR = "/var/run/leader-election"
 TIMINGS = ["--lease-duration=4s", "--renew-deadline=3s", "--retry-period=1s"]
+
+# Run inside `unshare --mount`: what a container runtime sets up, then exec
+# the command chroot'ed as the image's user. $R: the tree; $E: the host
+# directory shared as the emptyDir.
+CONTAINER_SH = """set -e
+mount --bind "$R" "$R"
+mount -o remount,bind,ro "$R"
+mount -t proc proc "$R/proc"
+mount -t tmpfs -o mode=755,nosuid tmpfs "$R/dev"
+for d in null zero random urandom; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+mount --bind "$E" "$R/run/leader-election"
+exec "$CHROOT" --userspec=%d:%d "$R" "$@"
+""" % (UID, GID)
 
 
 class Failure(Exception):
@@ -56,70 +75,90 @@ def check(name, cond, detail=""):
         raise Failure(name)
 
 
-def make_rootfs(source_dir, build_dir, out, probe_only):
-    cmd = [os.path.join(source_dir, "deploy", "make-rootfs.sh")]
-    if probe_only:
-        cmd.append("--probe-only")
-    r = subprocess.run(cmd + [out, build_dir], capture_output=True, text=True, timeout=120)
-    sys.stdout.write(r.stdout)
-    sys.stdout.write(r.stderr)
-    check("make-rootfs.sh" + (" --probe-only" if probe_only else ""), r.returncode == 0,
-          "exit %d" % r.returncode)
-
-
-def chroot_cmd(root, argv):
-    return [shutil.which("chroot"), "--userspec=%d:%d" % (UID, GID), root] + argv
-
-
-def run_probe(root, args, timeout=5):
-    """(exit code, stdout) of leader-probe run from the tree."""
-    r = subprocess.run(chroot_cmd(root, ["/usr/bin/leader-probe"] + args), env={},
-                       capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stdout.strip(), r.stderr.strip()
-
-
-def common_prereqs():
+def prerequisites():
     if os.geteuid() != 0:
-        skip("not root: chroot needs root (CAP_SYS_CHROOT)")
-    if not shutil.which("chroot"):
-        skip("chroot not found (Debian package coreutils)")
+        skip("not root: chroot and mount namespaces need root")
+    for tool, pkg in (("chroot", "coreutils"), ("unshare", "util-linux"), ("mount", "mount")):
+        if not shutil.which(tool):
+            skip("%s not found (Debian package %s)" % (tool, pkg))
+
+
+class Pod:
+    """A tree and an emptyDir; runs commands from the tree as containers."""
+
+    def __init__(self, tmp):
+        self.root = os.path.join(tmp, "rootfs")
+        self.emptydir = os.path.join(tmp, "emptydir")
+        os.mkdir(self.emptydir)
+        os.chmod(self.emptydir, 0o777)  # as the kubelet makes an emptyDir
+
+    def make(self, source_dir, build_dir, probe_only):
+        cmd = [os.path.join(source_dir, "deploy", "make-rootfs.sh")]
+        if probe_only:
+            cmd.append("--probe-only")
+        r = subprocess.run(cmd + [self.root, build_dir], capture_output=True, text=True,
+                           timeout=120)
+        sys.stdout.write(r.stdout + r.stderr)
+        check("make-rootfs.sh" + (" --probe-only" if probe_only else ""), r.returncode == 0,
+              "exit %d" % r.returncode)
+
+    def argv(self, argv):
+        return [shutil.which("unshare"), "--mount", "--propagation", "private",
+                "/bin/sh", "-c", CONTAINER_SH, "sh"] + argv
+
+    def env(self, extra=None):
+        e = {"R": self.root, "E": self.emptydir, "CHROOT": shutil.which("chroot"),
+             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        e.update(extra or {})
+        return e
+
+    def run(self, argv, timeout=10):
+        """(exit code, stdout, stderr) of argv run as a container of the pod."""
+        r = subprocess.run(self.argv(argv), env=self.env(), capture_output=True, text=True,
+                           timeout=timeout)
+        return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+    def host_path(self, path_in_emptydir):
+        return os.path.join(self.emptydir, os.path.relpath(path_in_emptydir, EMPTYDIR))
 
 
 # ---------------------------------------------------------------- probe part
 
 def test_probe(a):
-    common_prereqs()
-    if not os.access(a.proto_server, os.X_OK):
+    prerequisites()
+    if not a.proto_server or not os.access(a.proto_server, os.X_OK):
         skip("the scripted protocol server %s is not built" % a.proto_server)
     tmp = tempfile.mkdtemp(prefix="le-rootfs-probe-")
-    os.chmod(tmp, 0o755)  # the server runs as the image's user, under it
+    os.chmod(tmp, 0o755)
     server = None
     try:
-        root = os.path.join(tmp, "rootfs")
-        make_rootfs(a.source_dir, a.build_dir, root, probe_only=True)
-        files = sorted(os.path.relpath(os.path.join(d, f), root)
-                       for d, _, fs in os.walk(root) for f in fs)
+        pod = Pod(tmp)
+        pod.make(a.source_dir, a.build_dir, probe_only=True)
+        files = sorted(os.path.relpath(os.path.join(d, f), pod.root)
+                       for d, _, fs in os.walk(pod.root) for f in fs)
         check("the probe-only tree holds no library", not any(".so" in f for f in files),
               ", ".join(files))
-        rc, out, _ = run_probe(root, ["--version"])
-        check("leader-probe --version runs from the tree as uid %d" % UID, rc == 0, out)
-        rc, _, err = run_probe(root, ["--socket", "/tmp/none.sock"])
+        rc, out, err = pod.run(["/usr/bin/leader-probe", "--version"])
+        check("leader-probe --version runs as uid %d on a read-only root" % UID, rc == 0,
+              out or err)
+        sock = EMPTYDIR + "/p.sock"
+        rc, _, err = pod.run(["/usr/bin/leader-probe", "--socket", sock])
         check("no daemon: exit 2 (fail closed)", rc == 2, "exit %d, %s" % (rc, err))
         for mode, want in (("leader", 0), ("not-leader", 1)):
-            sock = os.path.join(root, "tmp", "p.sock")
-            server = subprocess.Popen([a.proto_server, "--socket", sock, "--mode", mode],
-                                      stdout=subprocess.PIPE, user=UID, group=GID)
+            server = subprocess.Popen([a.proto_server, "--socket", pod.host_path(sock),
+                                       "--mode", mode], stdout=subprocess.PIPE,
+                                      user=UID, group=GID)
             line = server.stdout.readline().decode().strip()
             check("protocol server (%s) ready" % mode, line == "READY", line)
-            rc, out, err = run_probe(root, ["--socket", "/tmp/p.sock"])
+            rc, out, err = pod.run(["/usr/bin/leader-probe", "--socket", sock])
             check("server says %s: exit %d" % (mode, want), rc == want,
                   "exit %d %s" % (rc, err))
             server.terminate()
             server.wait(timeout=5)
             server = None
-            if os.path.exists(sock):
-                os.unlink(sock)
-        print("RAN: probe part (leader-probe from a probe-only tree under chroot)")
+            if os.path.exists(pod.host_path(sock)):
+                os.unlink(pod.host_path(sock))
+        print("RAN: probe part (leader-probe from a probe-only tree, chroot, read-only root)")
         return 0
     finally:
         if server and server.poll() is None:
@@ -131,24 +170,22 @@ def test_probe(a):
 # --------------------------------------------------------------- daemon part
 
 class Daemon:
-    """One leader-elector run from the tree in its own mount namespace."""
+    """One leader-elector run from the tree as a container of the pod."""
 
-    def __init__(self, root, name, args, env, log_dir):
+    def __init__(self, pod, name, args, env, log_dir):
         self.name = name
+        self.socket = "%s/%s.sock" % (EMPTYDIR, name)
         self.log_path = os.path.join(log_dir, name + ".log")
-        inner = " ".join([
-            "set -e;",
-            'mount -t proc proc "$R/proc";',
-            'mount -t tmpfs -o mode=755,nosuid tmpfs "$R/dev";',
-            'for d in null zero random urandom; do : > "$R/dev/$d";'
-            ' mount --bind "/dev/$d" "$R/dev/$d"; done;',
-            'exec "$CHROOT" --userspec=%d:%d "$R" "$@"' % (UID, GID)])
-        argv = [shutil.which("unshare"), "--mount", "--propagation", "private",
-                "/bin/sh", "-c", inner, "sh", "/usr/bin/leader-elector"] + args
-        full_env = dict(env, R=root, CHROOT=shutil.which("chroot"))
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, env=full_env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            pod.argv(["/usr/bin/leader-elector", "--socket=" + self.socket] + args),
+            env=pod.env(env), stdout=self.log, stderr=subprocess.STDOUT)
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            raise Failure("%s exited %d: %s" % (self.name, self.proc.returncode,
+                                                self.output()[-2000:]))
+        return True
 
     def stop(self, timeout=15):
         """SIGTERM, then the exit code (None if it had to be killed)."""
@@ -169,7 +206,7 @@ class Daemon:
 
 
 def wait_for(what, fn, timeout):
-    """Polls fn() every 50 ms until it returns a true value; returns (value, seconds)."""
+    """Polls fn() until it returns a true value; returns (value, seconds)."""
     t0 = time.monotonic()
     while True:
         v = fn()
@@ -181,7 +218,7 @@ def wait_for(what, fn, timeout):
 
 
 def test_daemon(a):
-    common_prereqs()
+    prerequisites()
     daemon = os.path.join(a.build_dir, "daemon", "leader-elector")
     if not os.access(daemon, os.X_OK):
         skip("%s not built yet: the daemon part cannot run (the probe part is "
@@ -189,10 +226,8 @@ def test_daemon(a):
     wa = os.path.join(a.source_dir, "tests", "with-apiserver.py")
     if not os.path.exists(wa):
         skip("tests/with-apiserver.py not found")
-    if not shutil.which("unshare") or not shutil.which("mount"):
-        skip("unshare/mount not found (Debian package util-linux/mount)")
     if "KUBEAPI_URL" not in os.environ:
-        # Re-run this script under the test API server.
+        # Re-run this script under a fresh test API server.
         r = subprocess.run([sys.executable, wa, "--", sys.executable, os.path.abspath(__file__)]
                            + sys.argv[1:], timeout=600)
         return r.returncode
@@ -201,13 +236,15 @@ def test_daemon(a):
     os.chmod(tmp, 0o755)
     daemons = []
     try:
-        root = os.path.join(tmp, "rootfs")
-        make_rootfs(a.source_dir, a.build_dir, root, probe_only=False)
+        pod = Pod(tmp)
+        pod.make(a.source_dir, a.build_dir, probe_only=False)
+        root = pod.root
         url = os.environ["KUBEAPI_URL"]
         u = urllib.parse.urlsplit(url)
         check("the test API server speaks https", u.scheme == "https", url)
 
-        # What a kubelet and a container runtime put into a container.
+        # What the kubelet mounts into a container: /etc/hosts, /etc/resolv.conf,
+        # the service-account token, CA and namespace.
         with open(os.path.join(root, "etc", "hosts"), "w") as f:
             f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n")
         with open(os.path.join(root, "etc", "resolv.conf"), "w") as f:
@@ -218,91 +255,86 @@ def test_daemon(a):
         shutil.copy(os.environ["KUBEAPI_TOKEN_FILE_1"], os.path.join(sa, "token"))
         with open(os.path.join(sa, "namespace"), "w") as f:
             f.write("default")
-        # The CA and tokens for the explicit-flag daemons, inside the tree.
-        shutil.copy(os.environ["KUBEAPI_CA"], os.path.join(root, "tmp", "ca.crt"))
-        shutil.copy(os.environ["KUBEAPI_TOKEN_FILE"], os.path.join(root, "tmp", "token-a"))
-        shutil.copy(os.environ["KUBEAPI_TOKEN_FILE_2"], os.path.join(root, "tmp", "token-c"))
-        for d, _, fs in os.walk(os.path.join(root, "run", "secrets")):
-            for f in fs:
+        # The CA and tokens of the daemons given --ca-file/--token-file.
+        creds = os.path.join(root, "etc", "test-creds")
+        os.makedirs(creds)
+        shutil.copy(os.environ["KUBEAPI_CA"], os.path.join(creds, "ca.crt"))
+        shutil.copy(os.environ["KUBEAPI_TOKEN_FILE"], os.path.join(creds, "token-a"))
+        shutil.copy(os.environ["KUBEAPI_TOKEN_FILE_2"], os.path.join(creds, "token-c"))
+        for d in (sa, creds):
+            for f in os.listdir(d):
                 os.chmod(os.path.join(d, f), 0o644)
-        for f in ("ca.crt", "token-a", "token-c"):
-            os.chmod(os.path.join(root, "tmp", f), 0o644)
         tokens = []
         for var in ("KUBEAPI_TOKEN_FILE", "KUBEAPI_TOKEN_FILE_1", "KUBEAPI_TOKEN_FILE_2"):
             with open(os.environ[var]) as f:
                 tokens.append(f.read().strip())
 
-        base_env = {"POD_NAMESPACE": "default"}
         common = ["--election=rootfs-test"] + TIMINGS
+        installed = EMPTYDIR + "/leader-probe"
         t0 = time.monotonic()
-        da = Daemon(root, "pod-a", common + [
-            "--server=" + url, "--ca-file=/tmp/ca.crt", "--token-file=/tmp/token-a",
-            "--socket=/tmp/a.sock"], dict(base_env, POD_NAME="pod-a"), tmp)
+        da = Daemon(pod, "pod-a", common + [
+            "--server=" + url, "--ca-file=/etc/test-creds/ca.crt",
+            "--token-file=/etc/test-creds/token-a", "--install-probe=" + installed],
+            {"POD_NAME": "pod-a", "POD_NAMESPACE": "default"}, tmp)
         daemons.append(da)
 
-        def probe(sock):
-            return run_probe(root, ["--print", "--socket", sock])
-
-        def leads(sock):
-            return probe(sock)[0] == 0
+        def probe(d, binary="/usr/bin/leader-probe"):
+            return pod.run([binary, "--print", "--socket", d.socket])
 
         def a_leads():
-            if da.proc.poll() is not None:
-                raise Failure("pod-a exited %d: %s" % (da.proc.returncode, da.output()))
-            return leads("/tmp/a.sock")
-        _, s = wait_for("pod-a to lead", a_leads, timeout=30)
-        check("pod-a (--server IP, --ca-file, --token-file) leads", True,
-              "probe exit 0 after %.2f s" % (time.monotonic() - t0))
+            return da.alive() and probe(da, installed)[0] == 0
+        wait_for("pod-a to lead", a_leads, timeout=30)
+        check("pod-a (--server IP, --ca-file, --token-file) leads; the probe it installed "
+              "into the emptyDir says so", True, "after %.2f s" % (time.monotonic() - t0))
+        check("the installed probe is executable in the emptyDir",
+              os.access(pod.host_path(installed), os.X_OK))
 
-        db = Daemon(root, "pod-b", common + ["--socket=/tmp/b.sock"],
-                    dict(base_env, POD_NAME="pod-b", KUBERNETES_SERVICE_HOST=u.hostname,
-                         KUBERNETES_SERVICE_PORT=str(u.port)), tmp)
+        db = Daemon(pod, "pod-b", common,
+                    {"POD_NAME": "pod-b", "KUBERNETES_SERVICE_HOST": u.hostname,
+                     "KUBERNETES_SERVICE_PORT": str(u.port)}, tmp)
         daemons.append(db)
-        dc = Daemon(root, "pod-c", common + [
-            "--server=https://localhost:%d" % u.port, "--ca-file=/tmp/ca.crt",
-            "--token-file=/tmp/token-c", "--socket=/tmp/c.sock"],
-            dict(base_env, POD_NAME="pod-c"), tmp)
+        dc = Daemon(pod, "pod-c", common + [
+            "--server=https://localhost:%d" % u.port, "--ca-file=/etc/test-creds/ca.crt",
+            "--token-file=/etc/test-creds/token-c"],
+            {"POD_NAME": "pod-c", "POD_NAMESPACE": "default"}, tmp)
         daemons.append(dc)
         for d, how in ((db, "in-cluster configuration"), (dc, "--server https://localhost")):
-            sock = "/tmp/%s.sock" % d.name[-1]
-
-            def follows(d=d, sock=sock):
-                if d.proc.poll() is not None:
-                    raise Failure("%s exited %d: %s" % (d.name, d.proc.returncode, d.output()))
-                rc, out, _ = probe(sock)
-                return rc == 1 and out == "pod-a"
+            def follows(d=d):
+                rc, out, _ = probe(d)
+                return d.alive() and rc == 1 and out == "pod-a"
             _, s = wait_for("%s to follow pod-a" % d.name, follows, timeout=30)
-            check("%s (%s) follows and names pod-a" % (d.name, how), True,
-                  "after %.2f s" % s)
-        check("pod-a still leads", leads("/tmp/a.sock"))
+            check("%s (%s) follows and names pod-a" % (d.name, how), True, "after %.2f s" % s)
+        check("pod-a still leads", probe(da)[0] == 0)
 
         da.proc.send_signal(signal.SIGTERM)
 
         def new_leader():
-            rb, rc_ = leads("/tmp/b.sock"), leads("/tmp/c.sock")
+            rb, rc_ = probe(db)[0] == 0, probe(dc)[0] == 0
             if rb and rc_:
                 raise Failure("pod-b and pod-c both lead")
             return "pod-b" if rb else "pod-c" if rc_ else None
-        who, s = wait_for("a new leader after SIGTERM to pod-a", new_leader, timeout=20)
-        handoff = s
-        check("SIGTERM to pod-a hands over", True, "%s leads after %.2f s" % (who, s))
+        who, handoff = wait_for("a new leader after SIGTERM to pod-a", new_leader, timeout=20)
+        check("SIGTERM to pod-a hands over", True, "%s leads after %.2f s" % (who, handoff))
         rc = da.stop()
         check("pod-a exits 0 on SIGTERM", rc == 0, "exit %s" % rc)
-        check("pod-a removed its socket", not os.path.exists(os.path.join(root, "tmp", "a.sock")))
-        check("pod-a's probe now fails closed", probe("/tmp/a.sock")[0] == 2)
+        check("pod-a removed its socket", not os.path.exists(pod.host_path(da.socket)))
+        check("pod-a's probe now fails closed (exit 2)", probe(da)[0] == 2)
+        other = dc if who == "pod-b" else db
+        rc, out, _ = probe(other)
+        check("the other follower names %s" % who, rc == 1 and out == who, "%d %s" % (rc, out))
         for d in (db, dc):
             rc = d.stop()
             check("%s exits 0 on SIGTERM" % d.name, rc == 0, "exit %s" % rc)
         logs = "".join(d.output() for d in daemons)
         check("no token in any log line", not any(t and t in logs for t in tokens))
-        print("handoff from the tree: %.2f s (SIGTERM to the new leader's first "
-              "successful probe, polled every 50 ms)" % handoff)
-        print("RAN: daemon part (three daemons and their probes from the full tree "
-              "under chroot, against the test API server)")
+        print("handoff from the image tree: %.2f s (SIGTERM to the new leader's first "
+              "successful probe; each probe is a fresh unshare+chroot)" % handoff)
+        print("RAN: daemon part (three daemons and their probes from the full tree, chroot, "
+              "read-only root, against the test API server)")
         return 0
     except Failure:
         for d in daemons:
-            sys.stdout.write("--- %s log:\n%s" % (d.name, d.output()[-4000:]))
+            sys.stdout.write("--- %s log (tail):\n%s\n" % (d.name, d.output()[-3000:]))
         raise
     finally:
         for d in daemons:
