@@ -354,14 +354,10 @@ static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
     return 0;
 }
 
-static int sock_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
+/* The socket's STATUS and the HTTP endpoint: the same answer. */
+static int get_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
 {
     return status_now(userdata, now_boot, ret);
-}
-
-static int http_status(void *userdata, ProtoStatus *ret)
-{
-    return status_now(userdata, now_boot_usec(), ret);
 }
 
 static int http_ready(void *userdata, const char **ret_reason)
@@ -664,7 +660,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
             .mode = o->socket_mode,
             .group = o->socket_group_set ? o->socket_group : SOCK_SERVER_NO_GROUP,
             .max_clients = o->max_clients,
-            .get_status = sock_status,
+            .get_status = get_status,
             .resign = sock_resign,
             .userdata = e,
         };
@@ -679,7 +675,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     /* The optional HTTP endpoint of the old sidecar. */
     if (o->http_addr[0]) {
         HttpServerConfig hc = {.listen = o->http_addr};
-        HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
+        HttpProvider hp = {.get_status = get_status, .check_ready = http_ready};
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
         if (r < 0)
             return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
