@@ -318,8 +318,14 @@ static enum MHD_Result respond_text(HttpServer *s, struct MHD_Connection *c, con
 
 static int status_now(HttpServer *s, ProtoStatus *ret)
 {
+    uint64_t now = now_boot_usec();
+    int r;
+
     memset(ret, 0, sizeof *ret);
-    return s->provider.get_status(s->userdata, ret);
+    r = s->provider.get_status(s->userdata, now, ret);
+    if (r >= 0)
+        ret->boottime_ms = now / USEC_PER_MSEC;
+    return r;
 }
 
 static enum MHD_Result answer_name(HttpServer *s, struct MHD_Connection *c)

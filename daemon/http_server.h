@@ -32,10 +32,13 @@ typedef struct HttpServer HttpServer;
 /* What the server asks the daemon, at the moment of each request. All run on
  * the loop, synchronously, and must not block. */
 typedef struct HttpProvider {
-    /* Required. Fills *ret with the status as of now, exactly what the
-     * socket's STATUS would answer (is_leader and valid_ms computed now, from
-     * the monotonic deadline). Returns 0 or a negative errno (answered 500). */
-    int (*get_status)(void *userdata, ProtoStatus *ret);
+    /* Required. Fills *ret (zeroed) with the status as of now_boot_usec
+     * (CLOCK_BOOTTIME, µs), exactly what the socket's STATUS answers:
+     * is_leader and valid_ms computed against the claim's deadline at that
+     * moment. The same shape as sock_server_status_fn, so the daemon passes
+     * one function to both servers; the server sets ret->boottime_ms itself.
+     * Returns 0 or a negative errno (GET / then names nobody, /status 500). */
+    int (*get_status)(void *userdata, uint64_t now_boot_usec, ProtoStatus *ret);
     /* Optional liveness beyond "the loop answers": 0 alive, > 0 wedged, with
      * a short reason in *ret_reason (e.g. a watchdog saw the engine stuck).
      * Must never depend on the Kubernetes API. NULL: always alive. */

@@ -63,7 +63,7 @@ static uint64_t now_mono(void)
     return timespec_to_usec(&ts);
 }
 
-static int fake_status(void *userdata, ProtoStatus *ret)
+static int fake_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
 {
     Fake *f = userdata;
     uint64_t now = now_mono();

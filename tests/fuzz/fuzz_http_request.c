@@ -28,7 +28,7 @@ static HttpServer *server;
 static ElectionMetrics *metrics;
 static unsigned calls;
 
-static int fuzz_status(void *userdata, ProtoStatus *ret)
+static int fuzz_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
 {
     /* Alternate between answers so that every route is exercised both ways. */
     calls++;
