@@ -95,6 +95,18 @@ class Kubectl(unittest.TestCase):
         self.assertIn('Operation cannot be fulfilled on leases.coordination.k8s.io "lock1": the '
                       'object has been modified; please apply your changes to the latest version '
                       'and try again', p.stderr)
+        # patch-based verbs (strategic merge / merge / JSON patch)
+        self.kubectl("annotate", "lease", "lock1", "team=blue")
+        self.kubectl("label", "lease", "lock1", "tier=x")
+        self.kubectl("patch", "lease", "lock1", "--type=merge", "-p",
+                     '{"spec":{"leaseTransitions":4}}')
+        self.kubectl("patch", "lease", "lock1", "--type=json", "-p",
+                     '[{"op":"replace","path":"/spec/holderIdentity","value":"pod-d"}]')
+        st, now = self.api.json("GET", self.api.lease_path(NS, "lock1"))
+        self.assertEqual(now["metadata"]["annotations"], {"team": "blue"})
+        self.assertEqual(now["metadata"]["labels"], {"app": "demo", "tier": "x"})
+        self.assertEqual(now["spec"]["leaseTransitions"], 4)
+        self.assertEqual(now["spec"]["holderIdentity"], "pod-d")
         # create again: AlreadyExists
         p = self.kubectl("create", "-f", self.write("l.yaml", LEASE_YAML), ok=False)
         self.assertIn('Error from server (AlreadyExists): error when creating', p.stderr)

@@ -5,7 +5,9 @@ the real captures in tests/data/k8s-api."""
 import http.client
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import unittest
 
@@ -376,6 +378,73 @@ class Registry(unittest.TestCase):
             self.assertEqual((st, g), (200, o))
         st, o = self.api.json("DELETE", "/api/v1/namespaces/ns1/pods/p1")
         self.assertEqual(o["kind"], "Pod")  # pods return the deleted object
+
+    def test_patch(self):
+        o = self.create("pt", holder="a", duration=15)
+        mp = {"Content-Type": "application/merge-patch+json"}
+        st, _, body = self.api.request("PATCH", self.P("pt"), {"spec": {"holderIdentity": "b"},
+                                                                "metadata": {"labels": {"x": "1"}}},
+                                       headers=mp)
+        self.assertEqual(st, 200)
+        n = json.loads(body)
+        self.assertEqual(n["spec"], {"holderIdentity": "b", "leaseDurationSeconds": 15})
+        self.assertEqual(n["metadata"]["labels"], {"x": "1"})
+        self.assertGreater(int(n["metadata"]["resourceVersion"]),
+                           int(o["metadata"]["resourceVersion"]))
+        # a resourceVersion in the patch is a precondition
+        st, e = self.api.json("PATCH", self.P("pt"), {"metadata": {
+            "resourceVersion": o["metadata"]["resourceVersion"]}}, headers=mp)
+        self.assertEqual((st, e["reason"]), (409, "Conflict"))
+        st, n = self.api.json("PATCH", self.P("pt"), [
+            {"op": "test", "path": "/spec/holderIdentity", "value": "b"},
+            {"op": "remove", "path": "/spec/holderIdentity"}],
+            headers={"Content-Type": "application/json-patch+json"})
+        self.assertEqual(st, 200)
+        self.assertEqual(n["spec"], {"leaseDurationSeconds": 15})
+        st, e = self.api.json("PATCH", self.P("pt"), {}, headers={"Content-Type":
+                                                                  "application/json"})
+        self.assertEqual(st, 415)
+        self.assertEqual(e["message"], "the body of the request was in an unknown format - "
+                         "accepted media types include: application/json-patch+json, "
+                         "application/merge-patch+json, application/strategic-merge-patch+json, "
+                         "application/apply-patch+yaml")
+        st, e = self.api.json("PATCH", self.P("missing"), {}, headers=mp)
+        self.assertEqual(st, 404)
+        st, e = self.api.json("PATCH", self.P("pt"), b"{oops", headers=mp)
+        self.assertEqual(st, 400)
+
+    def test_media_types(self):
+        st, e = self.api.json("POST", self.P(), lease("form"),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(st, 415)
+        self.assertEqual(e["reason"], "UnsupportedMediaType")
+        st, e = self.api.json("POST", self.P(), lease("cs"),
+                              headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assertEqual(st, 201)
+
+    def test_pretty_output_for_curl_user_agent(self):
+        self.create("pretty")
+        st, _, body = self.api.request("GET", self.P("pretty"), headers={"User-Agent": "curl/8"})
+        self.assertTrue(body.startswith(b'{\n  "kind": "Lease",\n  "apiVersion": '), body)
+        st, _, body = self.api.request("GET", self.P("pretty") + "?pretty=false",
+                                       headers={"User-Agent": "curl/8"})
+        self.assertTrue(body.startswith(b'{"kind":"Lease",'))
+        st, _, body = self.api.request("GET", self.P("pretty") + "?pretty=true")
+        self.assertTrue(body.startswith(b'{\n  "kind"'))
+        self.assertTrue(body.endswith(b"}"))
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_curl_reuses_the_connection(self):
+        # libcurl is the C client's transport: it must keep the TLS connection.
+        self.create("curl-ka")
+        url = self.api.url + self.P("curl-ka")
+        p = subprocess.run(["curl", "-sS", "-v", "--cacert", self.api.ca, "-H",
+                            "Authorization: Bearer " + self.api.token, "-o", "/dev/null",
+                            "-o", "/dev/null", "-o", "/dev/null", url, url, url],
+                           stderr=subprocess.PIPE, stdout=subprocess.PIPE, timeout=30, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.count("Re-using existing connection"), 2, p.stderr[-2000:])
+        self.assertEqual(p.stderr.count("< HTTP/1.1 200 OK"), 3)
 
     # -- discovery ----------------------------------------------------------------
 

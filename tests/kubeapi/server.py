@@ -162,6 +162,8 @@ class ApiServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    query = {}
+    is_admin = False
     server_version = "kubeapi"
 
     # -- connection life cycle ----------------------------------------------
@@ -236,9 +238,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("X-Kubernetes-Pf-Flowschema-Uid", PF_FLOWSCHEMA_UID)
             self.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", PF_PRIORITYLEVEL_UID)
 
+    def _pretty(self):
+        # negotiate.go isPrettyPrint: ?pretty=<bool>, else a User-Agent starting
+        # with curl, Wget or Mozilla/5.0.
+        q = getattr(self, "query", {})
+        if "pretty" in q and q["pretty"]:
+            return q["pretty"].lower() in ("1", "t", "true")
+        ua = self.headers.get("User-Agent", "") if self.headers else ""
+        return ua.startswith(("curl", "Wget", "Mozilla/5.0"))
+
     def send_body(self, code, body, content_type="application/json", headers=()):
         if isinstance(body, (dict, list)):
-            data = S.encode(body)
+            data = S.encode(body, pretty=self._pretty() and not self.is_admin)
         elif isinstance(body, str):
             data = body.encode("utf-8")
         else:
@@ -311,11 +322,15 @@ class Handler(BaseHTTPRequestHandler):
         code = "?"
         verb = "get"
         srv = self.server
+        self.query = {}
+        self.is_admin = False
         try:
             try:
                 url = urlsplit(self.path)
                 path = unquote(url.path)
                 query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+                self.query = query
+                self.is_admin = path == "/_admin" or path.startswith("/_admin/")
                 body = self._read_body()
             except S.ApiError as e:
                 code = self.send_error_obj(e)
@@ -481,6 +496,16 @@ class Handler(BaseHTTPRequestHandler):
         if access != "rw" and verb in WRITE_VERBS:
             raise S.forbidden(res, name if verb != "create" else None, user, verb, ns)
         strict = query.get("fieldValidation") == "Strict"
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if verb in ("create", "update") and ctype not in ("", "application/json"):
+            # YAML and protobuf bodies are real media types this double does not
+            # decode; anything else (form encoding...) the real server refuses too.
+            raise S.unsupported_media_type(S.BODY_MEDIA_TYPES)
+        if verb == "patch":
+            if ctype not in S.PATCH_MEDIA_TYPES[:3]:
+                raise S.unsupported_media_type(S.PATCH_MEDIA_TYPES)
+            new = srv.store.patch(res, ns, name, ctype, body, strict, user)
+            return self.send_body(200, new)
         if verb == "get":
             obj = srv.store.get(res, ns, name)
             if self._wants_table(res):
@@ -517,7 +542,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_body(200, old)
             return self.send_body(200, S.success(S.details(name, res.group, res.plural,
                                                            old["metadata"].get("uid"))))
-        raise S.method_not_allowed()  # patch, deletecollection: not served
+        raise S.method_not_allowed()  # deletecollection: not served
 
     def _wants_table(self, res):
         # kubectl's human output asks 'application/json;as=Table;v=v1;g=meta.k8s.io,...'.
@@ -683,6 +708,7 @@ class Handler(BaseHTTPRequestHandler):
         lpred = R.parse_label_selector(query.get("labelSelector", ""))
         bookmarks = query.get("allowWatchBookmarks") == "true"
         ts = query.get("timeoutSeconds")
+        timeout = 0
         if ts is not None:
             try:
                 timeout = int(ts)
@@ -690,7 +716,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError
             except ValueError:
                 raise S.bad_request("invalid timeoutSeconds: %s" % S.goquote(ts))
-        else:
+        if not timeout:
             # handlers/get.go ListResource: minRequestTimeout * rand[1,2)
             timeout = cfg.min_request_timeout * (1 + random.random())
         deadline = time.monotonic() + timeout

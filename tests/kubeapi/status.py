@@ -27,15 +27,22 @@ class ApiError(Exception):
         self.headers = headers or []
 
 
-def encode(obj):
-    """Compact JSON with a trailing newline, as Go's json.Encoder writes it.
+def encode(obj, pretty=False):
+    """Compact JSON with a trailing newline, as Go's json.Encoder writes it
+    (pretty: json.MarshalIndent(obj, "", "  ") and no newline, the server's
+    ?pretty=true form).
 
     Go escapes <, >, & (HTML-safe encoding is on by default) and U+2028/U+2029,
     and writes other non-ASCII characters as UTF-8."""
-    s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    if pretty:
+        s = json.dumps(obj, indent=2, ensure_ascii=False)
+    else:
+        s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
     s = (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
          .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-    return (s + "\n").encode("utf-8")
+    # json.Encoder.Encode ends with a newline; the pretty serializer writes
+    # json.MarshalIndent's output as is, without one (serializer/json/json.go).
+    return (s if pretty else s + "\n").encode("utf-8")
 
 
 def details(name=None, group=None, kind=None, uid=None, causes=None, retry_after=None):
@@ -183,6 +190,18 @@ def service_unavailable_plain():
     # text/plain 'service unavailable' + newline, Content-Length 20.
     return ApiError(503, "service unavailable\n", "text/plain; charset=utf-8",
                     [("X-Content-Type-Options", "nosniff")])
+
+
+BODY_MEDIA_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
+PATCH_MEDIA_TYPES = ["application/json-patch+json", "application/merge-patch+json",
+                     "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
+
+
+def unsupported_media_type(accepted):
+    # negotiation.errUnsupportedMediaType: 415, reason UnsupportedMediaType, no details.
+    return ApiError(415, failure(415, "the body of the request was in an unknown format - "
+                                 "accepted media types include: " + ", ".join(accepted),
+                                 "UnsupportedMediaType"))
 
 
 def method_not_allowed():

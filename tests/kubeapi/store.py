@@ -204,6 +204,25 @@ class Store:
             self._emit("MODIFIED", res, new, client)
             return new, False
 
+    def patch(self, res, ns, name, ctype, body, strict, client):
+        """PATCH: applied to the current object under the lock, then the update
+        rules (a resourceVersion the patch sets is a precondition: 409)."""
+        import json
+        from . import patch as P
+        with self.cond:
+            cur = self.objects.get((res.plural, ns, name))
+            if cur is None:
+                raise status.not_found(res, name)
+            try:
+                patched = P.apply(ctype, cur, body)
+            except P.PatchError as e:
+                raise status.bad_request(str(e))
+            if not isinstance(patched, dict):
+                raise status.bad_request("the patched object is not a JSON object")
+            obj, _ = R.decode(res, json.dumps(patched).encode(), strict)
+            new, _ = self.update(res, ns, name, obj, client)  # the lock is an RLock
+            return new
+
     def delete(self, res, ns, name, precond_rv, precond_uid, client):
         with self.cond:
             cur = self.objects.get((res.plural, ns, name))
