@@ -435,10 +435,14 @@ bool json_string_eq(const JsonDoc *d, int t, const char *s)
 
 int json_get(const JsonDoc *d, int t, const char *key)
 {
+    int found = -ENOENT;
+
     if (json_type(d, t) != JSON_OBJECT || !key) return -ENOENT;
+    /* With duplicate keys the last one wins, as in Go's encoding/json: we
+     * read what the API server would read. */
     for (int k = json_first(d, t); k >= 0; k = json_next(d, k))
-        if (tok_eq(d, k, key)) return k + 1;
-    return -ENOENT;
+        if (tok_eq(d, k, key)) found = k + 1;
+    return found;
 }
 
 int json_get_pathv(const JsonDoc *d, int t, const char *const *keys)
@@ -767,8 +771,38 @@ static int nested_member(const char *const *keys, const char *value, size_t max_
     return json_writer_finish(&w, ret, ret_len);
 }
 
+static int edit_once(const char *text, size_t len, const char *const *path, const char *value,
+                     size_t max_len, char **ret, size_t *ret_len);
+
 int json_edit(const char *text, size_t len, const char *const *path, const char *value,
               size_t max_len, char **ret, size_t *ret_len)
+{
+    char *cur = NULL;
+    size_t cur_len = 0;
+    int r;
+
+    r = edit_once(text, len, path, value, max_len, &cur, &cur_len);
+    if (r < 0 || value) goto done;
+    /* A duplicated key is deleted in every copy. */
+    while (cur_len < len) {
+        char *next = NULL;
+        size_t next_len = 0;
+        len = cur_len;
+        r = edit_once(cur, cur_len, path, NULL, max_len, &next, &next_len);
+        free(cur);
+        cur = next;
+        cur_len = next_len;
+        if (r < 0) goto done;
+    }
+done:
+    if (r < 0) return r;
+    *ret = cur;
+    *ret_len = cur_len;
+    return 0;
+}
+
+static int edit_once(const char *text, size_t len, const char *const *path, const char *value,
+                     size_t max_len, char **ret, size_t *ret_len)
 {
     _cleanup_json_ JsonDoc *d = NULL;
     int cur = 0, r;

@@ -94,7 +94,9 @@ typedef struct JsonEdit {
  * end of its object (creating missing intermediate objects), or deletes it.
  * Returns 0 with a newly allocated NUL-terminated text, -EBADMSG if text is
  * not JSON, -ENOTDIR if a path component exists but is not an object, -E2BIG
- * if the result would exceed max_len, -ENOMEM. Deleting an absent key is 0. */
+ * if the result would exceed max_len, -ENOMEM. Deleting an absent key is 0;
+ * a key present more than once is deleted everywhere. Lookups and edits
+ * act on the last of duplicated keys, the one Go's decoder keeps. */
 int json_edit(const char *text, size_t len, const char *const *path, const char *value,
               size_t max_len, char **ret, size_t *ret_len);
 int json_edit_many(const char *text, size_t len, const JsonEdit *edits, size_t n_edits,

@@ -3,6 +3,8 @@
 #                patch-in-place, bounded writer)
 #   lekubecodec: Lease / Status / watch-event / MicroTime codecs (no I/O;
 #                what the fuzz targets link)
+#   lecurlevent: libcurl multi driven by sd-event (generic HTTP transfers)
+#   lekube:      the API client: config, auth, requests, watch
 add_library(lejson STATIC ${CMAKE_CURRENT_LIST_DIR}/json.c)
 target_include_directories(lejson PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${JSMN_INCLUDE_DIR})
 
@@ -12,3 +14,12 @@ add_library(lekubecodec STATIC
   ${CMAKE_CURRENT_LIST_DIR}/kube_lease.c
   ${CMAKE_CURRENT_LIST_DIR}/kube_watch_event.c)
 target_link_libraries(lekubecodec PUBLIC lejson)
+
+add_library(lecurlevent STATIC ${CMAKE_CURRENT_LIST_DIR}/curl_event.c)
+target_include_directories(lecurlevent PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(lecurlevent PUBLIC PkgConfig::SYSTEMD PkgConfig::CURL)
+
+add_library(lekube STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/kube_config.c
+  ${CMAKE_CURRENT_LIST_DIR}/kube_client.c)
+target_link_libraries(lekube PUBLIC lekubecodec lecurlevent)

@@ -1,7 +1,13 @@
 # Tests of the JSON wrapper and the Kubernetes API client (daemon/json.c,
-# daemon/kube_*.c, daemon/curl_event.c): unit tests on the real API server
-# bodies in tests/data/k8s-api, and (fuzz preset only) libFuzzer targets for
-# the Lease, Status and watch-event parsers.
+# daemon/kube_*.c, daemon/curl_event.c):
+#   unit:        JSON wrapper; Lease/Status/watch-event/MicroTime codecs on the
+#                real API server bodies in tests/data/k8s-api
+#   integration: the client against a scripted in-process HTTP server (10 MiB
+#                and garbage bodies, plain-text 429, watch stream edge cases,
+#                the request bytes sent) and against the Kubernetes API test
+#                server (tests/with-apiserver.py): every operation and error
+#                class, watch, token rotation, kubectl reading our Lease
+#   fuzz:        libFuzzer targets for the Lease, Status and watch-event parsers
 set(LE_KUBE_DATA ${LE_SOURCE_DIR}/tests/data/k8s-api)
 if(NOT LE_FUZZ)
   add_executable(test_json ${CMAKE_CURRENT_SOURCE_DIR}/test_json.c)
@@ -11,8 +17,18 @@ if(NOT LE_FUZZ)
   add_executable(test_kube_codec ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_codec.c)
   target_link_libraries(test_kube_codec PRIVATE lekubecodec)
   add_test(NAME kube.codec.unit COMMAND test_kube_codec ${LE_KUBE_DATA})
-
   set_tests_properties(json.unit kube.codec.unit PROPERTIES LABELS unit TIMEOUT 60)
+
+  add_executable(test_kube_client ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client.c)
+  target_link_libraries(test_kube_client PRIVATE lekube)
+  set(with_api ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py)
+  add_test(NAME kube.client.ops COMMAND ${with_api} -- $<TARGET_FILE:test_kube_client> ops)
+  add_test(NAME kube.client.watch
+           COMMAND ${with_api} --bookmark-interval 0.5 -- $<TARGET_FILE:test_kube_client> watch)
+  add_test(NAME kube.client.kubectl COMMAND ${with_api} -- $<TARGET_FILE:test_kube_client> kubectl)
+  set_tests_properties(kube.client.ops kube.client.watch kube.client.kubectl
+                       PROPERTIES LABELS integration TIMEOUT 180)
+  set_tests_properties(kube.client.kubectl PROPERTIES SKIP_RETURN_CODE 77)
 else()
   foreach(target fuzz_kube_lease fuzz_kube_status fuzz_kube_watch_event)
     add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${target}.c)

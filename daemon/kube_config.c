@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include "kube_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void kube_config_done(KubeConfig *c)
+{
+    if (!c) return;
+    free(c->server);
+    free(c->token_file);
+    free(c->ca_file);
+    free(c->namespace_);
+    free(c->user_agent);
+    *c = (KubeConfig){};
+}
+
+static int set_path(char **field, const char *dir, const char *name)
+{
+    if (*field) return 0;
+    if (asprintf(field, "%s/%s", dir, name) < 0) {
+        *field = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* First line of a small file, trimmed; NULL if unreadable or empty. */
+static char *read_small(const char *path)
+{
+    char buf[256];
+    FILE *f = fopen(path, "re");
+    size_t n;
+
+    if (!f) return NULL;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    while (n > 0 && buf[0] && isspace((unsigned char)buf[strlen(buf) - 1]))
+        buf[strlen(buf) - 1] = 0;
+    return buf[0] ? strdup(buf) : NULL;
+}
+
+int kube_config_resolve(KubeConfig *c, const char *sa_dir)
+{
+    bool in_cluster = false;
+
+    if (!c) return -EINVAL;
+    if (!sa_dir) sa_dir = KUBE_SA_DIR;
+
+    if (!c->server) {
+        const char *host = secure_getenv("KUBERNETES_SERVICE_HOST");
+        const char *port = secure_getenv("KUBERNETES_SERVICE_PORT");
+        if (!host || !*host || !port || !*port) return -ENXIO;
+        /* net.JoinHostPort: an IPv6 literal goes in brackets. */
+        bool v6 = strchr(host, ':') && host[0] != '[';
+        if (asprintf(&c->server, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port) <
+            0) {
+            c->server = NULL;
+            return -ENOMEM;
+        }
+        in_cluster = true;
+    }
+    if (strncmp(c->server, "https://", 8) != 0 && strncmp(c->server, "http://", 7) != 0)
+        return -EINVAL;
+    /* "https://host:443/" and "https://host:443" name the same server. */
+    size_t n = strlen(c->server);
+    while (n > 8 && c->server[n - 1] == '/')
+        c->server[--n] = 0;
+
+    if (in_cluster || c->use_cluster_credentials) {
+        if (set_path(&c->token_file, sa_dir, "token") < 0 ||
+            set_path(&c->ca_file, sa_dir, "ca.crt") < 0)
+            return -ENOMEM;
+    }
+
+    if (!c->namespace_) {
+        const char *ns = secure_getenv("POD_NAMESPACE");
+        if (ns && *ns)
+            c->namespace_ = strdup(ns);
+        else {
+            _cleanup_free_ char *path = NULL;
+            if (asprintf(&path, "%s/namespace", sa_dir) < 0) return -ENOMEM;
+            c->namespace_ = read_small(path);
+            if (!c->namespace_) c->namespace_ = strdup("default");
+        }
+        if (!c->namespace_) return -ENOMEM;
+    }
+    return 0;
+}
