@@ -61,7 +61,6 @@ struct Elector {
 
     uint64_t last_api_ok_boot; /* /readyz */
     char published_leader[ELECTION_IDENTITY_MAX + 1];
-    bool published_is_leader;
     int64_t published_term;
     bool exiting;
 };
@@ -406,10 +405,6 @@ static void publish(Elector *e)
         if (st.leader[0])
             log_info("leader is %s (term %llu)", st.leader, (unsigned long long)st.term);
     }
-    if (st.is_leader != e->published_is_leader) {
-        e->published_is_leader = st.is_leader;
-        log_set_term(st.is_leader ? (int64_t)st.term : -1);
-    }
     (void)sd_notifyf(false, "STATUS=%s, leader %s", proto_state_to_string(st.state),
                      st.leader[0] ? st.leader : "unknown");
 }
@@ -434,6 +429,12 @@ static void elector_step(Elector *e, const ElectionEvent *ev)
     if (election_step(&e->engine, ev, &now, &acts) < 0) {
         log_error("the election engine refused event %s", election_event_type_to_string(ev->type));
         return;
+    }
+    {
+        /* JSON log lines carry the term of the leader as now known. */
+        ElectionView v;
+        election_view(&e->engine, now.boot_usec, &v);
+        log_set_term(v.term);
     }
     for (size_t i = 0; i < acts.n; i++) {
         const ElectionAction *a = &acts.a[i];

@@ -1,8 +1,15 @@
-# Tests of the daemon's own modules (flags, durations, probe installer) and,
-# in tests/failover.cmake, of the whole daemon.
+# Tests of the daemon's own modules (flags, durations, probe installer) and of
+# the binary as a user meets it; the failover and safety tests of the whole
+# daemon are in tests/failover.cmake.
 if(NOT LE_FUZZ)
   add_executable(test_options ${CMAKE_CURRENT_LIST_DIR}/test_options.c)
   target_link_libraries(test_options PRIVATE lecore)
   add_test(NAME unit.options COMMAND test_options)
   set_tests_properties(unit.options PROPERTIES LABELS unit)
+
+  get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
+  add_test(NAME daemon.cli
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_daemon_cli.py
+                   $<TARGET_FILE:leader-elector> ${le_probe})
+  set_tests_properties(daemon.cli PROPERTIES LABELS integration TIMEOUT 180)
 endif()
