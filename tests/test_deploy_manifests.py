@@ -33,6 +33,9 @@ What is checked, per rendered kustomization:
   mounted in that container, the file the daemon installs (or the image's own
   /usr/bin/leader-probe in the sidecar), and asks the socket the daemon
   serves.
+- API credentials only in the sidecar: the pod's automount is off when
+  there is an application container, and the projected token (token and
+  ca.crt) is mounted in the sidecar alone.
 - Every container: runAsNonRoot, readOnlyRootFilesystem,
   allowPrivilegeEscalation false, capabilities drop ALL (none added),
   seccomp RuntimeDefault, not privileged.
@@ -283,6 +286,37 @@ def check_workload(w, objs, report):
     if not (res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory")
             and res.get("limits", {}).get("memory")):
         fail(f"{where}: resources need cpu+memory requests and a memory limit")
+
+    # API credentials: the sidecar has them (the kubelet's automount or the
+    # same projected volume mounted explicitly); no other container does.
+    SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    def token_mount(c):
+        for m in c.get("volumeMounts", []):
+            v = volumes.get(m["name"], {})
+            srcs = v.get("projected", {}).get("sources", [])
+            if any("serviceAccountToken" in x for x in srcs):
+                return m, srcs
+        return None, None
+
+    automount = spec.get("automountServiceAccountToken", True)
+    m, srcs = token_mount(d)
+    if m is None and automount is False:
+        fail(f"{where}: no API credentials (automountServiceAccountToken: false and no "
+             f"projected token mounted)")
+    if m is not None:
+        paths = {x.get("serviceAccountToken", {}).get("path") for x in srcs} | \
+            {i.get("path") for x in srcs for i in x.get("configMap", {}).get("items", [])}
+        if m["mountPath"].rstrip("/") != SA_DIR or not {"token", "ca.crt"} <= paths:
+            fail(f"{where}: the projected token must give token and ca.crt at {SA_DIR}")
+    for c in inits + regulars:
+        if c is d:
+            continue
+        if automount is not False:
+            fail(f"{where0} container {c['name']}: gets the election's API credentials "
+                 f"(set automountServiceAccountToken: false, mount the token in the sidecar)")
+        if token_mount(c)[0] is not None:
+            fail(f"{where0} container {c['name']}: mounts a service-account token")
 
     def socket_of(c, argv):
         a = parse_args(argv)
@@ -570,6 +604,14 @@ MUTATIONS = [
      "examples/warm-standby-endpointslice", "does not grant it"),
     ("examples/three-replicas/deployment.yaml", "        - --events\n", "",
      "examples/three-replicas", "no daemon uses that mode"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "      automountServiceAccountToken: false\n", "", "examples/warm-standby-readiness",
+     "API credentials"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "          readOnly: true\n      volumes:\n",
+     "          readOnly: true\n        - name: kube-api-access\n"
+     "          mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n      volumes:\n",
+     "examples/warm-standby-endpointslice", "mounts a service-account token"),
     ("examples/three-replicas/deployment.yaml", "drop: [\"ALL\"]", "drop: [\"NET_RAW\"]",
      "examples/three-replicas", "drop ALL"),
     ("examples/warm-standby-readiness/deployment.yaml", "image: example-app",
