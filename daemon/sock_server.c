@@ -50,6 +50,7 @@ struct Client {
     char out[PROTO_REPLY_MAX];
     size_t out_n, out_off;
     bool due;             /* WATCH: a newer status is owed */
+    bool read_closed;     /* WATCH: the client half-closed; it may still read */
     uint64_t behind_since; /* CLOCK_MONOTONIC µs since a line is unwritten or unread; 0: none */
 };
 
@@ -142,7 +143,7 @@ static bool client_unread(const Client *c)
 static int client_update_events(Client *c)
 {
     uint32_t ev = 0;
-    if (c->state != CLIENT_REPLYING)
+    if (c->state != CLIENT_REPLYING && !c->read_closed)
         ev |= EPOLLIN;
     if (client_out_pending(c))
         ev |= EPOLLOUT;
@@ -417,6 +418,16 @@ static int client_read(Client *c)
                 }
                 break;
             }
+            if (c->state == CLIENT_WATCHING) {
+                /* Half-closed (`echo WATCH | socat ...`): keep sending; a
+                 * full close shows as EPOLLHUP or a failed send. */
+                c->read_closed = true;
+                if (client_update_events(c) < 0) {
+                    client_free(c);
+                    return 0;
+                }
+                return 1;
+            }
             client_free(c);
             return 0;
         }
@@ -457,12 +468,13 @@ static int client_io(sd_event_source *source, int fd, uint32_t revents, void *us
             client_push(c) == 0)
             return 0;
     }
+    if ((revents & (EPOLLHUP | EPOLLERR)) && (c->state != CLIENT_READING || c->read_closed)) {
+        client_free(c); /* gone both ways */
+        return 0;
+    }
     if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        if (c->state == CLIENT_REPLYING) {
-            if (revents & (EPOLLHUP | EPOLLERR))
-                client_free(c);
+        if (c->state == CLIENT_REPLYING)
             return 0;
-        }
         (void)client_read(c);
     }
     return 0;

@@ -122,10 +122,14 @@ static ProtoVerb read_request(int fd, const Config *c)
     size_t n = 0;
 
     while (n < sizeof(buf)) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, 5000) <= 0)
-            return 0;
-        ssize_t r = recv(fd, buf + n, sizeof(buf) - n, 0);
+        /* The request is usually there already: read first, poll after. */
+        ssize_t r = recv(fd, buf + n, sizeof(buf) - n, MSG_DONTWAIT);
+        if (r < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            if (poll(&pfd, 1, 5000) <= 0)
+                return 0;
+            continue;
+        }
         if (r <= 0)
             return 0;
         n += (size_t)r;

@@ -460,6 +460,27 @@ static void test_watch(sd_event *e)
     CHECK(client_at_eof(e, sp[1]));
     close(sp[1]);
 
+    /* A half-closed watcher (`echo WATCH | socat -t ...`) keeps receiving;
+     * its full close ends the watch. */
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    CHECK_EQ_INT(sock_server_add_connection(s, sp[0]), 0);
+    send_str(sp[1], "WATCH\n");
+    shutdown(sp[1], SHUT_WR);
+    CHECK(client_line(e, sp[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
+    pump(e, 20 * USEC_PER_MSEC);
+    f.term = 80;
+    sock_server_publish(s);
+    CHECK(client_line(e, sp[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
+    CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
+    CHECK_EQ_INT(r.status.term, 80);
+    sock_server_get_stats(s, &st);
+    CHECK_EQ_INT(st.watchers, 1);
+    close(sp[1]);
+    pump(e, 20 * USEC_PER_MSEC);
+    sock_server_get_stats(s, &st);
+    CHECK_EQ_INT(st.watchers, 0);
+    CHECK_EQ_INT(st.clients, 0);
+
     /* A watcher that reads nothing but gets no updates is not "slow". */
     CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
     CHECK_EQ_INT(sock_server_add_connection(s, sp[0]), 0);

@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Benchmark of leader-probe (a script, not a ctest test): with hyperfine, in
+# one run and side by side,
+#   1. a static no-op program (musl-gcc -static, built here),
+#   2. leader-probe against a live server answering "leader" (fake-proto-server),
+#   3. the probe it replaces: sh -c 'curl -s http://localhost:PORT/ | grep -q "$HOSTNAME"'
+#      against a local HTTP server (Python standard library) serving
+#      {"name":"<hostname>"}.
+# Prints wall-time means and ratios (probe/no-op, curl-pipeline/probe), CPU
+# (user+sys) ratios, and the probe's size and peak RSS (VmHWM).
+# Targets: probe within 1.5x of the no-op; curl pipeline >= 20x the probe.
+#
+#   tests/bench-probe.sh [BUILD_DIR]     (default: build/release)
+#   RUNS=500 tests/bench-probe.sh        (default 300 runs per command)
+set -eu
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build/release}
+case "$build" in /*) ;; *) build=$(pwd)/$build ;; esac
+runs=${RUNS:-300}
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+
+probe=$build/probe/leader-probe
+server=$build/tests/fake-proto-server
+vmhwm=$build/tests/probe-vmhwm
+for f in "$probe" "$server"; do
+    if [ ! -x "$f" ]; then
+        echo "bench-probe: $f not found: build first (cmake --preset release && cmake --build build/release)" >&2
+        exit 64
+    fi
+done
+for t in hyperfine musl-gcc curl; do
+    command -v "$t" >/dev/null 2>&1 || { echo "bench-probe: $t is missing (deploy/setup.sh installs it)" >&2; exit 64; }
+done
+
+tmp=$(mktemp -d)
+server_pid=""
+http_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    [ -n "$http_pid" ] && kill "$http_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# 1. The static no-op.
+printf 'int main(void) { return 0; }\n' > "$tmp/noop.c"
+musl-gcc -static -Os -s -o "$tmp/noop" "$tmp/noop.c"
+
+# 2. The socket server answering "leader" for this host.
+sock=$tmp/leader.sock
+"$server" --socket "$sock" --mode leader > "$tmp/server.out" &
+server_pid=$!
+i=0
+until grep -q READY "$tmp/server.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -le 100 ] || { echo "bench-probe: fake-proto-server did not start" >&2; exit 1; }
+    sleep 0.05
+done
+"$probe" --socket "$sock" || { echo "bench-probe: the probe does not say leader" >&2; exit 1; }
+
+# 3. The old sidecar's HTTP answer, on a free loopback port.
+host=$(uname -n)
+"$python" - "$host" > "$tmp/http.port" <<'EOF' &
+import http.server, json, sys
+body = json.dumps({"name": sys.argv[1]}).encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF
+http_pid=$!
+i=0
+until [ -s "$tmp/http.port" ]; do
+    i=$((i + 1)); [ $i -le 100 ] || { echo "bench-probe: HTTP server did not start" >&2; exit 1; }
+    sleep 0.05
+done
+port=$(cat "$tmp/http.port")
+curl_cmd="sh -c 'curl -s http://localhost:$port/ | grep -q \"\$HOSTNAME\"'"
+HOSTNAME=$host sh -c "curl -s http://localhost:$port/ | grep -q \"\$HOSTNAME\"" ||
+    { echo "bench-probe: the curl pipeline does not match" >&2; exit 1; }
+
+echo "== hyperfine: $runs runs each (no shell in between; the pipeline starts its own sh)"
+HOSTNAME=$host hyperfine -N --warmup 20 --runs "$runs" --export-json "$tmp/result.json" \
+    -n no-op "$tmp/noop" \
+    -n leader-probe "$probe --socket $sock" \
+    -n curl-pipeline "$curl_cmd"
+
+size=$(stat -c %s "$probe")
+hwm="n/a"
+if [ -x "$vmhwm" ]; then
+    hwm=$("$vmhwm" 1024 "$probe" --socket "$sock" | sed -n 's/^VmHWM=\([0-9]*\) kB.*/\1 KiB/p')
+fi
+
+"$python" - "$tmp/result.json" "$size" "$hwm" <<'EOF'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+noop, probe, curl = res["no-op"], res["leader-probe"], res["curl-pipeline"]
+def ms(x): return "%.3f ms" % (x * 1000)
+def cpu(r): return r["user"] + r["system"]
+print()
+print("%-14s %12s %12s %12s" % ("", "wall mean", "wall median", "user+sys"))
+for name, r in (("no-op", noop), ("leader-probe", probe), ("curl-pipeline", curl)):
+    print("%-14s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(cpu(r))))
+w1 = probe["mean"] / noop["mean"]
+w2 = curl["mean"] / probe["mean"]
+m1 = probe["median"] / noop["median"]
+m2 = curl["median"] / probe["median"]
+c1 = cpu(probe) / cpu(noop) if cpu(noop) > 0 else float("nan")
+c2 = cpu(curl) / cpu(probe) if cpu(probe) > 0 else float("nan")
+print()
+print("wall  probe/no-op          %6.2fx mean %6.2fx median  (target <= 1.5x)  %s"
+      % (w1, m1, "ok" if w1 <= 1.5 else "MISSED"))
+print("wall  curl-pipeline/probe  %6.1fx mean %6.1fx median  (target >= 20x)   %s"
+      % (w2, m2, "ok" if w2 >= 20 else "MISSED"))
+print("      (means include outliers from other load on the machine; medians do not)")
+print("cpu   probe/no-op          %6.2fx" % c1)
+print("cpu   curl-pipeline/probe  %6.1fx  (target >= 20x)   %s" % (c2, "ok" if c2 >= 20 else "MISSED"))
+print("probe size                 %s bytes (limit 65536)" % sys.argv[2])
+print("probe peak RSS (VmHWM)     %s (limit 1024 KiB)" % sys.argv[3])
+EOF
