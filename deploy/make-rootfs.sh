@@ -34,13 +34,17 @@ case "${1-}" in
     shift
     ;;
 -h | --help)
-    sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//p}' "$0"
+    sed -n '3,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//p}' "$0"
     exit 0
     ;;
--*) die "unknown option '$1' (try --help)" ;;
+-*)
+    echo "$prog: unknown option '$1' (try --help)" >&2
+    exit 64
+    ;;
 esac
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-    die "usage: $prog [--probe-only] OUTDIR [BUILD_DIR]"
+    echo "usage: $prog [--probe-only] OUTDIR [BUILD_DIR] (try --help)" >&2
+    exit 64
 fi
 
 src=$(cd "$(dirname "$0")/.." && pwd)
