@@ -19,6 +19,11 @@ if(NOT LE_FUZZ)
   add_test(NAME kube.codec.unit COMMAND test_kube_codec ${LE_KUBE_DATA})
   set_tests_properties(json.unit kube.codec.unit PROPERTIES LABELS unit TIMEOUT 60)
 
+  add_executable(test_kube_client_local ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client_local.c)
+  target_link_libraries(test_kube_client_local PRIVATE lekube)
+  add_test(NAME kube.client.local COMMAND test_kube_client_local)
+  set_tests_properties(kube.client.local PROPERTIES LABELS integration TIMEOUT 120)
+
   add_executable(test_kube_client ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client.c)
   target_link_libraries(test_kube_client PRIVATE lekube)
   set(with_api ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py)
