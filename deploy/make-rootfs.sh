@@ -170,14 +170,29 @@ else
 fi
 
 # Prove the tree is complete: run both binaries from it, the daemon with every
-# symbol bound at load time (LD_BIND_NOW), as the image's user.
+# symbol bound at load time (LD_BIND_NOW), as the image's user. With /proc
+# mounted, as in a container, when a private mount namespace can be had (not
+# inside a docker build, which lacks CAP_SYS_ADMIN; the binaries need no
+# /proc for --version, a sanitizer build's runtime does).
 chroot=$(command -v chroot || true)
+unshare=$(command -v unshare || true)
+in_tree() {
+    if [ -n "$unshare" ] && "$unshare" --mount true 2>/dev/null; then
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        env -i "$@" PATH=/usr/sbin:/usr/bin:/sbin:/bin R="$out" CHROOT="$chroot" \
+            "$unshare" --mount --propagation private /bin/sh -c \
+            'mount -t proc proc "$R/proc" && exec "$CHROOT" --userspec='"$uid:$gid"' "$R" "$@"' \
+            sh "$bin" --version
+    else
+        env -i "$@" "$chroot" --userspec="$uid:$gid" "$out" "$bin" --version
+    fi
+}
 if [ "$(id -u)" -eq 0 ] && [ -n "$chroot" ]; then
-    env -i "$chroot" --userspec=$uid:$gid "$out" /usr/bin/leader-probe --version >/dev/null ||
-        die "leader-probe does not run from $out"
+    bin=/usr/bin/leader-probe
+    in_tree >/dev/null || die "leader-probe does not run from $out"
     if [ "$probe_only" -eq 0 ]; then
-        env -i LD_BIND_NOW=1 "$chroot" --userspec=$uid:$gid "$out" /usr/bin/leader-elector \
-            --version >/dev/null || die "leader-elector does not run from $out"
+        bin=/usr/bin/leader-elector
+        in_tree LD_BIND_NOW=1 >/dev/null || die "leader-elector does not run from $out"
     fi
     checked="checked under chroot"
 else

@@ -53,9 +53,18 @@ if(NOT LE_FUZZ)
     endif()
   endfunction()
   cmake_language(DEFER CALL le_deploy_rootfs_probe_test)
+  # The manifests give the sidecar a 32Mi memory limit (deploy/examples/*):
+  # the leading daemon's peak RSS must stay under it (not under the
+  # sanitizers, whose shadow memory is no measure of the release build).
+  if(LE_SANITIZE)
+    set(le_memory_limit 0)
+  else()
+    set(le_memory_limit 32)
+  endif()
   add_test(NAME deploy.rootfs.daemon
            COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_rootfs.py daemon
-                   --source-dir ${LE_SOURCE_DIR} --build-dir ${PROJECT_BINARY_DIR})
+                   --source-dir ${LE_SOURCE_DIR} --build-dir ${PROJECT_BINARY_DIR}
+                   --memory-limit-mib ${le_memory_limit})
   set_tests_properties(deploy.rootfs.daemon PROPERTIES
                        LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()

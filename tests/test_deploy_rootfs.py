@@ -305,6 +305,20 @@ def test_daemon(a):
             _, s = wait_for("%s to follow pod-a" % d.name, follows, timeout=30)
             check("%s (%s) follows and names pod-a" % (d.name, how), True, "after %.2f s" % s)
         check("pod-a still leads", probe(da)[0] == 0)
+        # The footprint the manifests' resources are sized from: a leader
+        # with two followers, run from the image tree.
+        time.sleep(2)
+        st = {}
+        with open("/proc/%d/status" % da.proc.pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                st[k] = v.strip()
+        print("pod-a leading: RssAnon %s, RssFile %s, VmRSS %s, VmHWM %s"
+              % (st.get("RssAnon"), st.get("RssFile"), st.get("VmRSS"), st.get("VmHWM")))
+        if a.memory_limit_mib:
+            rss_kib = int(st["VmHWM"].split()[0])
+            check("peak RSS under the manifests' memory limit (%d MiB)" % a.memory_limit_mib,
+                  rss_kib < a.memory_limit_mib * 1024, "%d KiB" % rss_kib)
 
         da.proc.send_signal(signal.SIGTERM)
 
@@ -351,6 +365,8 @@ def main():
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--proto-server")
+    ap.add_argument("--memory-limit-mib", type=int, default=0,
+                    help="fail when the leading daemon's peak RSS reaches this (0: report only)")
     a = ap.parse_args()
     a.source_dir = os.path.abspath(a.source_dir)
     a.build_dir = os.path.abspath(a.build_dir)
