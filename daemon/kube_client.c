@@ -726,6 +726,10 @@ static void watch_reconnect(KubeRequest *r, uint64_t delay, const char *why)
     int k;
 
     request_stop_transfer(r);
+    /* Nothing of the old stream may be dispatched after this. */
+    r->len = 0;
+    r->code_seen = 0;
+    (void)sd_event_source_set_enabled(r->dispatch, SD_EVENT_OFF);
     if (r->got_event) r->backoff = 0;
     r->got_event = false;
     if (delay == 0 && r->backoff > 0) delay = r->backoff;
@@ -900,6 +904,13 @@ int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
     c->token_reload = cfg->token_reload_usec ? cfg->token_reload_usec : TOKEN_RELOAD_DEFAULT;
     c->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : MAX_RESPONSE_DEFAULT;
 
+    /* A CA bundle that cannot be read would fail every request later with a
+     * vaguer TLS error: say so now. */
+    if (c->cfg.ca_file && access(c->cfg.ca_file, R_OK) < 0) {
+        r = -errno;
+        klog(c, LOG_LEVEL_ERROR, "cannot read CA file %s: %s", c->cfg.ca_file, strerror(errno));
+        goto fail;
+    }
     r = curl_event_new(event, &c->ce);
     if (r < 0) goto fail;
     if (c->cfg.token_file) {

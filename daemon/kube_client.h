@@ -56,9 +56,10 @@ typedef void (*kube_log_fn)(int level, const char *message, void *userdata);
 
 /* Copies cfg (already resolved, see kube_config_resolve()) and reads the
  * token file once. Returns 0, -EINVAL (bad URL), -ENOMEM, or the negative
- * errno of reading the token file. */
+ * errno of reading the token file or the CA file. */
 int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret);
-/* Cancels every request silently (no callbacks) and frees. NULL ok. */
+/* Cancels every request silently (no callbacks) and frees. NULL ok. Not
+ * from inside one of this client's callbacks (leave the loop first). */
 KubeClient *kube_client_free(KubeClient *c);
 static inline void kube_client_freep(KubeClient **c)
 {
