@@ -217,6 +217,7 @@ typedef struct Probe {
     bool print;
     bool json;
     bool wait;
+    bool warned_other; /* said once that the socket is another pod's */
     char why[160];        /* the last reason for exit 2 */
 } Probe;
 
@@ -371,9 +372,11 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
         return VERDICT_NOT_LEADER;
     if (p->id ? strcmp(s->identity, p->id) != 0 : strcmp(s->hostname, p->hostname) != 0) {
         /* Exit 1, but worth a line: a socket of another pod is mounted here. */
-        fprintf(stderr, "%s: the daemon on %s is %s '%s', not '%s'\n", program, p->socket_path,
-                p->id ? "identity" : "host", p->id ? s->identity : s->hostname,
-                p->id ? p->id : p->hostname);
+        if (!p->warned_other)
+            fprintf(stderr, "%s: the daemon on %s is %s '%s', not '%s'\n", program,
+                    p->socket_path, p->id ? "identity" : "host", p->id ? s->identity : s->hostname,
+                    p->id ? p->id : p->hostname);
+        p->warned_other = true;
         return VERDICT_NOT_LEADER;
     }
     return VERDICT_LEADER;
