@@ -35,6 +35,17 @@ if(NOT LE_FUZZ)
   set_tests_properties(${le_deploy_tests} PROPERTIES
                        LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
 
+  # Every flag the examples pass is one the daemon accepts (skips, listing
+  # them, while only flags of features still to come are missing).
+  if(TARGET leader-elector)
+    add_test(NAME deploy.flags
+             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_manifests.py
+                     --source-dir ${LE_SOURCE_DIR} ${le_kubectl_arg}
+                     --flags-of $<TARGET_FILE:leader-elector>)
+    set_tests_properties(deploy.flags PROPERTIES
+                         LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endif()
+
   # The image's tree. The probe part needs the static probe and the scripted
   # protocol server; the daemon part skips until daemon/leader-elector exists.
   # fake-proto-server comes from tests/probe.cmake, included after this file:
