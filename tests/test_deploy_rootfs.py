@@ -81,6 +81,9 @@ def prerequisites():
     for tool, pkg in (("chroot", "coreutils"), ("unshare", "util-linux"), ("mount", "mount")):
         if not shutil.which(tool):
             skip("%s not found (Debian package %s)" % (tool, pkg))
+    if subprocess.run([shutil.which("unshare"), "--mount", "true"],
+                      capture_output=True).returncode != 0:
+        skip("no private mount namespace here (unshare --mount fails: no CAP_SYS_ADMIN?)")
 
 
 class Pod:
