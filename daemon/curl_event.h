@@ -18,8 +18,11 @@
  *   curl_event_*() either (defer work to the loop; see kube_client.c).
  * - After curl_event_remove() the handle's done callback is never called.
  * - curl_event_free() removes every handle still running without calling
- *   their callbacks, then drops the loop sources (the shutdown guard: no
- *   callback fires once teardown started). */
+ *   their callbacks (the handles remain the caller's to clean up), then
+ *   drops the loop sources: the shutdown guard, no callback fires once
+ *   teardown started.
+ * - curl_event_add() refuses (-ESHUTDOWN) once the loop has finished; a
+ *   socket curl opens then fails its transfer instead of waiting forever. */
 
 typedef struct CurlEvent CurlEvent;
 

@@ -22,6 +22,11 @@ if(NOT LE_FUZZ)
   add_test(NAME kube.config.unit COMMAND test_kube_config)
   set_tests_properties(json.unit kube.codec.unit kube.config.unit PROPERTIES LABELS unit TIMEOUT 60)
 
+  add_executable(test_curl_event ${CMAKE_CURRENT_SOURCE_DIR}/test_curl_event.c)
+  target_link_libraries(test_curl_event PRIVATE lecurlevent)
+  add_test(NAME curl_event.unit COMMAND test_curl_event)
+  set_tests_properties(curl_event.unit PROPERTIES LABELS unit TIMEOUT 60)
+
   add_executable(test_kube_client_local ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client_local.c)
   target_link_libraries(test_kube_client_local PRIVATE lekube)
   add_test(NAME kube.client.local COMMAND test_kube_client_local)

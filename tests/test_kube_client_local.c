@@ -39,12 +39,20 @@ typedef struct Conn {
     sd_event_source *io;
     char in[65536];
     size_t in_len;
-    const Reply *out;
+    Reply *out; /* a copy: the script may be reset while a reply is written */
     size_t out_off;
 } Conn;
 
+static void conn_out_free(Conn *c)
+{
+    if (c->out) free(c->out->data);
+    free(c->out);
+    c->out = NULL;
+}
+
 static void conn_free(Conn *c)
 {
+    conn_out_free(c);
     sd_event_source_disable_unref(c->io);
     close(c->fd);
     free(c);
@@ -112,7 +120,11 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *ud)
             conn_free(c);
             return 0;
         }
-        c->out = &script[next_script++];
+        const Reply *src = &script[next_script++];
+        c->out = malloc(sizeof(Reply));
+        *c->out = *src;
+        c->out->data = src->len ? malloc(src->len) : NULL;
+        if (src->len) memcpy(c->out->data, src->data, src->len);
         c->out_off = 0;
         if (c->out->hang) return 0;
         sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
@@ -126,7 +138,7 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *ud)
         c->out_off += (size_t)n;
         if (c->out_off == c->out->len) {
             bool cl = c->out->close;
-            c->out = NULL;
+            conn_out_free(c);
             if (cl) {
                 conn_free(c);
                 return 0;
