@@ -148,7 +148,7 @@ bundle=/etc/ssl/certs/ca-certificates.crt
 copy "$bundle" "$bundle"
 
 cat >"$out/etc/passwd" <<EOF
-root:x:0:0:root:/root:/sbin/nologin
+root:x:0:0:root:/:/sbin/nologin
 nonroot:x:$uid:$gid:nonroot:/home/nonroot:/sbin/nologin
 EOF
 cat >"$out/etc/group" <<EOF
