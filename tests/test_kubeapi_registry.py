@@ -312,6 +312,22 @@ class Registry(unittest.TestCase):
         self.assertEqual(e["message"], 'Lease in version "v1" cannot be handled as a Lease: '
                          'strict decoding error: unknown field "spec.futureField"')
 
+    def test_generate_name_and_bad_resource_version(self):
+        names = set()
+        for _ in range(3):
+            st, o = self.api.json("POST", self.P(), {"metadata": {"generateName": "gen-"}})
+            self.assertEqual(st, 201, o)
+            self.assertRegex(o["metadata"]["name"], r"^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$")
+            names.add(o["metadata"]["name"])
+        self.assertEqual(len(names), 3)
+        o = self.create("badrv")
+        o["metadata"]["resourceVersion"] = "abc"
+        st, e = self.api.json("PUT", self.P("badrv"), o)
+        self.assertEqual(st, 422)
+        self.assertEqual(e["message"], 'leases.coordination.k8s.io "badrv" is invalid: '
+                         'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": '
+                         'invalid syntax')
+
     def test_update_keeps_server_fields_and_noop_keeps_rv(self):
         o = self.create("keep", holder="a")
         body = json.loads(json.dumps(o))
@@ -520,6 +536,124 @@ class Registry(unittest.TestCase):
         s = socket.create_connection(("127.0.0.1", self.api.port), timeout=5)
         s.close()
         self.assertEqual(self.api.request("GET", "/api")[0], 200)
+
+
+class Concurrency(unittest.TestCase):
+    def test_optimistic_concurrency_under_contention(self):
+        """Nine clients race read-modify-write on one Lease: every successful
+        update was based on a distinct resourceVersion (no lost update), the
+        others got 409, and the Lease log is in resourceVersion order."""
+        import threading
+        with ApiServer(quiet=True) as api:
+            path = api.lease_path("race", "l")
+            st, _ = api.json("PUT", path, lease("l", holder="none", transitions=0))
+            self.assertEqual(st, 201)
+            wins, lock = [], threading.Lock()
+            codes = {}
+
+            def worker(i):
+                user = "candidate-%d" % i
+                c = api.connection()
+                try:
+                    for _ in range(25):
+                        st, _, body = api.request("GET", path, user=user, conn=c)
+                        cur = json.loads(body)
+                        base = cur["metadata"]["resourceVersion"]
+                        cur["spec"]["holderIdentity"] = user
+                        cur["spec"]["leaseTransitions"] += 1
+                        st, _, body = api.request("PUT", path, cur, user=user, conn=c)
+                        with lock:
+                            codes[st] = codes.get(st, 0) + 1
+                            if st == 200:
+                                wins.append((base, json.loads(body)["metadata"]["resourceVersion"]))
+                finally:
+                    c.close()
+            ts = [threading.Thread(target=worker, args=(i,)) for i in range(1, 10)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertEqual(set(codes) - {200, 409}, set(), codes)
+            bases = [b for b, _ in wins]
+            self.assertEqual(len(bases), len(set(bases)), "two updates won on the same RV")
+            st, final = api.json("GET", path)
+            self.assertEqual(final["spec"]["leaseTransitions"], len(wins))
+            log = api.admin("GET", "/_admin/lease-log?namespace=race")["items"]
+            self.assertEqual(len(log), 1 + len(wins))
+            rvs = [int(e["resourceVersion"]) for e in log]
+            self.assertEqual(rvs, sorted(rvs))
+            self.assertEqual([e["leaseTransitions"] for e in log], list(range(len(log))))
+
+
+class Robustness(unittest.TestCase):
+    """Random and malformed requests (fixed seed): every one gets an HTTP answer
+    (or a closed connection), the server never hits an internal error, and it
+    keeps serving."""
+
+    def test_random_requests(self):
+        import random
+        rnd = random.Random(int(os.environ.get("KUBEAPI_FUZZ_SEED", "1234")))
+        segs = ["api", "apis", "v1", "coordination.k8s.io", "namespaces", "ns1", "leases",
+                "x", "configmaps", "pods", "endpoints", "events", "discovery.k8s.io",
+                "endpointslices", "_admin", "faults", "status", "%2F", "..", "", "version",
+                "openapi", "v3"]
+        queries = ["", "?watch=1&timeoutSeconds=0", "?watch=true&resourceVersion=abc",
+                   "?fieldSelector=metadata.name%3Dx", "?labelSelector=a%20in%20(b",
+                   "?labelSelector=!!", "?fieldSelector=bad", "?fieldValidation=Strict",
+                   "?pretty=maybe", "?watch=1&resourceVersion=1&timeoutSeconds=1",
+                   "?timeoutSeconds=-1&watch=1", "?resourceVersion=99999999999999999999999"]
+        good = lease("x", holder="a", duration=15, renew=MT, transitions=1)
+
+        def mutate(v, depth=0):
+            r = rnd.random()
+            if isinstance(v, dict) and r < 0.7 and depth < 4:
+                v = dict(v)
+                for k in list(v):
+                    if rnd.random() < 0.3:
+                        v[k] = mutate(v[k], depth + 1)
+                if rnd.random() < 0.2:
+                    v[rnd.choice(["spec", "metadata", "x", "kind", "resourceVersion"])] = \
+                        rnd.choice([None, 1, "s", [], {}, True, -1, 2**40, 1.5])
+                return v
+            return rnd.choice([None, 0, -1, 2**31, 1.5, True, "", "x" * 300, [], {}, [1, {}],
+                               "2026-01-01T00:00:00Z", "Bad_Name", {"a": 1}])
+        # watches without timeoutSeconds last --min-request-timeout x rand[1,2)
+        with ApiServer(extra_args=["--min-request-timeout", "0.2"]) as api:
+            for i in range(int(os.environ.get("KUBEAPI_FUZZ_N", "400"))):
+                method = rnd.choice(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
+                path = "/" + "/".join(rnd.choice(segs) for _ in range(rnd.randint(0, 7)))
+                if rnd.random() < 0.5:
+                    path = rnd.choice(["/api/v1/namespaces/ns1/configmaps",
+                                       "/apis/coordination.k8s.io/v1/namespaces/ns1/leases",
+                                       "/apis/coordination.k8s.io/v1/namespaces/ns1/leases/x"])
+                path += rnd.choice(queries)
+                kind = rnd.random()
+                if kind < 0.4:
+                    body = json.dumps(mutate(good)).encode()
+                elif kind < 0.6:
+                    body = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 64)))
+                elif kind < 0.8:
+                    body = json.dumps(good).encode()[:rnd.randint(0, 120)]
+                else:
+                    body = None
+                headers = {"Content-Type": rnd.choice([
+                    "application/json", "application/merge-patch+json", "text/plain",
+                    "application/json-patch+json", "application/strategic-merge-patch+json"])}
+                token = rnd.choice([None, None, None, "", "bogus", api.ro_token,
+                                    api.admin_token])
+                try:
+                    st, _, _ = api.request(method, path, body, token=token, headers=headers,
+                                           timeout=10)
+                    self.assertTrue(100 <= st < 600)
+                except (ConnectionError, http.client.HTTPException, socket.timeout) as e:
+                    if method not in ("HEAD",):
+                        raise AssertionError("%s %s: %r" % (method, path, e))
+            self.assertEqual(api.request("GET", "/api")[0], 200)
+            with open(api.log_path) as f:
+                log = f.read()
+            i = log.find("internal error")
+            self.assertEqual(i, -1, log[i:i + 2000])
+            self.assertNotIn("Traceback", log)
 
 
 class PlainAndIPv6(unittest.TestCase):

@@ -345,6 +345,13 @@ def decode(res, body, strict=False):
             "\"json:\\\"kind,omitempty\\\"\" }" % (res.kind, _gotype(data)))
     kind = data.get("kind")
     api_version = data.get("apiVersion")
+    for key, v in (("apiVersion", api_version), ("kind", kind)):
+        if v is not None and not isinstance(v, str):
+            summary = body[:30].decode("utf-8", "replace") + (" ..." if len(body) > 30 else "")
+            raise status.bad_request(
+                "the object provided is unrecognized (must be of type %s): couldn't get "
+                "version/kind; json parse error: json: cannot unmarshal %s into Go struct field "
+                ".%s of type string (%s)" % (res.kind, _gotype(v), key, summary))
     if api_version not in (None, "") and api_version != res.api_version:
         # create.go / update.go
         raise status.bad_request("the API version in the data (%s) does not match the expected "

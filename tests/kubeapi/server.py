@@ -254,6 +254,7 @@ class Handler(BaseHTTPRequestHandler):
             data = body.encode("utf-8")
         else:
             data = body
+        self._headers_started = True
         self.send_response_only(code)
         self._common_headers(content_type)
         for k, v in headers:
@@ -319,53 +320,71 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         t0 = time.monotonic()
-        code = "?"
-        verb = "get"
-        srv = self.server
-        self.query = {}
-        self.is_admin = False
+        self.code = "none"  # stays so when no response could be written
+        self._recorded = True  # API requests (not admin, not health) are counted
+        self._req_user = None
+        self._req_verb = "get"
+        self._headers_started = False
         try:
-            try:
-                url = urlsplit(self.path)
-                path = unquote(url.path)
-                query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-                self.query = query
-                self.is_admin = path == "/_admin" or path.startswith("/_admin/")
-                body = self._read_body()
-            except S.ApiError as e:
-                code = self.send_error_obj(e)
-                return
-            if path == "/_admin" or path.startswith("/_admin/"):
-                code = self._admin(path, query, body)
-                return
-            if path in ("/healthz", "/livez", "/readyz") and self.command == "GET":
-                code = self.send_body(200, "ok", "text/plain; charset=utf-8",
-                                      [("X-Content-Type-Options", "nosniff")])
-                return
-            token = None
-            authz = self.headers.get("Authorization", "")
-            if authz[:7].lower() == "bearer ":
-                token = authz[7:].strip()
-            user, access = srv.auth.lookup(token)
-            if user is not None:
-                self.user = user
-            try:
-                route = self._route(path, query)
-                verb = route[0]
-                self._apply_faults(user, verb, route[1].plural if route[1] else None)
-                if user is None:
-                    raise S.unauthorized()
-                code = self._serve(route, query, body, user, access)
-            except S.ApiError as e:
-                code = self.send_error_obj(e)
-            finally:
-                srv.stats.record(user, verb, code)
+            self._dispatch_inner()
         except Aborted:
-            code = "reset"
-            srv.stats.record(self.user, verb, code)
+            self.code = "reset"
             raise
+        except (OSError, ssl.SSLError, ValueError):
+            raise  # the client went away mid-response
+        except Exception as e:  # a bug in the double: answer 500, keep serving
+            import traceback
+            self.server.log("internal error on %s %s: %r\n%s" % (
+                self.command, self.path[:200], e, traceback.format_exc()))
+            self.close_connection = True
+            if not self._headers_started:
+                self.code = self.send_error_obj(S.internal_error("kubeapi: %r" % (e,)))
         finally:
-            self._log_request(code, t0)
+            self._record(self.code)
+            self._log_request(self.code, t0)
+
+    def _record(self, code):
+        if not self._recorded:
+            self._recorded = True
+            self.server.stats.record(self._req_user, self._req_verb, code)
+
+    def _dispatch_inner(self):
+        srv = self.server
+        try:
+            url = urlsplit(self.path)
+            path = unquote(url.path)
+            query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            self.query = query
+            self.is_admin = path == "/_admin" or path.startswith("/_admin/")
+            body = self._read_body()
+        except S.ApiError as e:
+            self.code = self.send_error_obj(e)
+            return
+        if self.is_admin:
+            self.code = self._admin(path, query, body)
+            return
+        if path in ("/healthz", "/livez", "/readyz") and self.command == "GET":
+            self.code = self.send_body(200, "ok", "text/plain; charset=utf-8",
+                                       [("X-Content-Type-Options", "nosniff")])
+            return
+        token = None
+        authz = self.headers.get("Authorization", "")
+        if authz[:7].lower() == "bearer ":
+            token = authz[7:].strip()
+        user, access = srv.auth.lookup(token)
+        if user is not None:
+            self.user = user  # the connection's client, for partition cuts
+        self._recorded = False
+        self._req_user = user
+        try:
+            route = self._route(path, query)
+            self._req_verb = route[0]
+            self._apply_faults(user, route[0], route[1].plural if route[1] else None)
+            if user is None:
+                raise S.unauthorized()
+            self.code = self._serve(route, query, body, user, access)
+        except S.ApiError as e:
+            self.code = self.send_error_obj(e)
 
     def _route(self, path, query):
         """(verb, resource or None, namespace, name, handler kind) or ApiError."""
@@ -373,14 +392,19 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         if method not in ("GET", "POST", "PUT", "DELETE", "PATCH"):
             raise S.method_not_allowed()
+        discovery = None
         if not segs:
-            return ("get", None, None, None, "root")
-        if segs == ["api"]:
-            return ("get", None, None, None, "api")
-        if segs == ["apis"]:
-            return ("get", None, None, None, "apis")
-        if segs == ["version"]:
-            return ("get", None, None, None, "version")
+            discovery = ("get", None, None, None, "root")
+        elif segs == ["api"]:
+            discovery = ("get", None, None, None, "api")
+        elif segs == ["apis"]:
+            discovery = ("get", None, None, None, "apis")
+        elif segs == ["version"]:
+            discovery = ("get", None, None, None, "version")
+        if discovery:
+            if method != "GET":
+                raise S.method_not_allowed()
+            return discovery
         if segs[0] == "openapi":
             if method != "GET":
                 raise S.method_not_allowed()
@@ -401,6 +425,8 @@ class Handler(BaseHTTPRequestHandler):
             if segs[1] not in R.GROUPS:
                 raise S.page_not_found()
             if len(segs) == 2:
+                if method != "GET":
+                    raise S.method_not_allowed()
                 return ("get", None, segs[1], None, "group")
             group, version, rest = segs[1], segs[2], segs[3:]
             if version not in R.GROUPS[group]:
@@ -408,6 +434,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             raise S.page_not_found()
         if not rest:
+            if method != "GET":
+                raise S.method_not_allowed()
             return ("get", None, group, version, "resourcelist")
         ns = None
         if rest[0] == "namespaces" and len(rest) >= 3:
@@ -434,6 +462,8 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "DELETE":
             verb = "delete" if name else "deletecollection"
         else:
+            if not name:
+                raise S.method_not_allowed()
             verb = "patch"
         if ns is None and verb not in ("list", "watch"):
             raise S.method_not_allowed()
@@ -751,10 +781,12 @@ class Handler(BaseHTTPRequestHandler):
                     # (watch-error-410-expired-kind-v1.36.1.jsonl).
                     error_event = S.expired("too old resource version: %d (%d)"
                                             % (pos, store.floor))
+        self._headers_started = True
         self.send_response_only(200)
         self._common_headers("application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self._record(200)  # counted when it starts, not when it ends
         if error_event is not None:
             self._chunk(S.encode({"type": "ERROR", "object": error_event}))
             self._chunk(b"")

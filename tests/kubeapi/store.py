@@ -90,8 +90,11 @@ class Store:
         meta = dict(obj["metadata"])
         meta["namespace"] = ns
         if not meta.get("name"):
-            meta["name"] = meta["generateName"] + "".join(random.choice(_GEN_CHARS)
-                                                          for _ in range(5))
+            while True:  # generateName: a free name with 5 random characters
+                meta["name"] = meta["generateName"] + "".join(random.choice(_GEN_CHARS)
+                                                              for _ in range(5))
+                if (res.plural, ns, meta["name"]) not in self.objects:
+                    break
         meta["uid"] = str(uuid.uuid4())
         meta["resourceVersion"] = str(self._next_rv())
         meta["creationTimestamp"] = R.format_time(time.time())
@@ -173,8 +176,14 @@ class Store:
                 return self._commit_new(res, obj, ns, client), True
             body_rv = self._parse_rv(meta.get("resourceVersion"))
             if body_rv is None:
-                raise status.bad_request("invalid resource version: %s"
-                                         % status.goquote(meta.get("resourceVersion")))
+                # APIObjectVersioner.ParseResourceVersion -> storage InvalidError ->
+                # InterpretUpdateError -> NewInvalid(qualifiedResource.GroupKind())
+                # (code reading, not captured).
+                rv_s = meta.get("resourceVersion")
+                raise status.invalid(res.gr, res.group, res.plural, name, [(
+                    "FieldValueInvalid", "resourceVersion", "Invalid value: %s: "
+                    "strconv.ParseUint: parsing %s: invalid syntax"
+                    % (status.goquote(rv_s), status.goquote(rv_s)))])
             cur_rv = int(cur["metadata"]["resourceVersion"])
             if body_rv == 0:
                 if not res.unconditional_update:
