@@ -34,11 +34,15 @@ if(NOT LE_FUZZ)
 
   add_executable(test_kube_client ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client.c)
   target_link_libraries(test_kube_client PRIVATE lekube)
+  # Every run's whole output is searched for the tokens (kube_token_guard.py).
   set(with_api ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py)
-  add_test(NAME kube.client.ops COMMAND ${with_api} -- $<TARGET_FILE:test_kube_client> ops)
+  set(guard ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/kube_token_guard.py)
+  add_test(NAME kube.client.ops
+           COMMAND ${with_api} -- ${guard} $<TARGET_FILE:test_kube_client> ops)
   add_test(NAME kube.client.watch
-           COMMAND ${with_api} --bookmark-interval 0.5 -- $<TARGET_FILE:test_kube_client> watch)
-  add_test(NAME kube.client.kubectl COMMAND ${with_api} -- $<TARGET_FILE:test_kube_client> kubectl)
+           COMMAND ${with_api} --bookmark-interval 0.5 -- ${guard} $<TARGET_FILE:test_kube_client> watch)
+  add_test(NAME kube.client.kubectl
+           COMMAND ${with_api} -- ${guard} $<TARGET_FILE:test_kube_client> kubectl)
   set_tests_properties(kube.client.ops kube.client.watch kube.client.kubectl
                        PROPERTIES LABELS integration TIMEOUT 180)
   set_tests_properties(kube.client.kubectl PROPERTIES SKIP_RETURN_CODE 77)

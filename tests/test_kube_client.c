@@ -118,6 +118,15 @@ static void test_crud(KubeClient *c)
     cur.resource_version = NULL;
     CHECK(do_update(c, &cur, &o) == KUBE_E_INVALID && o.http == 422);
 
+    /* Body and URL name different objects: 400 from the server. */
+    CHECK(do_get(c, "crud", &o) == KUBE_OK);
+    KubeLease other = KUBE_LEASE_INIT;
+    CHECK(kube_lease_copy(&o.lease, &other) == 0);
+    free(other.name);
+    other.name = strdup("crud-elsewhere");
+    CHECK(do_update(c, &other, &o) == KUBE_E_BAD_REQUEST && o.http == 400);
+    kube_lease_done(&other);
+
     /* Bad value: 422 from validation. */
     CHECK(do_get(c, "crud", &o) == KUBE_OK);
     kube_lease_done(&cur);
@@ -222,6 +231,15 @@ static void test_preserve(KubeClient *c)
           0);
     wait_for(&o, 10 * SEC);
     CHECK(o.result == KUBE_OK && strstr(o.body, "control-plane.alpha.kubernetes.io/leader"));
+    const char *patch = "{\"metadata\":{\"labels\":{\"patched\":\"yes\"}}}";
+    outcome_reset(&o);
+    CHECK(kube_object_patch(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1",
+                            "application/merge-patch+json", patch, strlen(patch), 5 * SEC, on_done,
+                            &o, NULL) == 0);
+    wait_for(&o, 10 * SEC);
+    CHECK(o.result == KUBE_OK && strstr(o.body, "patched") && strstr(o.body, "\"a\""));
+    CHECK(kube_object_patch(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1", "text/x-evil\r\nX: y",
+                            patch, strlen(patch), 5 * SEC, on_done, &o, NULL) == -EINVAL);
     outcome_reset(&o);
     CHECK(kube_object_delete(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1", 5 * SEC, on_done, &o,
                              NULL) == 0);
