@@ -430,14 +430,31 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
 
 /* ---- the event loop glue ---- */
 
+static unsigned current_connections(HttpServer *s)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
 static int server_dispatch(HttpServer *s)
 {
     MHD_UNSIGNED_LONG_LONG ms;
     uint64_t now;
     int r;
 
-    /* MHD_run() never blocks here (no internal threads, epoll mode). */
-    (void)MHD_run(s->mhd);
+    /* MHD_run() never blocks here (no internal threads, epoll mode).
+     * At the connection limit MHD takes its listening socket out of its
+     * epoll set, and puts it back only at the start of a later run once
+     * connections have closed: when a run closed some (idle timeouts), run
+     * again, or nothing would ever wake us to accept the clients waiting in
+     * the backlog. */
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned before = current_connections(s);
+        (void)MHD_run(s->mhd);
+        if (current_connections(s) >= before)
+            break;
+    }
 
     /* MHD's timeout is relative, in ms: it covers idle connections and data
      * MHD already holds (then 0), which its epoll fd would not report again. */
