@@ -101,6 +101,27 @@ class Faults(unittest.TestCase):
         with self.assertRaises(CUT_ERRORS):
             self.api.request("GET", "/api", user="candidate-1")
         self.assertEqual(self.api.request("GET", "/api", user="candidate-1")[0], 200)
+        stats = self.api.admin("GET", "/_admin/stats")["requests"]["candidate-1"]
+        self.assertEqual(stats["get"].get("reset"), 1)
+
+    def test_partition_heals_after_the_watch_deadline(self):
+        # Events committed before the watch's deadline reach the client when the
+        # partition heals, then the stream ends (nothing later).
+        st, o = self.api.json("POST", self.P(), lease("heal", holder="a"))
+        w = self.api.watch(self.P() + "?watch=1&fieldSelector=metadata.name%3Dheal&timeoutSeconds=1"
+                           "&resourceVersion=" + o["metadata"]["resourceVersion"],
+                           user="candidate-2")
+        self.api.add_fault(client="candidate-2", kind="partition", mode="hang")
+        o["spec"]["holderIdentity"] = "b"
+        st, o2 = self.api.json("PUT", self.P("heal"), o)
+        time.sleep(1.5)  # past the deadline
+        o2b = dict(o2, spec={"holderIdentity": "c"})
+        st, o3 = self.api.json("PUT", self.P("heal"), o2b)
+        self.assertEqual(st, 200)
+        self.api.clear_faults()
+        self.assertEqual(w.next(timeout=2), {"type": "MODIFIED", "object": o2})
+        self.assertIsNone(w.next(timeout=2))
+        w.close()
 
     def test_hang_and_release(self):
         fid = self.api.add_fault(client="candidate-1", kind="hang", verbs=["get"])

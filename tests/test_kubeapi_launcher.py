@@ -82,6 +82,19 @@ class Launcher(unittest.TestCase):
         self.assertRegex(out["env"]["KUBEAPI_URL"], r"^http://127\.0\.0\.1:\d+$")
         self.assertTrue(out["info"]["plain"])
 
+    def test_ipv6(self):
+        import socket
+        try:
+            socket.socket(socket.AF_INET6).bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        p = self.run_launcher(["--host", "::1"], [PY, "-c", PROBE.replace(
+            'env["KUBEAPI_URL"] + path', 'env["KUBEAPI_URL"] + path')])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertRegex(out["env"]["KUBEAPI_URL"], r"^https://\[::1\]:\d+$")
+        self.assertEqual(out["api"], 200)
+
     def test_exit_status(self):
         self.assertEqual(self.run_launcher([], ["sh", "-c", "exit 3"]).returncode, 3)
         self.assertEqual(self.run_launcher([], ["sh", "-c", "exit 77"]).returncode, 77)

@@ -796,16 +796,27 @@ class Handler(BaseHTTPRequestHandler):
         interval = cfg.bookmark_interval
         next_bookmark = time.monotonic() + interval
         next_alive_check = time.monotonic() + 0.5
+        cutoff = None  # the RV at the deadline, noticed while partitioned
         while True:
             mode = srv.faults.partition(user)
             if mode == "cut" or self.cut:
                 self.reset_now()
             now = time.monotonic()
             if mode == "hang":
+                # Nothing reaches the client, not even the end; what the server
+                # sent before the deadline arrives once the partition heals.
                 with store.cond:
+                    if now >= deadline and cutoff is None:
+                        cutoff = store.rv
                     store.cond.wait(0.2)
-                continue  # nothing reaches the client, not even the end
+                continue
             if now >= deadline:
+                if cutoff is not None:
+                    with store.cond:
+                        late = [(etype, obj) for (rv, etype, r, obj) in store.history
+                                if pos < rv <= cutoff and r is res and matches(obj)]
+                    for etype, obj in late:
+                        self._chunk(S.encode({"type": etype, "object": obj}))
                 break
             if now >= next_alive_check:
                 if self._client_gone():
