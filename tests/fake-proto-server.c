@@ -20,6 +20,10 @@
  *   bad-version     a reply of protocol version 2
  *   flip            WATCH: "not leader" now, "leader" after --delay-ms
  *   no-listener     leaves a stale socket file (bound, never listening) and exits
+ *   served          the daemon's own socket server (daemon/sock_server) on sd-event:
+ *                   leader until --delay-ms after start (0: for ever), then
+ *                   following; WATCH gets a line every 100 ms ("renews")
+ *   served-later    the same, following first and leader from --delay-ms on
  *
  * Prints "READY" on stdout once it listens; each request line it receives
  * is appended to --log (the bytes as sent). Runs until SIGTERM/SIGINT. */
@@ -38,6 +42,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "sock_server.h"
 
 static volatile sig_atomic_t quit;
 
@@ -228,6 +233,83 @@ static void serve(int fd, const Config *c)
         wait_client_gone(fd);
 }
 
+/* The "served" modes: leadership computed from a deadline at the moment of
+ * each reply, as the daemon does, through the daemon's own server. */
+typedef struct Served {
+    const Config *config;
+    bool leader_first;
+    uint64_t switch_at; /* CLOCK_BOOTTIME µs; 0: never */
+    SockServer *server;
+} Served;
+
+static uint64_t boot_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int served_status(void *userdata, uint64_t now, ProtoStatus *ret)
+{
+    Served *sv = userdata;
+    bool before = sv->switch_at == 0 || now < sv->switch_at;
+    bool leader = sv->leader_first ? before : !before;
+
+    make_status(sv->config, leader, ret);
+    if (leader && sv->leader_first && sv->switch_at)
+        ret->valid_ms = (sv->switch_at - now + 999) / 1000;
+    return 0;
+}
+
+static int served_tick(sd_event_source *source, uint64_t usec, void *userdata)
+{
+    Served *sv = userdata;
+    sock_server_publish(sv->server);
+    return sd_event_source_set_time(source, usec + 100000);
+}
+
+static int served_run(const char *path, const Config *c)
+{
+    Served sv = {.config = c, .leader_first = strcmp(c->mode, "served") == 0};
+    SockServerConfig sc = {.path = path,
+                           .group = SOCK_SERVER_NO_GROUP,
+                           .get_status = served_status,
+                           .userdata = &sv};
+    sd_event *e = NULL;
+    sd_event_source *tick = NULL;
+    sigset_t ss;
+    int r;
+
+    if (c->delay_ms)
+        sv.switch_at = boot_usec() + (uint64_t)c->delay_ms * 1000;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGTERM);
+    sigaddset(&ss, SIGINT);
+    sigprocmask(SIG_BLOCK, &ss, NULL);
+    r = sd_event_default(&e);
+    if (r >= 0)
+        r = sock_server_new(e, &sc, &sv.server);
+    if (r >= 0)
+        r = sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 100000, 1000, served_tick, &sv);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(tick, SD_EVENT_ON);
+    if (r >= 0)
+        r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+    if (r >= 0)
+        r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+    if (r < 0) {
+        fprintf(stderr, "fake-proto-server: %s\n", strerror(-r));
+        return 2;
+    }
+    printf("READY\n");
+    fflush(stdout);
+    r = sd_event_loop(e);
+    sd_event_source_disable_unref(tick);
+    sock_server_free(sv.server);
+    sd_event_unref(e);
+    return r < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -239,7 +321,7 @@ int main(int argc, char **argv)
     static const char *const modes[] = {
         "leader",    "not-leader", "other-identity", "lapsed", "garbage",     "slow",
         "silent",    "closing",    "oversized",      "error",  "bad-version", "flip",
-        "no-listener",
+        "no-listener", "served", "served-later",
     };
     const char *path = NULL;
     Config c = {.mode = NULL};
@@ -278,6 +360,9 @@ int main(int argc, char **argv)
     }
     c.hostname = c.hostname ? c.hostname : u.nodename;
     c.identity = c.identity ? c.identity : c.hostname;
+
+    if (strncmp(c.mode, "served", 6) == 0)
+        return served_run(path, &c);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);

@@ -5,7 +5,7 @@ if(NOT LE_FUZZ)
   get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
 
   add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/fake-proto-server.c)
-  target_link_libraries(fake-proto-server PRIVATE leproto)
+  target_link_libraries(fake-proto-server PRIVATE leproto lesockserver)
   add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/probe-vmhwm.c)
 
   add_test(NAME probe.static

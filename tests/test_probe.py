@@ -194,6 +194,30 @@ def main():
                 p.wait()
             s.stop()
 
+    # --- against the daemon's own socket server (daemon/sock_server)
+    def served(s):
+        expect("served: leader", ["--socket", s.path, "--json"], 0,
+               stdout=lambda o: '"boottime_ms":' in o)
+        time.sleep(1.0)
+        # The same server, past its deadline: computed at the reply, not cached.
+        expect("served: past the deadline", ["--socket", s.path], 1)
+    with_server("served", served, delay_ms=700)
+    with_server("served-later", lambda s: (
+        expect("served: --wait over a real WATCH", ["--socket", s.path, "--wait", "-t", "5s"], 0,
+               min_s=0.3, max_s=3),
+        expect("served: then leader", ["--socket", s.path], 0)), delay_ms=500)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Server(tmp, "served")
+        try:
+            # A second daemon on a live socket must refuse to start.
+            p = subprocess.run(s.argv, capture_output=True, timeout=10)
+            check("served: a second server on a live socket refuses", p.returncode == 2
+                  and b"Address already in use" in p.stderr, repr(p))
+            expect("served: the first still answers", ["--socket", s.path], 0)
+        finally:
+            s.stop()
+        check("served: socket removed on exit", not os.path.exists(s.path))
+
     # --- exit 64 and the informational options
     for args in (["--bogus"], ["-x"], ["--timeout", "abc"], ["--timeout", "0"], ["--timeout", "1x"],
                  ["--timeout", "-1s"], ["--timeout", "1.s5"], ["--timeout"], ["extra"],
