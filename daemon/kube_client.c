@@ -61,6 +61,10 @@ struct KubeClient {
     KubeRequest *requests;
     unsigned n_requests;
     uint64_t connects;
+    /* A request timed out: its connection may be dead while still cached
+     * (an HTTP/2 connection outlives a timed-out stream), so new requests
+     * connect afresh until one of those succeeds. */
+    bool fresh_connect;
 };
 
 struct KubeRequest {
@@ -102,6 +106,7 @@ struct KubeRequest {
     sd_event_source *dispatch;
     bool paused;
     bool got_event;
+    bool fresh; /* this attempt forced a new connection */
 };
 
 static void klog(KubeClient *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -513,6 +518,13 @@ static int attempt_start(KubeRequest *r)
     if (r->kind != REQ_WATCH &&
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response) != CURLE_OK)
         goto io;
+    /* Bound how long any one cached connection is used for new requests,
+     * and how long a watch waits for a connection. */
+    if (curl_easy_setopt(e, CURLOPT_MAXLIFETIME_CONN, 120L) != CURLE_OK) goto io;
+    if (r->kind == REQ_WATCH && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK)
+        goto io;
+    r->fresh = c->fresh_connect && r->kind != REQ_WATCH;
+    if (r->fresh && curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK) goto io;
     if (c->cfg.ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, c->cfg.ca_file) != CURLE_OK) goto io;
     if (r->body) {
         if (curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body) != CURLE_OK ||
@@ -609,6 +621,10 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
     uint64_t now = now_usec(c);
 
     msg[0] = 0;
+    if (res == CURLE_OPERATION_TIMEDOUT)
+        c->fresh_connect = true;
+    else if (res == CURLE_OK && r->fresh)
+        c->fresh_connect = false;
     if (res != CURLE_OK) {
         resp.result = transport_result(r, res);
         resp.http_status = 0;

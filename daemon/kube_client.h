@@ -33,7 +33,25 @@
  *  - Responses larger than the bound (1 MiB) are aborted: KUBE_E_TOO_LARGE.
  *
  * Nothing here logs or returns the bearer token; error strings carry method,
- * path, HTTP status and the server's Status message only. */
+ * path, HTTP status and the server's Status message only.
+ *
+ * How an election uses it (client-go LeaseLock semantics):
+ *   KubeConfig cfg = {flags…}; kube_config_resolve(&cfg, NULL);
+ *   kube_client_new(event, &cfg, &c); kube_client_set_log(c, log_sink, NULL);
+ *   kube_lease_watch(c, NULL, name, NULL, 60s, on_event, on_end, ud, &w);
+ *     on_event: ADDED/MODIFIED -> kube_lease_copy(&ev->lease, &cached) and note
+ *       the local observe time; DELETED -> forget it; BOOKMARK -> nothing.
+ *     on_end KUBE_E_EXPIRED -> kube_lease_get(), then watch again from the
+ *       returned resource_version (other results: log, retry with backoff).
+ *   acquire/renew: copy `cached`, set holder_identity, lease_duration_seconds,
+ *     renew_time_usec (and acquire_time_usec / lease_transitions + 1 on a
+ *     change of holder), then kube_lease_update(c, &copy, deadline, …):
+ *     KUBE_OK -> cache resp->lease (it carries the new resourceVersion);
+ *     KUBE_E_CONFLICT -> someone else wrote: stop claiming, re-read;
+ *     KUBE_E_NOT_FOUND on get -> kube_lease_create() with a fresh KubeLease.
+ *   Use the send time of the update for the renew deadline; keep the
+ *   KubeRequest handles and kube_request_cancel() them on demotion or
+ *   shutdown; release = update with holder_identity "" before exiting. */
 
 typedef struct KubeClient KubeClient;
 typedef struct KubeRequest KubeRequest;
