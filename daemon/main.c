@@ -24,6 +24,8 @@ int main(int argc, char **argv)
         return 0;
     if (r < 0)
         return 64; /* EX_USAGE */
+    if (r == 2) /* --install-probe alone: an init container copying the probe */
+        return probe_install(o.install_probe) < 0 ? 1 : 0;
 
     log_setup(o.log_format == LOG_FORMAT_JSON, o.log_level);
     log_set_context(o.election, o.id);

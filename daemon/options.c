@@ -75,7 +75,8 @@ void options_help(const char *argv0)
            "  --socket-group GROUP     group owning the socket; its members may RESIGN\n"
            "  --max-clients N          concurrent socket clients (default 1024)\n"
            "  --install-probe PATH     copy the leader-probe beside this binary to PATH (e.g.\n"
-           "                           into the shared emptyDir) atomically at start\n"
+           "                           into the shared emptyDir) atomically at start; without\n"
+           "                           --election: only that, then exit (an init container)\n"
            "\n"
            "Kubernetes API (default: in-cluster service account):\n"
            "  --server URL             API server URL, e.g. https://10.0.0.1:443 or\n"
@@ -353,6 +354,8 @@ int options_parse(Options *o, int argc, char **argv)
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
 
+    if (o->election[0] == '\0' && o->install_probe[0] && !timing_set && !ttl_set)
+        return 2; /* install the probe only: an init container's job */
     if (o->election[0] == '\0')
         return usage_error("--election NAME is required");
     if (!dns_subdomain_valid(o->election))

@@ -44,8 +44,9 @@ typedef struct Options {
 } Options;
 
 /* Parses argv (and the environment for defaults). Returns 0 to run, 1 when
- * --help or --version was printed (exit 0), -EINVAL on a usage error after
- * printing one line saying why on stderr (exit 64). */
+ * --help or --version was printed (exit 0), 2 when only --install-probe was
+ * given (install, then exit), -EINVAL on a usage error after printing one
+ * line saying why on stderr (exit 64). */
 int options_parse(Options *o, int argc, char **argv);
 
 /* The usage text of --help. */

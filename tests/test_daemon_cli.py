@@ -78,6 +78,20 @@ class Cli(unittest.TestCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, (args, p.stderr))
             self.assertTrue(p.stderr.startswith("leader-elector: "), p.stderr)
 
+    def test_install_probe_only(self):
+        with tempfile.TemporaryDirectory() as d:
+            dest = os.path.join(d, "shared", "leader-probe")
+            p = self.run_daemon("--install-probe", dest)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(dest, "rb") as f1, open(PROBE, "rb") as f2:
+                self.assertEqual(f1.read(), f2.read())
+            self.assertTrue(os.access(dest, os.X_OK))
+            self.assertEqual(subprocess.run([dest, "--version"], stdout=subprocess.PIPE)
+                             .returncode, 0)
+            p = self.run_daemon("--install-probe", "/proc/version/x")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("install-probe", p.stderr)
+
     def test_outside_a_cluster_without_server(self):
         with tempfile.TemporaryDirectory() as d:
             p = self.run_daemon("--election=x", "--socket", d + "/s.sock")

@@ -169,6 +169,11 @@ static void test_options(void)
                 NULL) == -EINVAL);
     CHECK(parse(&o, "--election=e", "--namespace=Not_Valid", NULL) == -EINVAL);
 
+    /* --install-probe alone: install, then exit */
+    CHECK(parse(&o, "--install-probe", "/shared/leader-probe", NULL) == 2);
+    CHECK(strcmp(o.install_probe, "/shared/leader-probe") == 0);
+    CHECK(parse(&o, "--install-probe", "/x", "--lease-duration=3s", NULL) == -EINVAL);
+
     /* values */
     CHECK(parse(&o, "--election=e", "--socket-mode=0600", "--max-clients=4", "--log-format=json",
                 "--log-level=debug", "--resign-holdoff=30s", NULL) == 0);
