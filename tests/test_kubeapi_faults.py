@@ -211,6 +211,48 @@ class Faults(unittest.TestCase):
         self.assertEqual(times, sorted(times))
         self.assertLess(abs(times[0] / 1e6 - time.time()), 60)
 
+    def test_body_faults(self):
+        # a 10 MiB answer (for the client's size bound)
+        self.api.add_fault(client="candidate-1", kind="body", body="x", repeat=10 << 20,
+                           verbs=["get"], count=1)
+        st, hdr, body = self.api.request("GET", self.P("big"), user="candidate-1", timeout=30)
+        self.assertEqual((st, len(body), hdr["content-length"]), (200, 10 << 20, str(10 << 20)))
+        self.assertEqual(self.api.request("GET", self.P("big"), user="candidate-1")[0], 404)
+        # garbage with a JSON content type, and a garbage watch stream
+        self.api.add_fault(client="candidate-1", kind="body", body="{\"kind\":\"Lease\",\x00[",
+                           count=1)
+        st, hdr, body = self.api.request("GET", self.P("g"), user="candidate-1")
+        self.assertEqual((st, body), (200, b'{"kind":"Lease",\x00['))
+        self.api.add_fault(client="candidate-1", kind="body", chunked=True, verbs=["watch"],
+                           body='{"type":"ADDED","object":{"kind":\n', count=1)
+        w = self.api.watch(self.P() + "?watch=1", user="candidate-1")
+        self.assertEqual(w.status, 200)
+        with self.assertRaises(ValueError):
+            w.next(timeout=2)
+        w.close()
+        # a response cut mid-body: headers and 10 bytes, held until removal, then closed
+        fid = self.api.add_fault(client="candidate-1", kind="body", body="y" * 100,
+                                 truncate=10, code=200)
+        ctx = ssl.create_default_context(cafile=self.api.ca)
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.api.port), timeout=5),
+                            server_hostname="127.0.0.1")
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                   % (self.P("t"), self.api.tokens["candidate-1"])).encode())
+        got = b""
+        while not got.endswith(b"y" * 10):
+            got += s.recv(4096)
+        self.assertIn(b"Content-Length: 100\r\n", got)
+        s.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            s.recv(4096)  # held
+        s.settimeout(3)
+        self.api.admin("DELETE", "/_admin/faults/%d" % fid)
+        try:
+            self.assertEqual(s.recv(4096), b"")  # then closed
+        except (ConnectionError, ssl.SSLError):
+            pass
+        s.close()
+
     def test_fault_listing_and_bad_specs(self):
         fid = self.api.add_fault(client="candidate-1", kind="latency", ms=5)
         items = self.api.admin("GET", "/_admin/faults")["items"]

@@ -7,7 +7,7 @@ resources, and applies at most `count` times (default: until removed).
 
 import threading
 
-KINDS = ("latency", "status", "reset", "hang", "partition")
+KINDS = ("latency", "status", "reset", "hang", "partition", "body")
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 
 
@@ -50,6 +50,28 @@ class Fault:
         if self.resources is not None and (not isinstance(self.resources, list)
                                            or any(not isinstance(r, str) for r in self.resources)):
             raise FaultError("resources must be a list of plural resource names")
+        # kind "body": answer with these bytes instead of the real response
+        self.body = spec.get("body", "")
+        self.repeat = spec.get("repeat", 1)
+        self.content_type = spec.get("content_type", "application/json")
+        self.chunked = spec.get("chunked", False)
+        self.truncate = spec.get("truncate")
+        if self.kind == "body":
+            if self.code is None:
+                self.code = 200
+            if not isinstance(self.code, int) or isinstance(self.code, bool) \
+                    or not 200 <= self.code <= 599:
+                raise FaultError("body needs code 200..599")
+            if not isinstance(self.body, str) or not isinstance(self.content_type, str):
+                raise FaultError("body and content_type must be strings")
+            if not isinstance(self.repeat, int) or self.repeat < 1 \
+                    or len(self.body.encode()) * self.repeat > 64 << 20:
+                raise FaultError("repeat must be >= 1 and the body at most 64 MiB")
+            if not isinstance(self.chunked, bool):
+                raise FaultError("chunked must be true or false")
+            if self.truncate is not None and (not isinstance(self.truncate, int)
+                                              or self.truncate < 0):
+                raise FaultError("truncate must be an integer >= 0")
         if self.count is not None and (not isinstance(self.count, int) or self.count < 1):
             raise FaultError("count must be a positive integer")
 
@@ -75,6 +97,11 @@ class Fault:
                 d["retry_after"] = self.retry_after
         if self.kind == "partition":
             d["mode"] = self.mode
+        if self.kind == "body":
+            d.update({"code": self.code, "repeat": self.repeat, "content_type": self.content_type,
+                      "chunked": self.chunked})
+            if self.truncate is not None:
+                d["truncate"] = self.truncate
         if self.verbs is not None:
             d["verbs"] = self.verbs
         if self.resources is not None:
@@ -151,7 +178,7 @@ class FaultTable:
                     continue
                 f.applied += 1
                 if f.count is not None and f.applied >= f.count:
-                    if f.kind == "hang":
+                    if f.kind == "hang" or (f.kind == "body" and f.truncate is not None):
                         f.exhausted = True  # held requests stay held until removal
                     else:
                         expired.append(f.id)

@@ -35,6 +35,14 @@ class Aborted(Exception):
     """The connection was cut on purpose (reset fault, partition cut)."""
 
 
+class FaultAnswered(Exception):
+    """A body fault wrote the whole answer."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
 class Config:
     def __init__(self, args):
         self.plain = args.plain
@@ -385,6 +393,8 @@ class Handler(BaseHTTPRequestHandler):
             self.code = self._serve(route, query, body, user, access)
         except S.ApiError as e:
             self.code = self.send_error_obj(e)
+        except FaultAnswered as e:
+            self.code = e.code
 
     def _route(self, path, query):
         """(verb, resource or None, namespace, name, handler kind) or ApiError."""
@@ -498,6 +508,8 @@ class Handler(BaseHTTPRequestHandler):
         if f.kind == "hang":
             self._wait_released(lambda: srv.faults.is_active(f))
             return
+        if f.kind == "body":
+            raise FaultAnswered(self._fault_body(f))
         if f.kind == "status":
             if f.code == 429:
                 raise S.too_many_requests_plain(f.retry_after)
@@ -508,6 +520,37 @@ class Handler(BaseHTTPRequestHandler):
             if f.retry_after_given:
                 e.headers = e.headers + [("Retry-After", str(f.retry_after))]
             raise e
+
+    def _fault_body(self, f):
+        """Answer with the fault's bytes (body x repeat), plain or chunked; with
+        truncate, stop after that many bytes and hold the connection until the
+        fault is removed, then close it."""
+        piece = f.body.encode("utf-8")
+        total = len(piece) * f.repeat
+        self._headers_started = True
+        self.send_response_only(f.code)
+        self._common_headers(f.content_type)
+        if f.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(total))
+        self.end_headers()
+        limit = total if f.truncate is None else min(f.truncate, total)
+        sent = 0
+        block = piece * max(1, (64 << 10) // max(1, len(piece)))
+        while sent < limit and piece:
+            data = block[:limit - sent]
+            if f.chunked:
+                self._chunk(data)
+            else:
+                self.wfile.write(data)
+            sent += len(data)
+        if f.truncate is not None:
+            self._wait_released(lambda: self.server.faults.is_active(f))
+            self.close_connection = True
+        elif f.chunked:
+            self._chunk(b"")
+        return f.code
 
     # -- the API --------------------------------------------------------------
 
