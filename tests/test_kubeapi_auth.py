@@ -93,6 +93,18 @@ class Auth(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertIn('User "rot"', e["message"])
 
+    def test_rotate_token_helper(self):
+        with open(self.api.token_files["candidate-9"]) as f:
+            old = f.read().strip()
+        self.assertEqual(self.api.request("GET", "/api", token=old)[0], 200)
+        new = self.api.rotate_token("candidate-9")
+        with open(self.api.token_files["candidate-9"]) as f:
+            self.assertEqual(f.read(), new + "\n")
+        self.assertEqual(self.api.request("GET", "/api", token=old)[0], 401)
+        self.assertEqual(self.api.request("GET", "/api", token=new)[0], 200)
+        self.assertEqual(self.api.revoke_token("candidate-9", "not-its-token"), 0)
+        self.assertEqual(self.api.request("GET", "/api", user="candidate-9")[0], 200)
+
     def test_lease_log_names_the_client(self):
         st, o = self.api.json("POST", self.api.lease_path(NS), lease("who", holder="h"),
                               user="candidate-4")

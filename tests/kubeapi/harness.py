@@ -266,6 +266,30 @@ class ApiServer:
         """Open a watch (path includes ?watch=1...); returns a WatchStream."""
         return WatchStream(self, path, token, user, timeout)
 
+    def rotate_token(self, user=MAIN_USER, revoke_old=True):
+        """Token rotation as the kubelet does it: a new token for the same user
+        is accepted, the user's token file is replaced atomically, and (by
+        default) the old token is revoked.  Returns the new token."""
+        old = self.tokens[user]
+        access = "ro" if user == RO_USER else "rw"
+        new = secrets.token_urlsafe(32)
+        self.admin("POST", "/_admin/tokens", {"token": new, "user": user, "access": access})
+        path = self.token_files[user]
+        with open(path + ".new", "w") as f:
+            f.write(new + "\n")
+        os.replace(path + ".new", path)
+        self.tokens[user] = new
+        if user == MAIN_USER:
+            self.token = new
+        elif user == RO_USER:
+            self.ro_token = new
+        if revoke_old:
+            self.revoke_token(user, old)
+        return new
+
+    def revoke_token(self, user, token):
+        return self.admin("DELETE", "/_admin/tokens/" + user, {"token": token})["removed"]
+
     def lease_path(self, ns, name=None):
         p = "/apis/coordination.k8s.io/v1/namespaces/%s/leases" % ns
         return p + "/" + name if name else p

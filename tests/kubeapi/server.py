@@ -73,6 +73,13 @@ class Auth:
                 del self.tokens[t]
         return len(gone)
 
+    def revoke_token(self, user, token):
+        with self.lock:
+            if self.tokens.get(token, (None,))[0] == user:
+                del self.tokens[token]
+                return 1
+        return 0
+
     def lookup(self, token):
         if not token:
             return None, None
@@ -956,6 +963,9 @@ class Handler(BaseHTTPRequestHandler):
                 srv.auth.add(tok, user, access)
                 return ok({"user": user, "access": access}, 201)
             elif len(segs) == 2 and segs[0] == "tokens" and m == "DELETE":
+                d = parse() if body.strip() else {}
+                if "token" in d:  # just this token of the user
+                    return ok({"removed": srv.auth.revoke_token(segs[1], d["token"])})
                 return ok({"removed": srv.auth.revoke_user(segs[1])})
             elif segs == ["reset-history"] and m == "POST":
                 srv.store.reset_history()
