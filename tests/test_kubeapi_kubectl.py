@@ -139,6 +139,43 @@ class Kubectl(unittest.TestCase):
                          "{.spec.renewTime} {.spec.leaseTransitions}")
         self.assertEqual(p.stdout, "node-1_0b1b6fb7 2021-05-24T09:05:54.355135Z 7")
 
+    def test_get_watch(self):
+        # kubectl get -w: a Table list, then a watch with Table events
+        import select
+        import time
+        st, o = self.api.json("PUT", self.api.lease_path(NS, "watched"), lease("watched",
+                                                                                holder="a"))
+        self.assertEqual(st, 201)
+        cmd = [KUBECTL, "--server", self.api.url, "--certificate-authority", self.api.ca,
+               "--token", self.api.token, "--cache-dir", os.path.join(self.api.dir, "kcache"),
+               "-n", NS, "get", "lease", "watched", "-w"]
+        env = dict(os.environ, KUBECONFIG=self.kubeconfig, HOME=self.api.dir)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            lines = []
+            deadline = time.monotonic() + 20
+            updated = False
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([p.stdout], [], [], 0.2)
+                if r:
+                    line = p.stdout.readline().decode()
+                    if not line:
+                        break
+                    lines.append(line.split())
+                if len(lines) == 2 and not updated:
+                    o["spec"]["holderIdentity"] = "b"
+                    self.assertEqual(self.api.json("PUT", self.api.lease_path(NS, "watched"),
+                                                   o)[0], 200)
+                    updated = True
+                if len(lines) >= 3:
+                    break
+            self.assertEqual(lines[0], ["NAME", "HOLDER", "AGE"])
+            self.assertEqual(lines[1][:2], ["watched", "a"])
+            self.assertEqual(lines[2][:2], ["watched", "b"], lines)
+        finally:
+            p.kill()
+            p.communicate()
+
     def test_auth_errors_through_kubectl(self):
         self.api.json("PUT", self.api.lease_path(NS, "ro"), lease("ro", holder="x"))
         p = self.kubectl("delete", "lease", "ro", token=self.api.ro_token, ok=False)

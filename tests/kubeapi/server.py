@@ -632,7 +632,7 @@ class Handler(BaseHTTPRequestHandler):
         return res is R.LEASES and "as=Table;v=v1;g=meta.k8s.io" in acc
 
     @staticmethod
-    def _table(items, rv):
+    def _table(items, rv, headers=True):
         now = time.time()
         rows = []
         for o in items:
@@ -642,9 +642,11 @@ class Handler(BaseHTTPRequestHandler):
                                    R.human_duration(age)],
                          "object": {"kind": "PartialObjectMetadata",
                                     "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
+        # In a watch only the first event carries the column definitions
+        # (NoHeaders for the following ones; the field is not omitempty).
         return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
-                "metadata": {"resourceVersion": rv}, "columnDefinitions": R.LEASE_COLUMNS,
-                "rows": rows}
+                "metadata": {"resourceVersion": rv},
+                "columnDefinitions": R.LEASE_COLUMNS if headers else None, "rows": rows}
 
     @staticmethod
     def _warn(warnings):
@@ -841,8 +843,17 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(S.encode({"type": "ERROR", "object": error_event}))
             self._chunk(b"")
             return 200
+        table = self._wants_table(res)
+        first = [True]
+
+        def event(etype, obj):
+            if table:
+                obj = self._table([obj], obj["metadata"]["resourceVersion"], headers=first[0])
+                first[0] = False
+            self._chunk(S.encode({"type": etype, "object": obj}))
+
         for o in initial:
-            self._chunk(S.encode({"type": "ADDED", "object": o}))
+            event("ADDED", o)
         interval = cfg.bookmark_interval
         next_bookmark = time.monotonic() + interval
         next_alive_check = time.monotonic() + 0.5
@@ -866,7 +877,7 @@ class Handler(BaseHTTPRequestHandler):
                         late = [(etype, obj) for (rv, etype, r, obj) in store.history
                                 if pos < rv <= cutoff and r is res and matches(obj)]
                     for etype, obj in late:
-                        self._chunk(S.encode({"type": etype, "object": obj}))
+                        event(etype, obj)
                 break
             if now >= next_alive_check:
                 if self._client_gone():
@@ -890,7 +901,7 @@ class Handler(BaseHTTPRequestHandler):
                     if wait > 0:
                         store.cond.wait(wait)
             for etype, obj in events:
-                self._chunk(S.encode({"type": etype, "object": obj}))
+                event(etype, obj)
             if bookmarks and time.monotonic() >= next_bookmark:
                 self._chunk(S.encode({"type": "BOOKMARK", "object": res.bookmark(pos)}))
                 next_bookmark = time.monotonic() + interval
