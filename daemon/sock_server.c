@@ -519,7 +519,7 @@ static void refuse_busy(SockServer *s, int fd)
     s->stats.refused_busy++;
 }
 
-static int client_new(SockServer *s, int fd)
+static int client_new(SockServer *s, int fd, Client **ret)
 {
     _cleanup_close_ int owned = fd;
     Client *c;
@@ -556,6 +556,7 @@ static int client_new(SockServer *s, int fd)
         client_free(c);
         return r;
     }
+    *ret = c;
     return 0;
 }
 
@@ -567,7 +568,8 @@ int sock_server_add_connection(SockServer *s, int fd)
         close(fd);
         return r;
     }
-    return client_new(s, fd);
+    Client *c;
+    return client_new(s, fd, &c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -599,7 +601,11 @@ static int listen_io(sd_event_source *source, int fd, uint32_t revents, void *us
             }
             return 0;
         }
-        (void)client_new(s, cfd);
+        Client *c;
+        /* A probe has usually sent its request before the accept: read it
+         * now rather than one loop iteration later. */
+        if (client_new(s, cfd, &c) >= 0)
+            (void)client_read(c);
     }
     return 0;
 }

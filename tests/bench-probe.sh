@@ -3,7 +3,9 @@
 # Benchmark of leader-probe (a script, not a ctest test): with hyperfine, in
 # one run and side by side,
 #   1. a static no-op program (musl-gcc -static, built here),
-#   2. leader-probe against a live server answering "leader" (fake-proto-server),
+#   2. leader-probe against a live server answering "leader": the daemon's own
+#      socket server (daemon/sock_server on sd-event, via fake-proto-server
+#      --mode served; SERVER_MODE=leader uses the plain scripted server),
 #   3. the probe it replaces: sh -c 'curl -s http://localhost:PORT/ | grep -q "$HOSTNAME"'
 #      against a local HTTP server (Python standard library) serving
 #      {"name":"<hostname>"}.
@@ -12,13 +14,17 @@
 # Targets: probe within 1.5x of the no-op; curl pipeline >= 20x the probe.
 #
 #   tests/bench-probe.sh [BUILD_DIR]     (default: build/release)
-#   RUNS=500 tests/bench-probe.sh        (default 300 runs per command)
+#   RUNS=500 tests/bench-probe.sh        (default 300 runs per command and round)
+#   ROUNDS=5 tests/bench-probe.sh        (default 3 rounds: on a busy machine the
+#                                         median of the rounds' ratios is steadier)
+#   SERVER_MODE=leader tests/bench-probe.sh
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build/release}
 case "$build" in /*) ;; *) build=$(pwd)/$build ;; esac
 runs=${RUNS:-300}
+rounds=${ROUNDS:-3}
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 
@@ -52,7 +58,7 @@ musl-gcc -static -Os -s -o "$tmp/noop" "$tmp/noop.c"
 
 # 2. The socket server answering "leader" for this host.
 sock=$tmp/leader.sock
-"$server" --socket "$sock" --mode leader > "$tmp/server.out" &
+"$server" --socket "$sock" --mode "${SERVER_MODE:-served}" > "$tmp/server.out" &
 server_pid=$!
 i=0
 until grep -q READY "$tmp/server.out" 2>/dev/null; do
@@ -90,11 +96,15 @@ curl_cmd="sh -c 'curl -s http://localhost:$port/ | grep -q \"\$HOSTNAME\"'"
 HOSTNAME=$host sh -c "curl -s http://localhost:$port/ | grep -q \"\$HOSTNAME\"" ||
     { echo "bench-probe: the curl pipeline does not match" >&2; exit 1; }
 
-echo "== hyperfine: $runs runs each (no shell in between; the pipeline starts its own sh)"
-HOSTNAME=$host hyperfine -N --warmup 20 --runs "$runs" --export-json "$tmp/result.json" \
-    -n no-op "$tmp/noop" \
-    -n leader-probe "$probe --socket $sock" \
-    -n curl-pipeline "$curl_cmd"
+r=1
+while [ $r -le "$rounds" ]; do
+    echo "== round $r/$rounds, hyperfine: $runs runs each (no shell in between; the pipeline starts its own sh)"
+    HOSTNAME=$host hyperfine -N --warmup 20 --runs "$runs" --export-json "$tmp/result.$r.json" \
+        -n no-op "$tmp/noop" \
+        -n leader-probe "$probe --socket $sock" \
+        -n curl-pipeline "$curl_cmd"
+    r=$((r + 1))
+done
 
 size=$(stat -c %s "$probe")
 hwm="n/a"
@@ -102,30 +112,42 @@ if [ -x "$vmhwm" ]; then
     hwm=$("$vmhwm" 1024 "$probe" --socket "$sock" | sed -n 's/^VmHWM=\([0-9]*\) kB.*/\1 KiB/p')
 fi
 
-"$python" - "$tmp/result.json" "$size" "$hwm" <<'EOF'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-noop, probe, curl = res["no-op"], res["leader-probe"], res["curl-pipeline"]
+"$python" - "$size" "$hwm" "$tmp"/result.*.json <<'EOF'
+import json, statistics, sys
+size, hwm, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 def ms(x): return "%.3f ms" % (x * 1000)
 def cpu(r): return r["user"] + r["system"]
+rows = []
+for n, f in enumerate(files, 1):
+    res = {r["command"]: r for r in json.load(open(f))["results"]}
+    noop, probe, curl = res["no-op"], res["leader-probe"], res["curl-pipeline"]
+    print()
+    print("round %-9d %12s %12s %12s" % (n, "wall mean", "wall median", "user+sys"))
+    for name, r in (("no-op", noop), ("leader-probe", probe), ("curl-pipeline", curl)):
+        print("  %-13s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(cpu(r))))
+    rows.append({
+        "wall probe/no-op (mean)": probe["mean"] / noop["mean"],
+        "wall probe/no-op (median)": probe["median"] / noop["median"],
+        "wall curl/probe (mean)": curl["mean"] / probe["mean"],
+        "wall curl/probe (median)": curl["median"] / probe["median"],
+        "cpu probe/no-op": cpu(probe) / cpu(noop) if cpu(noop) > 0 else float("nan"),
+        "cpu curl/probe": cpu(curl) / cpu(probe) if cpu(probe) > 0 else float("nan"),
+    })
+targets = {"wall probe/no-op (mean)": ("<=", 1.5), "wall probe/no-op (median)": ("<=", 1.5),
+           "wall curl/probe (mean)": (">=", 20), "wall curl/probe (median)": (">=", 20),
+           "cpu curl/probe": (">=", 20)}
 print()
-print("%-14s %12s %12s %12s" % ("", "wall mean", "wall median", "user+sys"))
-for name, r in (("no-op", noop), ("leader-probe", probe), ("curl-pipeline", curl)):
-    print("%-14s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(cpu(r))))
-w1 = probe["mean"] / noop["mean"]
-w2 = curl["mean"] / probe["mean"]
-m1 = probe["median"] / noop["median"]
-m2 = curl["median"] / probe["median"]
-c1 = cpu(probe) / cpu(noop) if cpu(noop) > 0 else float("nan")
-c2 = cpu(curl) / cpu(probe) if cpu(probe) > 0 else float("nan")
-print()
-print("wall  probe/no-op          %6.2fx mean %6.2fx median  (target <= 1.5x)  %s"
-      % (w1, m1, "ok" if w1 <= 1.5 else "MISSED"))
-print("wall  curl-pipeline/probe  %6.1fx mean %6.1fx median  (target >= 20x)   %s"
-      % (w2, m2, "ok" if w2 >= 20 else "MISSED"))
-print("      (means include outliers from other load on the machine; medians do not)")
-print("cpu   probe/no-op          %6.2fx" % c1)
-print("cpu   curl-pipeline/probe  %6.1fx  (target >= 20x)   %s" % (c2, "ok" if c2 >= 20 else "MISSED"))
-print("probe size                 %s bytes (limit 65536)" % sys.argv[2])
-print("probe peak RSS (VmHWM)     %s (limit 1024 KiB)" % sys.argv[3])
+print("ratios per round, then their median over %d round(s):" % len(rows))
+for key in rows[0]:
+    vals = [r[key] for r in rows]
+    med = statistics.median(vals)
+    verdict = ""
+    if key in targets:
+        op, t = targets[key]
+        ok = med <= t if op == "<=" else med >= t
+        verdict = "(target %s %gx) %s" % (op, t, "ok" if ok else "MISSED")
+    print("  %-26s %s  -> %6.2fx %s" % (key, " ".join("%6.2fx" % v for v in vals), med, verdict))
+print("  (means include outliers from other load on the machine; medians do not)")
+print("probe size               %s bytes (limit 65536)" % size)
+print("probe peak RSS (VmHWM)   %s (limit 1024 KiB)" % hwm)
 EOF
