@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: MIT */
+#include "endpointslice.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "json.h"
+#include "util.h"
+
+#define USEC_PER_SEC_ UINT64_C(1000000)
+#define USEC_PER_MSEC_ UINT64_C(1000)
+#define DEFAULT_TIMEOUT_USEC (5 * USEC_PER_SEC_)
+#define DEFAULT_RETRY_USEC (1 * USEC_PER_SEC_)
+#define DEFAULT_RESYNC_USEC (60 * USEC_PER_SEC_)
+/* Conflicts in a row answered by an immediate re-read; then the retry delay. */
+#define CONFLICTS_FAST 3
+
+/* ---- parsing and validation ---- */
+
+static bool port_name_valid(const char *s, size_t n)
+{
+    bool letter = false;
+
+    if (n == 0 || n > ENDPOINTSLICE_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z')
+            letter = true;
+        else if (c == '-') {
+            if (i > 0 && s[i - 1] == '-')
+                return false;
+        } else if (!(c >= '0' && c <= '9'))
+            return false;
+    }
+    return letter;
+}
+
+int endpointslice_port_parse(const char *s, EndpointSlicePort *ret)
+{
+    EndpointSlicePort p = {0};
+    const char *colon, *num, *slash;
+    char *end;
+    unsigned long port;
+
+    if (!s || !*s || strlen(s) > 64)
+        return -EINVAL;
+    colon = strchr(s, ':');
+    if (colon) {
+        if (!port_name_valid(s, (size_t)(colon - s)))
+            return -EINVAL;
+        memcpy(p.name, s, (size_t)(colon - s));
+        num = colon + 1;
+    } else {
+        num = s;
+    }
+    if (!isdigit((unsigned char)*num))
+        return -EINVAL;
+    errno = 0;
+    port = strtoul(num, &end, 10);
+    if (errno || port < 1 || port > 65535)
+        return -EINVAL;
+    p.port = (uint16_t)port;
+    slash = end;
+    if (*slash == 0)
+        strcpy(p.protocol, "TCP");
+    else if (*slash != '/')
+        return -EINVAL;
+    else if (strcasecmp(slash + 1, "TCP") == 0)
+        strcpy(p.protocol, "TCP");
+    else if (strcasecmp(slash + 1, "UDP") == 0)
+        strcpy(p.protocol, "UDP");
+    else if (strcasecmp(slash + 1, "SCTP") == 0)
+        strcpy(p.protocol, "SCTP");
+    else
+        return -EINVAL;
+    *ret = p;
+    return 0;
+}
+
+bool endpointslice_service_valid(const char *s)
+{
+    size_t n;
+
+    if (!s)
+        return false;
+    n = strlen(s);
+    if (n == 0 || n > ENDPOINTSLICE_SERVICE_MAX || !(s[0] >= 'a' && s[0] <= 'z') ||
+        s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+const char *endpointslice_address_type(const char *ip, char *canon, size_t canon_size)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    if (!ip)
+        return NULL;
+    if (inet_pton(AF_INET, ip, buf) == 1) {
+        if (canon && !inet_ntop(AF_INET, buf, canon, (socklen_t)canon_size))
+            return NULL;
+        return "IPv4";
+    }
+    if (inet_pton(AF_INET6, ip, buf) == 1) {
+        if (canon && !inet_ntop(AF_INET6, buf, canon, (socklen_t)canon_size))
+            return NULL;
+        return "IPv6";
+    }
+    return NULL;
+}
+
+static bool name_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '-' && c != '.')
+            return false;
+        if ((i == 0 || i == n - 1) && !alnum)
+            return false;
+    }
+    return true;
+}
+
+static int config_validate(const EndpointSliceConfig *cfg)
+{
+    if (!cfg || !name_valid(cfg->name) || !endpointslice_service_valid(cfg->service) ||
+        !endpointslice_address_type(cfg->pod_ip, NULL, 0) || !cfg->ports || cfg->n_ports == 0 ||
+        cfg->n_ports > ENDPOINTSLICE_PORTS_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < cfg->n_ports; i++) {
+        if (cfg->ports[i].port == 0)
+            return -EINVAL;
+        if (cfg->n_ports > 1 && !cfg->ports[i].name[0])
+            return -EINVAL; /* the API requires names when there are several */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0)
+                return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---- bodies ---- */
+
+static const char *pod_namespace(const EndpointSliceConfig *cfg, const char *ns)
+{
+    return cfg->pod_namespace && cfg->pod_namespace[0] ? cfg->pod_namespace : ns;
+}
+
+static void write_endpoints(JsonWriter *w, const EndpointSliceConfig *cfg, const char *ns,
+                            bool publish)
+{
+    char ip[INET6_ADDRSTRLEN];
+
+    json_writer_begin_array(w);
+    if (publish && endpointslice_address_type(cfg->pod_ip, ip, sizeof ip)) {
+        json_writer_begin_object(w);
+        json_writer_key(w, "addresses");
+        json_writer_begin_array(w);
+        json_writer_value_string(w, ip);
+        json_writer_end_array(w);
+        json_writer_key(w, "conditions");
+        json_writer_begin_object(w);
+        json_writer_key(w, "ready");
+        json_writer_value_bool(w, true);
+        json_writer_key(w, "serving");
+        json_writer_value_bool(w, true);
+        json_writer_key(w, "terminating");
+        json_writer_value_bool(w, false);
+        json_writer_end_object(w);
+        if (cfg->pod_name && cfg->pod_name[0]) {
+            const char *pns = pod_namespace(cfg, ns);
+            json_writer_key(w, "targetRef");
+            json_writer_begin_object(w);
+            json_writer_key(w, "kind");
+            json_writer_value_string(w, "Pod");
+            if (pns && pns[0]) {
+                json_writer_key(w, "namespace");
+                json_writer_value_string(w, pns);
+            }
+            json_writer_key(w, "name");
+            json_writer_value_string(w, cfg->pod_name);
+            if (cfg->pod_uid && cfg->pod_uid[0]) {
+                json_writer_key(w, "uid");
+                json_writer_value_string(w, cfg->pod_uid);
+            }
+            json_writer_end_object(w);
+        }
+        if (cfg->node_name && cfg->node_name[0]) {
+            json_writer_key(w, "nodeName");
+            json_writer_value_string(w, cfg->node_name);
+        }
+        json_writer_end_object(w);
+    }
+    json_writer_end_array(w);
+}
+
+static void write_ports(JsonWriter *w, const EndpointSliceConfig *cfg)
+{
+    json_writer_begin_array(w);
+    for (size_t i = 0; i < cfg->n_ports; i++) {
+        json_writer_begin_object(w);
+        if (cfg->ports[i].name[0]) {
+            json_writer_key(w, "name");
+            json_writer_value_string(w, cfg->ports[i].name);
+        }
+        json_writer_key(w, "port");
+        json_writer_value_int(w, cfg->ports[i].port);
+        json_writer_key(w, "protocol");
+        json_writer_value_string(w, cfg->ports[i].protocol);
+        json_writer_end_object(w);
+    }
+    json_writer_end_array(w);
+}
+
+int endpointslice_endpoints_json(const EndpointSliceConfig *cfg, bool publish, char **ret)
+{
+    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
+
+    write_endpoints(&w, cfg, cfg->namespace_, publish);
+    return json_writer_finish(&w, ret, NULL);
+}
+
+int endpointslice_ports_json(const EndpointSliceConfig *cfg, char **ret)
+{
+    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
+
+    write_ports(&w, cfg);
+    return json_writer_finish(&w, ret, NULL);
+}
+
+int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish,
+                           char **ret, size_t *ret_len)
+{
+    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
+
+    json_writer_begin_object(&w);
+    json_writer_key(&w, "apiVersion");
+    json_writer_value_string(&w, "discovery.k8s.io/v1");
+    json_writer_key(&w, "kind");
+    json_writer_value_string(&w, "EndpointSlice");
+    json_writer_key(&w, "metadata");
+    json_writer_begin_object(&w);
+    json_writer_key(&w, "name");
+    json_writer_value_string(&w, cfg->name);
+    if (ns && ns[0]) {
+        json_writer_key(&w, "namespace");
+        json_writer_value_string(&w, ns);
+    }
+    json_writer_key(&w, "labels");
+    json_writer_begin_object(&w);
+    json_writer_key(&w, ENDPOINTSLICE_LABEL_SERVICE);
+    json_writer_value_string(&w, cfg->service);
+    json_writer_key(&w, ENDPOINTSLICE_LABEL_MANAGED_BY);
+    json_writer_value_string(&w, ENDPOINTSLICE_MANAGED_BY);
+    json_writer_end_object(&w);
+    json_writer_end_object(&w);
+    json_writer_key(&w, "addressType");
+    json_writer_value_string(&w, endpointslice_address_type(cfg->pod_ip, NULL, 0));
+    json_writer_key(&w, "endpoints");
+    write_endpoints(&w, cfg, ns, publish);
+    json_writer_key(&w, "ports");
+    write_ports(&w, cfg);
+    json_writer_end_object(&w);
+    return json_writer_finish(&w, ret, ret_len);
+}
+
+int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len,
+                            bool publish, char **ret, size_t *ret_len)
+{
+    static const char *const p_service[] = {"metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE,
+                                            NULL};
+    static const char *const p_managed[] = {"metadata", "labels", ENDPOINTSLICE_LABEL_MANAGED_BY,
+                                            NULL};
+    static const char *const p_type[] = {"addressType", NULL};
+    static const char *const p_endpoints[] = {"endpoints", NULL};
+    static const char *const p_ports[] = {"ports", NULL};
+    char service[2 * ENDPOINTSLICE_SERVICE_MAX + 8], managed[64], type[16];
+    char *endpoints = NULL, *ports = NULL;
+    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
+    int r;
+
+    if (json_escape(cfg->service, strlen(cfg->service), service, sizeof service) < 0 ||
+        json_escape(ENDPOINTSLICE_MANAGED_BY, strlen(ENDPOINTSLICE_MANAGED_BY), managed,
+                    sizeof managed) < 0)
+        return -EINVAL;
+    snprintf(type, sizeof type, "\"%s\"", endpointslice_address_type(cfg->pod_ip, NULL, 0));
+    write_endpoints(&w, cfg, cfg->namespace_, publish);
+    r = json_writer_finish(&w, &endpoints, NULL);
+    if (r < 0)
+        return r;
+    r = endpointslice_ports_json(cfg, &ports);
+    if (r < 0) {
+        free(endpoints);
+        return r;
+    }
+    {
+        const JsonEdit edits[] = {
+            {p_service, service},     {p_managed, managed}, {p_type, type},
+            {p_endpoints, endpoints}, {p_ports, ports},
+        };
+        r = json_edit_many(raw, raw_len, edits, sizeof edits / sizeof edits[0],
+                           ENDPOINTSLICE_BODY_MAX, ret, ret_len);
+    }
+    free(endpoints);
+    free(ports);
+    return r;
+}
+
+/* ---- classification ---- */
+
+static bool array_has_string(const JsonDoc *d, int arr, const char *s)
+{
+    if (json_type(d, arr) != JSON_ARRAY)
+        return false;
+    for (int i = json_first(d, arr); i >= 0; i = json_next(d, i))
+        if (json_string_eq(d, i, s))
+            return true;
+    return false;
+}
+
+static bool string_or_empty_eq(const JsonDoc *d, int t, const char *s)
+{
+    if (t < 0 || json_type(d, t) == JSON_NULL)
+        return s[0] == 0;
+    return json_string_eq(d, t, s);
+}
+
+static bool ports_match(const EndpointSliceConfig *cfg, const JsonDoc *d, int ports)
+{
+    size_t k = 0;
+
+    if (json_type(d, ports) != JSON_ARRAY || json_count(d, ports) != (int)cfg->n_ports)
+        return false;
+    for (int i = json_first(d, ports); i >= 0; i = json_next(d, i), k++) {
+        const EndpointSlicePort *p = &cfg->ports[k];
+        int proto = json_get(d, i, "protocol");
+        int64_t v;
+
+        if (json_type(d, i) != JSON_OBJECT)
+            return false;
+        if (!string_or_empty_eq(d, json_get(d, i, "name"), p->name))
+            return false;
+        if (json_int64(d, json_get(d, i, "port"), &v) < 0 || v != p->port)
+            return false;
+        if (proto < 0 ? strcmp(p->protocol, "TCP") != 0 : !json_string_eq(d, proto, p->protocol))
+            return false;
+    }
+    return true;
+}
+
+int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len)
+{
+    JsonDoc *d = NULL;
+    char ip[INET6_ADDRSTRLEN];
+    const char *type = endpointslice_address_type(cfg->pod_ip, ip, sizeof ip);
+    int eps, ep, r;
+    bool lists = false, ready;
+
+    if (!type)
+        return -EINVAL;
+    r = json_parse(raw, raw_len, 0, &d);
+    if (r < 0)
+        return -EBADMSG;
+    if (json_type(d, 0) != JSON_OBJECT) {
+        json_free(d);
+        return -EBADMSG;
+    }
+    eps = json_get(d, 0, "endpoints");
+    if (json_type(d, eps) == JSON_ARRAY)
+        for (int i = json_first(d, eps); i >= 0; i = json_next(d, i))
+            if (array_has_string(d, json_get(d, i, "addresses"), ip) ||
+                array_has_string(d, json_get(d, i, "addresses"), cfg->pod_ip))
+                lists = true;
+    if (!lists) {
+        json_free(d);
+        return ENDPOINTSLICE_CONTENT_OTHER;
+    }
+    r = ENDPOINTSLICE_CONTENT_LISTS_US;
+    ep = json_first(d, eps);
+    if (json_count(d, eps) == 1 && json_count(d, json_get(d, ep, "addresses")) == 1 &&
+        json_bool(d, json_get_path(d, ep, "conditions", "ready", NULL), &ready) == 0 && ready &&
+        json_string_eq(d, json_get(d, 0, "addressType"), type) &&
+        json_string_eq(d, json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE,
+                                        NULL),
+                       cfg->service) &&
+        json_string_eq(d, json_get_path(d, 0, "metadata", "labels",
+                                        ENDPOINTSLICE_LABEL_MANAGED_BY, NULL),
+                       ENDPOINTSLICE_MANAGED_BY) &&
+        ports_match(cfg, d, json_get(d, 0, "ports")))
+        r = ENDPOINTSLICE_CONTENT_OURS;
+    json_free(d);
+    return r;
+}
+
+/* ---- the writer ---- */
+
+typedef enum Op {
+    OP_NONE,
+    OP_GET,
+    OP_CREATE,
+    OP_UPDATE,
+} Op;
+
+struct EndpointSlice {
+    sd_event *event;
+    KubeClient *kube;
+    EndpointSliceConfig cfg; /* strings point into the copies below */
+    char *ns, *name, *service, *pod_ip, *pod_name, *pod_namespace, *pod_uid, *node_name;
+    EndpointSlicePort ports[ENDPOINTSLICE_PORTS_MAX];
+
+    endpointslice_claim_fn claim;
+    endpointslice_log_fn log;
+    void *userdata;
+
+    bool want_leader;
+    bool dirty;     /* we (may) have written our address and not seen it gone since */
+    bool published; /* last seen: exactly our endpoint */
+    uint64_t verified_at;
+
+    /* The slice as last returned (fresh: from the latest answer, not yet acted upon). */
+    char *raw;
+    size_t raw_len;
+    bool fresh, absent;
+
+    KubeRequest *req;
+    Op op;
+    bool op_publish;
+    unsigned conflicts;
+    sd_event_source *timer; /* retry or resync */
+
+    endpointslice_withdrawn_fn withdrawn;
+    void *withdrawn_userdata;
+    sd_event_source *withdraw_deadline;
+
+    EndpointSliceStats stats;
+};
+
+static void sync_slice(EndpointSlice *s);
+
+static uint64_t now_boot(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * USEC_PER_SEC_ + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void slog(EndpointSlice *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void slog(EndpointSlice *s, int level, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    if (!s->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    s->log(level, buf, s->userdata);
+}
+
+static void withdraw_complete(EndpointSlice *s, bool ok)
+{
+    endpointslice_withdrawn_fn fn = s->withdrawn;
+
+    if (!fn)
+        return;
+    s->withdrawn = NULL;
+    s->withdraw_deadline = sd_event_source_disable_unref(s->withdraw_deadline);
+    fn(s, ok, s->withdrawn_userdata);
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    EndpointSlice *s = userdata;
+
+    (void)src;
+    (void)usec;
+    s->fresh = false; /* a retry or a resync re-reads */
+    sync_slice(s);
+    return 0;
+}
+
+static void arm(EndpointSlice *s, uint64_t delay)
+{
+    uint64_t at = now_boot() + delay;
+    int r;
+
+    if (!s->timer)
+        r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC_, on_timer, s);
+    else {
+        r = sd_event_source_set_time(s->timer, at);
+        if (r >= 0)
+            r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+    }
+    if (r < 0)
+        slog(s, 3, "endpointslice %s: cannot arm a timer: %s", s->name, strerror(-r));
+}
+
+static void disarm(EndpointSlice *s)
+{
+    if (s->timer)
+        (void)sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+}
+
+static bool timer_pending(const EndpointSlice *s)
+{
+    int enabled = SD_EVENT_OFF;
+
+    if (!s->timer)
+        return false;
+    (void)sd_event_source_get_enabled(s->timer, &enabled);
+    return enabled != SD_EVENT_OFF;
+}
+
+static void keep_object(EndpointSlice *s, const char *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    free(s->raw);
+    s->raw = NULL;
+    s->raw_len = 0;
+    s->absent = false;
+    s->fresh = false;
+    if (!copy)
+        return;
+    memcpy(copy, body, len);
+    copy[len] = 0;
+    s->raw = copy;
+    s->raw_len = len;
+    s->fresh = true;
+}
+
+static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    EndpointSlice *s = userdata;
+    Op op = s->op;
+    bool publish = s->op_publish;
+
+    (void)c;
+    s->req = NULL;
+    s->op = OP_NONE;
+    switch (resp->result) {
+    case KUBE_OK:
+        s->conflicts = 0;
+        keep_object(s, resp->body, resp->body_len);
+        if (op != OP_GET)
+            slog(s, 2, "endpointslice %s: %s", s->name,
+                 publish ? "now lists this pod's address" : "emptied");
+        break;
+    case KUBE_E_NOT_FOUND:
+        s->conflicts = 0;
+        if (op == OP_GET) {
+            free(s->raw);
+            s->raw = NULL;
+            s->raw_len = 0;
+            s->absent = true;
+            s->fresh = true;
+            s->published = false;
+            if (!s->want_leader)
+                s->dirty = false;
+            break;
+        }
+        /* an update of a deleted slice: read again */
+        s->fresh = false;
+        break;
+    case KUBE_E_CONFLICT:
+    case KUBE_E_ALREADY_EXISTS:
+        /* Someone else wrote since we read: read again, decide again (a lapsed
+         * claim is not renewed by a retry: the claim is asked again). */
+        s->stats.conflicts++;
+        s->fresh = false;
+        s->published = false;
+        if (++s->conflicts > CONFLICTS_FAST) {
+            s->conflicts = 0;
+            arm(s, s->cfg.retry_usec);
+        }
+        slog(s, 0, "endpointslice %s: %s", s->name, resp->error ? resp->error : "conflict");
+        break;
+    default:
+        s->stats.errors++;
+        s->fresh = false;
+        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? 3 : 2,
+             "endpointslice %s: %s failed: %s; retrying", s->name,
+             op == OP_GET ? "get" : op == OP_CREATE ? "create" : "update",
+             resp->error ? resp->error : "error");
+        arm(s, resp->retry_after_usec > s->cfg.retry_usec ? resp->retry_after_usec
+                                                          : s->cfg.retry_usec);
+        if (!s->want_leader && op != OP_GET)
+            withdraw_complete(s, false);
+        break;
+    }
+    sync_slice(s);
+}
+
+static void start_failed(EndpointSlice *s, const char *what, int r)
+{
+    s->req = NULL;
+    s->op = OP_NONE;
+    s->stats.errors++;
+    slog(s, 2, "endpointslice %s: cannot start the %s: %s", s->name, what, strerror(-r));
+    arm(s, s->cfg.retry_usec);
+}
+
+static void send_get(EndpointSlice *s)
+{
+    int r;
+
+    s->op = OP_GET;
+    s->stats.gets++;
+    r = kube_object_get(s->kube, &KUBE_RESOURCE_ENDPOINTSLICES, s->cfg.namespace_, s->name,
+                        s->cfg.timeout_usec, on_answer, s, &s->req);
+    if (r < 0)
+        start_failed(s, "get", r);
+}
+
+/* Writes our endpoint (publish) or none. A publish is sent only if the claim
+ * holds now, and never outlives it. */
+static void send_write(EndpointSlice *s, bool publish)
+{
+    _cleanup_free_ char *body = NULL;
+    size_t len = 0;
+    uint64_t timeout = s->cfg.timeout_usec;
+    int r;
+
+    if (publish) {
+        uint64_t left = s->claim ? s->claim(s->userdata) : 0;
+        if (left == 0) {
+            s->stats.refused++;
+            slog(s, 0, "endpointslice %s: not leader any more, not writing", s->name);
+            return;
+        }
+        if (left < timeout)
+            timeout = left;
+        s->dirty = true; /* from now on it may list us, whatever the answer */
+    }
+    if (s->absent)
+        r = endpointslice_new_json(&s->cfg, s->cfg.namespace_, publish, &body, &len);
+    else
+        r = endpointslice_edit_json(&s->cfg, s->raw, s->raw_len, publish, &body, &len);
+    if (r < 0) {
+        slog(s, 3, "endpointslice %s: cannot build the object: %s", s->name, strerror(-r));
+        s->fresh = false;
+        arm(s, s->cfg.retry_usec);
+        return;
+    }
+    s->op_publish = publish;
+    if (s->absent) {
+        s->op = OP_CREATE;
+        s->stats.creates++;
+        r = kube_object_create(s->kube, &KUBE_RESOURCE_ENDPOINTSLICES, s->cfg.namespace_, body, len,
+                               timeout, on_answer, s, &s->req);
+    } else {
+        s->op = OP_UPDATE;
+        s->stats.updates++;
+        r = kube_object_update(s->kube, &KUBE_RESOURCE_ENDPOINTSLICES, s->cfg.namespace_, s->name,
+                               body, len, timeout, on_answer, s, &s->req);
+    }
+    s->fresh = false;
+    if (r < 0)
+        start_failed(s, publish ? "write" : "emptying", r);
+}
+
+static void sync_slice(EndpointSlice *s)
+{
+    int c;
+
+    if (s->req || timer_pending(s))
+        return; /* the answer or the timer calls again */
+
+    if (!s->want_leader && !s->dirty) {
+        withdraw_complete(s, true);
+        return;
+    }
+    if (s->want_leader && s->published && !s->fresh) {
+        /* Known good: look again only at the resync. */
+        uint64_t age = now_boot() - s->verified_at;
+        if (age < s->cfg.resync_usec) {
+            arm(s, s->cfg.resync_usec - age);
+            return;
+        }
+    }
+    if (!s->fresh) {
+        send_get(s);
+        return;
+    }
+
+    if (s->absent) {
+        if (s->want_leader)
+            send_write(s, true);
+        /* else: dirty was cleared on the 404 */
+        return;
+    }
+    c = endpointslice_classify(&s->cfg, s->raw, s->raw_len);
+    if (c < 0) {
+        slog(s, 3, "endpointslice %s: the server returned something that is not an object",
+             s->name);
+        s->fresh = false;
+        arm(s, s->cfg.retry_usec);
+        return;
+    }
+    if (s->want_leader) {
+        if (c == ENDPOINTSLICE_CONTENT_OURS) {
+            s->published = true;
+            s->dirty = true;
+            s->verified_at = now_boot();
+            s->fresh = false;
+            arm(s, s->cfg.resync_usec);
+            return;
+        }
+        s->published = false;
+        send_write(s, true);
+        return;
+    }
+    s->published = false;
+    if (c == ENDPOINTSLICE_CONTENT_OTHER) {
+        s->dirty = false;
+        s->fresh = false;
+        withdraw_complete(s, true);
+        return;
+    }
+    send_write(s, false);
+}
+
+int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceConfig *cfg,
+                      EndpointSlice **ret)
+{
+    EndpointSlice *s;
+    char ip[INET6_ADDRSTRLEN];
+
+    if (!event || !client || !ret || config_validate(cfg) < 0)
+        return -EINVAL;
+    if (!endpointslice_address_type(cfg->pod_ip, ip, sizeof ip))
+        return -EINVAL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->event = sd_event_ref(event);
+    s->kube = client;
+#define DUP(f) (s->f = cfg->f ? strdup(cfg->f) : NULL, !cfg->f || s->f)
+    s->ns = strdup(cfg->namespace_ ? cfg->namespace_ : kube_client_namespace(client));
+    s->pod_ip = strdup(ip);
+    if (!s->ns || !s->pod_ip || !DUP(name) || !DUP(service) || !DUP(pod_name) ||
+        !DUP(pod_namespace) || !DUP(pod_uid) || !DUP(node_name)) {
+        endpointslice_free(s);
+        return -ENOMEM;
+    }
+#undef DUP
+    memcpy(s->ports, cfg->ports, cfg->n_ports * sizeof s->ports[0]);
+    s->cfg = (EndpointSliceConfig){
+        .namespace_ = s->ns,
+        .name = s->name,
+        .service = s->service,
+        .pod_ip = s->pod_ip,
+        .pod_name = s->pod_name,
+        .pod_namespace = s->pod_namespace,
+        .pod_uid = s->pod_uid,
+        .node_name = s->node_name,
+        .ports = s->ports,
+        .n_ports = cfg->n_ports,
+        .timeout_usec = cfg->timeout_usec ? cfg->timeout_usec : DEFAULT_TIMEOUT_USEC,
+        .retry_usec = cfg->retry_usec ? cfg->retry_usec : DEFAULT_RETRY_USEC,
+        .resync_usec = cfg->resync_usec ? cfg->resync_usec : DEFAULT_RESYNC_USEC,
+    };
+    *ret = s;
+    return 0;
+}
+
+EndpointSlice *endpointslice_free(EndpointSlice *s)
+{
+    if (!s)
+        return NULL;
+    kube_request_cancel(s->req);
+    sd_event_source_disable_unref(s->timer);
+    sd_event_source_disable_unref(s->withdraw_deadline);
+    free(s->raw);
+    free(s->ns);
+    free(s->name);
+    free(s->service);
+    free(s->pod_ip);
+    free(s->pod_name);
+    free(s->pod_namespace);
+    free(s->pod_uid);
+    free(s->node_name);
+    sd_event_unref(s->event);
+    free(s);
+    return NULL;
+}
+
+void endpointslice_set_callbacks(EndpointSlice *s, endpointslice_claim_fn claim,
+                                 endpointslice_log_fn log, void *userdata)
+{
+    s->claim = claim;
+    s->log = log;
+    s->userdata = userdata;
+}
+
+void endpointslice_set_leader(EndpointSlice *s, bool leader)
+{
+    if (s->want_leader == leader)
+        return;
+    s->want_leader = leader;
+    s->published = false;
+    s->conflicts = 0;
+    /* A change of role acts now: a pending retry or resync is superseded. */
+    if (!s->req)
+        disarm(s);
+    sync_slice(s);
+}
+
+static int on_withdraw_deadline(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    EndpointSlice *s = userdata;
+
+    (void)src;
+    (void)usec;
+    slog(s, 2, "endpointslice %s: could not empty it in time", s->name);
+    withdraw_complete(s, false);
+    return 0;
+}
+
+int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec,
+                           endpointslice_withdrawn_fn done, void *userdata)
+{
+    int r;
+
+    endpointslice_set_leader(s, false);
+    if (!s->dirty)
+        return 0;
+    s->withdrawn = done;
+    s->withdrawn_userdata = userdata;
+    if (!s->withdraw_deadline) {
+        r = sd_event_add_time_relative(s->event, &s->withdraw_deadline, CLOCK_BOOTTIME,
+                                       timeout_usec, USEC_PER_MSEC_, on_withdraw_deadline, s);
+        if (r < 0) {
+            s->withdrawn = NULL;
+            return r;
+        }
+    }
+    /* Not waiting for a retry: try now. */
+    if (!s->req && timer_pending(s)) {
+        disarm(s);
+        sync_slice(s);
+    }
+    if (!s->withdrawn)
+        return 0; /* completed meanwhile (cannot happen without an answer, but be exact) */
+    return 1;
+}
+
+bool endpointslice_published(const EndpointSlice *s)
+{
+    return s && s->want_leader && s->published;
+}
+
+void endpointslice_stats(const EndpointSlice *s, EndpointSliceStats *ret)
+{
+    *ret = s ? s->stats : (EndpointSliceStats){0};
+}

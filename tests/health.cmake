@@ -1,0 +1,51 @@
+# Issue 5: leadership that follows the application's health, and EndpointSlice
+# mode (daemon/health.c, daemon/endpointslice.c, the engine's HEALTH event).
+#   unit:        hysteresis, target parsing, real checks on loopback servers of
+#                the test itself (status codes, hang, endless body, TCP refused
+#                and timeout, loop responsiveness); EndpointSlice bodies and
+#                classification; the engine's HEALTH rules
+#   integration: the EndpointSlice writer against the Kubernetes API test
+#                server; the daemon end to end (health handoff, flapping, a
+#                hanging health endpoint; the slice through handoff, SIGKILL,
+#                partition, resign, never two addresses)
+# The engine test and the daemon tests need the integration of issue 5 in
+# election.h and the daemon's flags: they are registered once those exist.
+if(NOT LE_FUZZ)
+  add_executable(test_health ${CMAKE_CURRENT_LIST_DIR}/test_health.c)
+  target_link_libraries(test_health PRIVATE lehealth)
+  add_test(NAME health.unit COMMAND test_health)
+  set_tests_properties(health.unit PROPERTIES LABELS unit TIMEOUT 60)
+
+  add_executable(test_endpointslice ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice.c)
+  target_link_libraries(test_endpointslice PRIVATE leendpointslice)
+  add_test(NAME endpointslice.unit COMMAND test_endpointslice unit)
+  add_test(NAME endpointslice.api
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py --
+                   $<TARGET_FILE:test_endpointslice> api)
+  set_tests_properties(endpointslice.unit PROPERTIES LABELS unit TIMEOUT 60)
+  set_tests_properties(endpointslice.api PROPERTIES LABELS integration TIMEOUT 120)
+
+  file(STRINGS ${LE_SOURCE_DIR}/daemon/election.h le_i5_engine REGEX "ELECTION_EVENT_HEALTH")
+  if(le_i5_engine)
+    add_executable(test_election_health ${CMAKE_CURRENT_LIST_DIR}/test_election_health.c)
+    target_include_directories(test_election_health PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+    target_link_libraries(test_election_health PRIVATE leelection)
+    add_test(NAME election.health COMMAND test_election_health)
+    set_tests_properties(election.health PROPERTIES LABELS unit TIMEOUT 60)
+  endif()
+
+  file(STRINGS ${LE_SOURCE_DIR}/daemon/options.c le_i5_flags REGEX "\"health-http\"")
+  file(STRINGS ${LE_SOURCE_DIR}/daemon/options.c le_i5_eps REGEX "\"endpointslice\"")
+  if(le_i5_flags)
+    add_test(NAME daemon.health
+             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_health_e2e.py
+                     $<TARGET_FILE:leader-elector>)
+    set_tests_properties(daemon.health PROPERTIES LABELS integration TIMEOUT 300)
+  endif()
+  if(le_i5_eps)
+    add_test(NAME daemon.endpointslice
+             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice_e2e.py
+                     $<TARGET_FILE:leader-elector>)
+    set_tests_properties(daemon.endpointslice PROPERTIES LABELS integration TIMEOUT 300)
+  endif()
+endif()
