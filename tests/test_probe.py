@@ -198,10 +198,10 @@ def main():
     def served(s):
         expect("served: leader", ["--socket", s.path, "--json"], 0,
                stdout=lambda o: '"boottime_ms":' in o)
-        time.sleep(1.0)
+        time.sleep(1.7)
         # The same server, past its deadline: computed at the reply, not cached.
         expect("served: past the deadline", ["--socket", s.path], 1)
-    with_server("served", served, delay_ms=700)
+    with_server("served", served, delay_ms=1500)
     with_server("served-later", lambda s: (
         expect("served: --wait over a real WATCH", ["--socket", s.path, "--wait", "-t", "5s"], 0,
                min_s=0.3, max_s=3),
