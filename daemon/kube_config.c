@@ -53,6 +53,13 @@ int kube_config_resolve(KubeConfig *c, const char *sa_dir)
 
     if (!c) return -EINVAL;
     if (!sa_dir) sa_dir = KUBE_SA_DIR;
+    /* A flag given as "" means "not given". */
+    char **fields[] = {&c->server, &c->token_file, &c->ca_file, &c->namespace_, &c->user_agent};
+    for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+        if (*fields[i] && !**fields[i]) {
+            free(*fields[i]);
+            *fields[i] = NULL;
+        }
 
     if (!c->server) {
         const char *host = secure_getenv("KUBERNETES_SERVICE_HOST");

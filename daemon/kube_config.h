@@ -8,7 +8,7 @@
 /* Where the API server is and how to authenticate, filled by the daemon's
  * flag parser (--server, --token-file, --ca-file, --namespace) and completed
  * by kube_config_resolve() from the in-cluster environment. All strings are
- * owned (malloc'ed) by the struct; NULL means "not given". */
+ * owned (malloc'ed) by the struct; NULL (or "") means "not given". */
 
 #define KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 

@@ -109,6 +109,16 @@ int main(void)
     CHECK(ends(c.token_file, "/token") && ends(c.ca_file, "/ca.crt"));
     kube_config_done(&c);
 
+    /* Empty strings from a flag parser mean "not given". */
+    c.server = strdup("http://127.0.0.1:8001");
+    c.namespace_ = strdup("");
+    c.token_file = strdup("");
+    setenv("POD_NAMESPACE", "env-ns", 1);
+    CHECK(kube_config_resolve(&c, sa) == 0);
+    CHECK(eq(c.namespace_, "env-ns") && c.token_file == NULL);
+    unsetenv("POD_NAMESPACE");
+    kube_config_done(&c);
+
     /* Only http and https. */
     c.server = strdup("ftp://10.0.0.1/");
     CHECK(kube_config_resolve(&c, sa) == -EINVAL);
