@@ -225,7 +225,14 @@ static void elog(ElectionActions *out, int level, const char *fmt, ...)
 
 bool election_is_leader(const Election *e, uint64_t now_boot)
 {
-    return e && now_boot < e->claim_deadline;
+    return e && now_boot < e->claim_deadline && now_boot >= e->claim_gate;
+}
+
+/* Our claim is running (renews keep their cadence), even while the creation gate holds back
+ * election_is_leader(). */
+static bool claiming(const Election *e, uint64_t now)
+{
+    return now < e->claim_deadline;
 }
 
 bool election_exited(const Election *e)
@@ -286,7 +293,7 @@ static void demote(Election *e, ElectionActions *out, const char *why, const cha
  * claim until its send time + D. Safe even for an older write of ours: nobody may take the Lease
  * over before L (> D, with margin for clock rates) after observing it. Never after a release began
  * (epoch), never while resigned or backing off. */
-static void claim(Election *e, ElectionActions *out, const ElectionSent *s, uint64_t now,
+static void claim(Election *e, ElectionActions *out, ElectionSent *s, uint64_t now,
                   bool *renewed)
 {
     uint64_t d;
@@ -295,6 +302,16 @@ static void claim(Election *e, ElectionActions *out, const ElectionSent *s, uint
         return;
     if (now < e->holdoff_until || now < e->backoff_until)
         return;
+    if (s->confirmed_boot == 0) {
+        s->confirmed_boot = now;
+        if (s->create) {
+            e->claim_gate = max_u64(e->claim_gate, add_sat(now, e->config.lease_duration_usec));
+            elog(out, LOG_INFO,
+                 "created the lease (term=%" PRId32 "): claiming it after %" PRIu64
+                 " ms, in case it was deleted under a live leader",
+                 s->lease_transitions, e->config.lease_duration_usec / USEC_PER_MSEC);
+        }
+    }
     d = add_sat(s->send_boot_usec, e->config.renew_deadline_usec);
     if (d <= now || d <= e->claim_deadline)
         return;
@@ -303,16 +320,21 @@ static void claim(Election *e, ElectionActions *out, const ElectionSent *s, uint
     e->acquire_wall = s->acquire_time_usec;
     e->next_renew = add_sat(s->send_boot_usec, e->config.retry_period_usec);
     *renewed = true;
-    if (!e->leading_reported) {
-        e->leading_reported = true;
-        elog(out, LOG_INFO, "became leader term=%" PRId32, s->lease_transitions);
-    }
 }
 
-static void lapse(Election *e, ElectionActions *out, uint64_t now)
+/* Logs (and publishes) the transitions that time alone makes: the claim deadline passing, the
+ * creation gate opening. Transitions caused by events are logged by demote(). */
+static void report(Election *e, ElectionActions *out, uint64_t now, bool *renewed)
 {
-    if (e->claim_deadline != 0 && now >= e->claim_deadline)
+    bool l = election_is_leader(e, now);
+
+    if (l && !e->leading_reported) {
+        e->leading_reported = true;
+        *renewed = true;
+        elog(out, LOG_INFO, "became leader term=%" PRId64, e->term);
+    } else if (!l && e->leading_reported) {
         demote(e, out, "renew deadline passed", NULL);
+    }
 }
 
 /* ---- observations -------------------------------------------------------------------------------- */
@@ -399,8 +421,10 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
     }
 
 confirm:
-    if (e->cls == ELECTION_CLASS_OURS && (s = sent_find(e, e->cur.renew_time_usec)))
-        claim(e, out, s, now, renewed);
+    /* A record of ours seen on the watch or in a GET is not a claim: only a write's answer says
+     * whether it created the Lease (201), which must wait (see claim()). */
+    (void)s;
+    (void)renewed;
 }
 
 static void observe_absent(Election *e, ElectionActions *out, uint64_t revision, uint64_t now)
@@ -417,6 +441,7 @@ static void observe_absent(Election *e, ElectionActions *out, uint64_t revision,
         copy_identity(e->absent_holder, e->cur.holder);
         e->absent_takeover = add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
     } else {
+        /* Free, ours, or never seen: create at once (the claim waits, see claim()). */
         e->absent_holder[0] = 0;
         e->absent_takeover = 0;
     }
@@ -477,7 +502,7 @@ static void send_claim(Election *e, ElectionActions *out, const ElectionNow *now
         r.acquire_time_usec = e->cur.acquire_time_usec;
         r.lease_transitions = e->cur.lease_transitions;
         /* A renew must not outlive the claim it extends. */
-        if (election_is_leader(e, now->boot_usec))
+        if (claiming(e, now->boot_usec))
             timeout = e->claim_deadline - now->boot_usec;
     } else {
         r.acquire_time_usec = r.renew_time_usec;
@@ -492,6 +517,8 @@ static void send_claim(Election *e, ElectionActions *out, const ElectionNow *now
     a->record = r;
     e->inflight_kind = a->kind;
     sent_add(e, &r, now->boot_usec, true);
+    if (create)
+        e->sent[(e->sent_next + ELECTION_SENT_MAX - 1) % ELECTION_SENT_MAX].create = true;
     /* A write is a term we have "seen" too: never reuse it even if it is lost. */
     if (r.lease_transitions > e->max_seen_transitions)
         e->max_seen_transitions = r.lease_transitions;
@@ -566,7 +593,7 @@ static uint64_t next_send(const Election *e, uint64_t now)
     if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN)
         return e->retry_at;
     t = max_u64(e->retry_at, max_u64(e->holdoff_until, e->backoff_until));
-    if (e->cls == ELECTION_CLASS_OURS && election_is_leader(e, now))
+    if (e->cls == ELECTION_CLASS_OURS && claiming(e, now))
         return max_u64(t, e->next_renew);
     return max_u64(t, takeover_at(e));
 }
@@ -576,14 +603,17 @@ static void send_due(Election *e, ElectionActions *out, const ElectionNow *now)
 {
     uint64_t n = now->boot_usec;
 
-    if (e->exited || e->inflight_id != 0)
+    if (e->exited)
+        return;
+    /* The bound on SHUTDOWN/RESIGN holds even with a request outstanding (it is abandoned). */
+    if ((e->stopping || e->resigning) && n >= e->exit_deadline) {
+        finish_release(e, out, n, "gave up");
+        return;
+    }
+    if (e->inflight_id != 0)
         return;
 
     if (e->stopping || e->resigning) {
-        if (n >= e->exit_deadline) {
-            finish_release(e, out, n, "gave up");
-            return;
-        }
         if (n < e->retry_at)
             return;
         if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN)
@@ -615,7 +645,7 @@ static void failed(Election *e, ElectionActions *out, const ElectionEvent *ev, u
         e->api_ok = false;
     if (e->stopping || e->resigning)
         delay = jitter(e, r / 4, r / 2); /* release: the exit bound is near */
-    else if (election_is_leader(e, now))
+    else if (claiming(e, now))
         delay = jitter(e, r / 2, r); /* renew: several tries before the deadline */
     else
         delay = jitter(e, r, r + r * 6 / 5); /* client-go's JitterUntil(R, 1.2) */
@@ -668,7 +698,19 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
         e->failures = 0;
         if (kind == ELECTION_WRITE_RELEASE)
             e->released = true;
-        observe(e, out, &ev->record, now, renewed);
+        {
+            /* Only the newest state we know may confer a claim (an older answer after a newer
+             * watch event of another holder must not re-promote us). */
+            bool newest = ev->record.revision == 0 || ev->record.revision >= e->cur_revision;
+            ElectionSent *s = sent_find(e, ev->record.renew_time_usec);
+
+            if (s && ev->created)
+                s->create = true;
+            observe(e, out, &ev->record, now, renewed);
+            if (s && newest && e->cls == ELECTION_CLASS_OURS &&
+                e->cur.renew_time_usec == ev->record.renew_time_usec)
+                claim(e, out, s, now, renewed);
+        }
         break;
     case ELECTION_RESULT_CONFLICT:
     case ELECTION_RESULT_NOT_FOUND:
@@ -684,7 +726,7 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
     default:
         /* The write may have committed all the same (TIMEOUT): without a claim to keep, read
          * before writing again; a leader retries the renew (a 409 then refreshes it). */
-        if (!election_is_leader(e, now) && kind != ELECTION_WRITE_RELEASE)
+        if (!claiming(e, now) && kind != ELECTION_WRITE_RELEASE)
             e->need_get = true;
         failed(e, out, ev, now, what);
         break;
@@ -772,7 +814,7 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
         return 0;
     n = now->boot_usec;
 
-    lapse(e, &out, n);
+    report(e, &out, n, &renewed);
 
     switch (ev->type) {
     case ELECTION_EVENT_START:
@@ -862,8 +904,9 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
             on_write_result(e, &out, &to, n, &renewed);
     }
 
-    lapse(e, &out, n);
+    report(e, &out, n, &renewed);
     send_due(e, &out, now);
+    report(e, &out, n, &renewed);
 
     /* Publish before the timer, so that the order of actions reads naturally; both are cheap. */
     election_view(e, n, &v);
@@ -897,6 +940,8 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
             t = min_u64(t, next_send(e, n));
         if (e->claim_deadline > n)
             t = min_u64(t, e->claim_deadline);
+        if (e->claim_gate > n && e->claim_deadline > e->claim_gate)
+            t = min_u64(t, e->claim_gate);
         if (e->stopping || e->resigning)
             t = min_u64(t, e->exit_deadline);
         if (e->cls == ELECTION_CLASS_OTHER && takeover_at(e) > n)

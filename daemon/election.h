@@ -31,6 +31,12 @@
  * which it *sent* its latest write that is known to have committed (response OK, or the record seen
  * on the watch). election_is_leader() computes that at the moment of the call. A 409, a Lease
  * observed held by another, released, deleted or edited by hand end the claim at once.
+ *
+ * Creation: a Lease that this process *created* (POST, or a PUT answered 201) is claimed only once L
+ * has passed since the creation was confirmed. A create cannot tell a fresh cluster from a Lease
+ * deleted by hand a moment ago under a live leader whose watch has not told it yet (nor from an
+ * create/delete in between: ABA); that leader stops claiming within D of its last renew, before L
+ * on our clock. So the first election of a fresh cluster, and recovery from a deletion, take L.
  */
 
 #include <stdbool.h>
@@ -114,6 +120,8 @@ typedef struct ElectionEvent {
     uint64_t request_id;       /* GET_RESULT, WRITE_RESULT: the id of the action answered */
     ElectionResult result;     /* GET_RESULT, WRITE_RESULT */
     uint64_t retry_after_usec; /* TRANSIENT: a 429's Retry-After (0 = none); never past deadlines */
+    bool created;              /* WRITE_RESULT OK: the server answered 201 Created (a POST, or a
+                                * PUT that re-created a deleted Lease) */
     bool deleted;              /* WATCH_EVENT: DELETED (record.revision = the deletion's, if known) */
     bool watch_up;             /* WATCH_STATE */
     ElectionRecord record;     /* GET_RESULT OK, WRITE_RESULT OK, WATCH_EVENT */
@@ -187,7 +195,9 @@ typedef struct ElectionSent {
     int32_t lease_transitions;
     uint64_t send_boot_usec;
     uint64_t epoch;
-    bool claim; /* an acquire or renew (not a release) */
+    bool claim;              /* an acquire or renew (not a release) */
+    bool create;             /* it created the Lease (CREATE, or a PUT answered 201) */
+    uint64_t confirmed_boot; /* when we first learnt it committed (0: not yet) */
 } ElectionSent;
 
 typedef enum ElectionRecordClass {
@@ -220,7 +230,8 @@ typedef struct Election {
     int64_t adopt_renew_time;
 
     /* our claim */
-    uint64_t claim_deadline; /* is_leader <=> now < claim_deadline */
+    uint64_t claim_deadline; /* is_leader <=> claim_gate <= now < claim_deadline */
+    uint64_t claim_gate;     /* after creating the Lease: not before L has passed */
     bool leading_reported;   /* for "became leader"/"stopped leading" logs */
     int64_t term, acquire_wall;
     uint64_t next_renew;

@@ -8,23 +8,27 @@
 
 #define WALL0 (INT64_C(1700000000) * (int64_t)SEC)
 
-/* START, GET -> 404, CREATE -> OK at revision rev: leader, term 0. */
+/* START, GET -> a released Lease (term 0) at rev-1, UPDATE -> OK at revision rev: leader, term 1. */
 static void become_leader(T *t, uint64_t rev)
 {
     const ElectionAction *a;
+    ElectionRecord r = t_rec("", 1, WALL0 - 1000, WALL0 - 1000, 0, rev - 1);
 
     CHECK(t_step(t, (ElectionEvent){.type = ELECTION_EVENT_START}) == 0);
     a = t_request(t);
     CHECK(a && a->type == ELECTION_ACTION_GET);
     t_advance(t, 5 * MS);
-    t_step(t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    t_step(t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     a = t_request(t);
-    CHECK(a && a->type == ELECTION_ACTION_CREATE);
+    CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
     if (!a)
         abort();
+    CHECK_EQ_U(a->base_revision, rev - 1);
+    CHECK(a->record.lease_transitions == 1);
     t_advance(t, 5 * MS);
     t_write_ok(t, a, rev);
     CHECK(election_is_leader(&t->e, t->now.boot_usec));
+    CHECK(t_logged(t, "became leader term=1"));
 }
 
 static void test_config(void)
@@ -87,19 +91,41 @@ static void test_fresh_cluster_and_renew(void)
     send = t.now.boot_usec;
     t_advance(&t, 30 * MS);
     t_write_ok(&t, a, 10);
-    CHECK(election_is_leader(&t.e, t.now.boot_usec));
-    CHECK(t_logged(&t, "became leader term=0"));
-    CHECK(t_find(&t, ELECTION_ACTION_PUBLISH));
-    /* the claim runs from the SEND time: D after it, not after the answer */
-    CHECK(election_is_leader(&t.e, send + 10 * SEC - 1));
-    CHECK(!election_is_leader(&t.e, send + 10 * SEC));
-    CHECK_EQ_U(t.timer, send + 2 * SEC); /* renew one R after the send */
+    /* created: claimed only after L (it may have been deleted under a live leader) */
+    CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    CHECK(t_logged(&t, "created the lease (term=0): claiming it after 15000 ms"));
+    CHECK_EQ_U(t.timer, send + 2 * SEC); /* but renewed every R meanwhile */
+    {
+        uint64_t gate = send + 30 * MS + 15 * SEC;
+        int renews = 0;
+        while (t.now.boot_usec < gate) {
+            t_fire(&t);
+            if (t.now.boot_usec == gate)
+                break;
+            a = t_request(&t);
+            CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
+            if (!a)
+                return;
+            CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+            send = t.now.boot_usec;
+            t_write_ok(&t, a, 11 + renews);
+            renews++;
+        }
+        CHECK(renews == 7);
+        CHECK_EQ_U(t.now.boot_usec, gate);
+        CHECK(election_is_leader(&t.e, t.now.boot_usec));
+        CHECK(t_logged(&t, "became leader term=0"));
+        CHECK(t_find(&t, ELECTION_ACTION_PUBLISH));
+        /* the claim runs from the SEND time: D after it, not after the answer */
+        CHECK(election_is_leader(&t.e, send + 10 * SEC - 1));
+        CHECK(!election_is_leader(&t.e, send + 10 * SEC));
+        CHECK_EQ_U(t.timer, send + 2 * SEC); /* renew one R after the send */
+    }
 
     /* Ten renews: one UPDATE per R, never a GET, each from the last revision, timeout within the
      * deadline, acquireTime and term kept. */
-    for (int i = 0; i < 10; i++) {
+    for (int i = 7; i < 17; i++) {
         uint64_t deadline = t.e.claim_deadline;
-        int64_t acq = WALL0 + 5 * (int64_t)MS;
         t_fire(&t);
         a = t_request(&t);
         CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
@@ -109,7 +135,7 @@ static void test_fresh_cluster_and_renew(void)
         CHECK_EQ_U(a->base_revision, 10 + i);
         CHECK(a->timeout_usec <= deadline - t.now.boot_usec);
         CHECK(a->record.lease_transitions == 0);
-        CHECK(a->record.acquire_time_usec == acq || a->record.acquire_time_usec == WALL0);
+        CHECK(a->record.acquire_time_usec == WALL0);
         CHECK(a->record.renew_time_usec == t.now.wall_usec);
         send = t.now.boot_usec;
         t_advance(&t, 20 * MS);
@@ -249,7 +275,7 @@ static void test_pause(void)
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     t_write_ok(&t, a, 4);
     CHECK(election_is_leader(&t.e, t.now.boot_usec));
-    CHECK(t_logged(&t, "became leader term=0"));
+    CHECK(t_logged(&t, "became leader term=1"));
 
     /* Paused again; meanwhile pod-b took over: the queued watch event demotes, the renew 409s. */
     t_advance(&t, 30 * SEC);
@@ -360,7 +386,7 @@ static void test_deletion_and_terms(void)
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     CHECK(t_logged(&t, "stopped leading: lease deleted"));
     a = t_request(&t);
-    CHECK(a && a->type == ELECTION_ACTION_CREATE && a->record.lease_transitions == 1);
+    CHECK(a && a->type == ELECTION_ACTION_CREATE && a->record.lease_transitions == 2);
 
     t_init(&f, "pod-a");
     t_step(&f, (ElectionEvent){.type = ELECTION_EVENT_START});
@@ -428,14 +454,25 @@ static void test_duplicate_identity(void)
     CHECK(t_request(&t) == NULL); /* the retry is jittered */
     t_watch(&t, &mine);
     CHECK(!t_logged(&t, "duplicate"));
-    CHECK(election_is_leader(&t.e, send + 10 * SEC - 1)); /* claim extended from its send */
-    CHECK(!election_is_leader(&t.e, send + 10 * SEC));
+    /* only an answer confers a claim (it tells a creation apart); the retry uses the revision the
+     * watch showed, so it succeeds without a 409 */
+    CHECK(!election_is_leader(&t.e, send + 10 * SEC - 1));
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->base_revision == 4);
+    if (!a)
+        return;
+    send = t.now.boot_usec;
+    t_write_ok(&t, a, 5);
+    CHECK(election_is_leader(&t.e, send + 10 * SEC - 1));
+    mine = t.req.record;
+    mine.revision = 5;
     /* and a 409 on the next renew, then a GET showing our record: no duplicate, renew again */
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
     if (a && a->type == ELECTION_ACTION_UPDATE) {
-        CHECK_EQ_U(a->base_revision, 4);
+        CHECK_EQ_U(a->base_revision, 5);
         t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT,
                              NULL));
         CHECK(!election_is_leader(&t.e, t.now.boot_usec));
@@ -538,7 +575,7 @@ static void test_shutdown(void)
         return;
     CHECK(a->record.holder[0] == 0 && a->record.lease_duration_seconds == 1);
     CHECK(a->record.acquire_time_usec == a->record.renew_time_usec);
-    CHECK(a->record.lease_transitions == 0);
+    CHECK(a->record.lease_transitions == 1);
     CHECK_EQ_U(a->base_revision, 3);
     CHECK(a->timeout_usec <= 10 * SEC);
     {
@@ -633,7 +670,7 @@ static void test_resign(void)
         CHECK_EQ_U(t.now.boot_usec, resigned + 15 * SEC); /* hold-off = L by default */
         a = t_request(&t);
         CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
-        CHECK(a && a->record.lease_transitions == 1);
+        CHECK(a && a->record.lease_transitions == 2);
     }
 }
 
