@@ -153,15 +153,20 @@ class Kubectl(unittest.TestCase):
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         try:
             lines = []
+            buf = b""
             deadline = time.monotonic() + 20
             updated = False
+            fd = p.stdout.fileno()
             while time.monotonic() < deadline:
-                r, _, _ = select.select([p.stdout], [], [], 0.2)
+                r, _, _ = select.select([fd], [], [], 0.2)
                 if r:
-                    line = p.stdout.readline().decode()
-                    if not line:
+                    chunk = os.read(fd, 4096)
+                    if not chunk:
                         break
-                    lines.append(line.split())
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        lines.append(line.decode().split())
                 if len(lines) == 2 and not updated:
                     o["spec"]["holderIdentity"] = "b"
                     self.assertEqual(self.api.json("PUT", self.api.lease_path(NS, "watched"),
