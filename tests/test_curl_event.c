@@ -193,7 +193,7 @@ int main(void)
     CHECK(sd_event_add_time(loop, NULL, CLOCK_BOOTTIME, t0 + 200000, 0, on_tick, &tick) >= 0);
     while (!tick.fired && now_usec() < t0 + 2000000)
         sd_event_run(loop, 50000);
-    CHECK(tick.fired && tick.at - (t0 + 200000) < 50000);
+    CHECK(tick.fired && tick.at - (t0 + 200000) < 150000);
     CHECK(curl_event_remove(ce, hang) == 0);
     CHECK(curl_event_remove(ce, hang) == -ENOENT);
     curl_easy_cleanup(hang);
