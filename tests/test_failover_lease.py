@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""Humans touching the Lease, three daemons (lease 3 s, renew deadline 2 s),
+with the real kubectl when it is installed (else direct API calls).
+
+- The Lease deleted (`kubectl delete lease`): a leader again, quickly; the
+  re-created Lease continues the terms (every acquisition by a daemon writes
+  a term above every term seen before: the lease-log proves it).
+- The Lease hand-edited to another holder (`kubectl get -o json` + edit +
+  `kubectl replace`): the leader is demoted at once (< 1 s after the edit was
+  committed); nobody claims until the intruder's lease has expired on the
+  followers' clocks (>= lease after the edit); then a daemon takes over with
+  a term above the intruder's.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import KUBECTL  # noqa: E402
+from harness.testing import FailoverTest, main, say, now  # noqa: E402
+
+
+class LeaseEdits(FailoverTest):
+    def test_lease_deleted(self):
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.6)
+            term = old.status()["term"]
+            t0 = now()
+            how = c.delete_lease()
+            new, s = c.wait_leader(c.lease_s + 3, after=now())
+            self.assertIsNotNone(new, "no leader after the Lease was deleted")
+            time.sleep(0.6)
+            lease = c.lease()
+            self.assertIsNotNone(lease, "nobody re-created the Lease")
+            st = new.status()
+            say("  Lease deleted (%s) while %s led term %d: %s leads term %d, %.3f s later; "
+                "Lease re-created with leaseTransitions %s" % (
+                    how, old.name, term, new.name, st["term"], s.t1 - t0,
+                    lease["spec"].get("leaseTransitions")))
+            self.assertGreater(st["term"], term, "term reused after the Lease was re-created")
+            self.assertEqual(lease["spec"]["holderIdentity"], new.name)
+            deletes = [e for e in c.lease_log() if e["type"] == "delete"]
+            self.assertEqual(len(deletes), 1)
+            self.finish(c)
+
+    def test_lease_hand_edited(self):
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.6)
+            term = old.status()["term"]
+            t0 = now()
+            how = c.replace_holder("intruder")
+            log = c.lease_log()
+            edit = [e for e in log if e["holder"] == "intruder"]
+            self.assertEqual(len(edit), 1)
+            t_edit = edit[0]["t"]
+            self.assertGreaterEqual(t_edit, t0 - 0.15)
+            # demoted at once
+            self.assertTrue(self.wait_until(lambda: not old.status()["is_leader"], 1.0),
+                            "%s still claims 1 s after the Lease was given to another holder"
+                            % old.name)
+            new, s = c.wait_leader(c.lease_s + 3, after=now())
+            self.assertIsNotNone(new, "nobody took over the intruder's expired lease")
+            time.sleep(0.5)
+            for measure in ("arrival", "daemon"):
+                end = self.last_claim_end(c, old, before=t_edit, measure=measure)
+                starts = [x.start for x in c.watch.claims(measure) if x.start > t_edit]
+                say("  [%s clock] Lease replaced by %s: %s stopped claiming %.3f s after the "
+                    "edit; next claim %.3f s after it (lease %.1f s)" % (
+                        measure, how, old.name, end - t_edit, starts[0] - t_edit, c.lease_s))
+                self.assertLess(end - t_edit, 1.0, "not demoted at once")
+                self.assertGreaterEqual(starts[0] - t_edit, c.lease_s - 0.15,
+                                        "someone claimed before the intruder's lease expired")
+            st = new.status()
+            self.assertGreater(st["term"], term)
+            self.assertGreater(c.lease()["spec"]["leaseTransitions"],
+                               edit[0]["leaseTransitions"])
+            self.finish(c)
+
+
+if __name__ == "__main__":
+    if not KUBECTL:
+        print("kubectl not installed: editing the Lease through the API directly")
+    main()
