@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -18,10 +19,22 @@
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
 #define CONTENT_TYPE_JSON "application/json"
 
+/* One per connection (bounded by the connection limit), for the request
+ * deadline. */
+typedef struct HttpConn {
+    struct HttpConn *prev, *next;
+    int fd;
+    uint64_t deadline; /* CLOCK_MONOTONIC µs */
+    bool shut;
+} HttpConn;
+
 struct HttpServer {
     sd_event *event;
     sd_event_source *io_source;
     sd_event_source *timer_source;
+    sd_event_source *deadline_source;
+    HttpConn *conns;
+    uint64_t deadline_usec;
     struct MHD_Daemon *mhd;
     HttpProvider provider;
     void *userdata;
@@ -398,6 +411,91 @@ static enum MHD_Result answer_metrics(HttpServer *s, struct MHD_Connection *c)
     return respond(s, c, NULL, MHD_HTTP_OK, METRICS_CONTENT_TYPE, s->body, (size_t)n);
 }
 
+static uint64_t now_mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return timespec_to_usec(&ts);
+}
+
+static void deadline_arm(HttpServer *s)
+{
+    uint64_t next = UINT64_MAX;
+
+    for (HttpConn *c = s->conns; c; c = c->next)
+        if (!c->shut && c->deadline < next)
+            next = c->deadline;
+    if (next == UINT64_MAX) {
+        (void)sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
+        return;
+    }
+    (void)sd_event_source_set_time(s->deadline_source, next);
+    (void)sd_event_source_set_enabled(s->deadline_source, SD_EVENT_ONESHOT);
+}
+
+static int on_deadline(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    HttpServer *s = userdata;
+    uint64_t now = now_mono_usec();
+
+    /* MHD 0.9.75 has no call to close one connection; shutting the socket
+     * down makes MHD see the end of it on its next run and clean up. */
+    for (HttpConn *c = s->conns; c; c = c->next)
+        if (!c->shut && c->deadline <= now) {
+            (void)shutdown(c->fd, SHUT_RDWR);
+            c->shut = true;
+        }
+    deadline_arm(s);
+    return 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    HttpServer *s = cls;
+    HttpConn *c = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        c = calloc(1, sizeof *c);
+        if (!c || !info) {
+            free(c); /* no deadline then; the idle timeout still applies */
+            return;
+        }
+        c->fd = info->connect_fd;
+        c->deadline = now_mono_usec() + s->deadline_usec;
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        *socket_context = c;
+        deadline_arm(s);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            s->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* A complete request arrived: the connection gets a full deadline for the
+ * answer to be read and the next request to come. */
+static void deadline_extend(HttpServer *s, struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    HttpConn *c = info ? info->socket_context : NULL;
+
+    if (c && !c->shut)
+        c->deadline = now_mono_usec() + s->deadline_usec;
+}
+
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -412,6 +510,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
         return MHD_YES;
     }
     *req_cls = s;
+    deadline_extend(s, c);
 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(s, c, "other", MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
@@ -501,11 +600,22 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
     s->provider = *provider;
     s->userdata = userdata;
     s->metrics = metrics;
+    s->deadline_usec =
+        (uint64_t)(config->deadline_sec ? config->deadline_sec : HTTP_DEADLINE_SEC_DEFAULT) *
+        USEC_PER_SEC;
     s->body = malloc(HTTP_BODY_MAX);
     if (!s->body)
         return -ENOMEM;
 
     r = listen_socket(config->listen, &fd, &s->port);
+    if (r < 0)
+        return r;
+    r = sd_event_add_time(event, &s->deadline_source, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_MSEC,
+                          on_deadline, s);
+    if (r < 0)
+        return r;
+    (void)sd_event_source_set_description(s->deadline_source, "http-deadline");
+    r = sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
     if (r < 0)
         return r;
 
@@ -520,7 +630,7 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
         (unsigned)(config->timeout_sec ? config->timeout_sec : HTTP_TIMEOUT_SEC_DEFAULT),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(config->memory_limit ? config->memory_limit : HTTP_MEMORY_LIMIT_DEFAULT),
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->mhd)
         return -EIO;
     fd = -1; /* MHD owns and closes the listening socket now */
@@ -554,7 +664,13 @@ HttpServer *http_server_free(HttpServer *s)
     s->io_source = sd_event_source_disable_unref(s->io_source);
     s->timer_source = sd_event_source_disable_unref(s->timer_source);
     if (s->mhd)
-        MHD_stop_daemon(s->mhd);
+        MHD_stop_daemon(s->mhd); /* notifies every connection closed: s->conns empties */
+    while (s->conns) {
+        HttpConn *c = s->conns;
+        s->conns = c->next;
+        free(c);
+    }
+    s->deadline_source = sd_event_source_disable_unref(s->deadline_source);
     sd_event_unref(s->event);
     free(s->body);
     free(s);

@@ -11,10 +11,11 @@
  * computed from the provider's callbacks at the moment of the request.
  *
  * Bounds: connections (total and per client address), an idle timeout per
- * connection, a memory pool per connection (which bounds the request line
- * and headers; larger requests get 431/414 from MHD), response bodies built
- * in one fixed buffer. A slow or hostile client holds at most one connection
- * slot until its idle timeout; it never blocks the loop. */
+ * connection, a deadline per request (for clients that trickle bytes and so
+ * are never idle), a memory pool per connection (which bounds the request
+ * line and headers; larger requests get 431/414 from MHD), response bodies
+ * built in one fixed buffer. A slow or hostile client holds one connection
+ * slot for at most the deadline; it never blocks the loop. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,12 +54,17 @@ typedef struct HttpServerConfig {
     unsigned connection_limit; /* 0: HTTP_CONNECTION_LIMIT_DEFAULT */
     unsigned per_ip_limit;     /* 0: HTTP_PER_IP_LIMIT_DEFAULT */
     unsigned timeout_sec;      /* idle timeout per connection; 0: default */
+    unsigned deadline_sec;     /* a complete request within it, per request; 0: default */
     size_t memory_limit;       /* per connection pool, bytes; 0: default */
 } HttpServerConfig;
 
 #define HTTP_CONNECTION_LIMIT_DEFAULT 64u
 #define HTTP_PER_IP_LIMIT_DEFAULT 16u
 #define HTTP_TIMEOUT_SEC_DEFAULT 10u
+/* A client that trickles bytes is never idle: it gets this long from the
+ * start of the connection (or of its previous request) to complete a
+ * request, then the connection is shut down. */
+#define HTTP_DEADLINE_SEC_DEFAULT 15u
 #define HTTP_MEMORY_LIMIT_DEFAULT (16u * 1024u)
 /* Largest response body (the metrics text is the largest). */
 #define HTTP_BODY_MAX (256u * 1024u)

@@ -3,6 +3,7 @@
  * tests/test_http.py over stdin/stdout:
  *
  *   test_http_server [--http ADDR:PORT] [--connections N] [--per-ip N] [--timeout S]
+ *                    [--deadline S]
  *
  * prints "PORT <n>" once listening, then reads one command per line on stdin
  * and answers one line ("OK ..." or "ERR ...") on stdout:
@@ -234,6 +235,7 @@ int main(int argc, char **argv)
         {"connections", required_argument, NULL, 'c'},
         {"per-ip", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 't'},
+        {"deadline", required_argument, NULL, 'd'},
         {},
     };
     while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
@@ -249,6 +251,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             config.timeout_sec = (unsigned)atoi(optarg);
+            break;
+        case 'd':
+            config.deadline_sec = (unsigned)atoi(optarg);
             break;
         default:
             return 2;
