@@ -8,6 +8,7 @@
 #                server (tests/with-apiserver.py): every operation and error
 #                class, watch, token rotation, kubectl reading our Lease
 #   fuzz:        libFuzzer targets for the Lease, Status and watch-event parsers
+#                and the JSON wrapper itself (parse, walk, patch-in-place)
 set(LE_KUBE_DATA ${LE_SOURCE_DIR}/tests/data/k8s-api)
 if(NOT LE_FUZZ)
   add_executable(test_json ${CMAKE_CURRENT_SOURCE_DIR}/test_json.c)
@@ -47,7 +48,7 @@ if(NOT LE_FUZZ)
                        PROPERTIES LABELS integration TIMEOUT 180)
   set_tests_properties(kube.client.kubectl PROPERTIES SKIP_RETURN_CODE 77)
 else()
-  foreach(target fuzz_kube_lease fuzz_kube_status fuzz_kube_watch_event)
+  foreach(target fuzz_kube_json fuzz_kube_lease fuzz_kube_status fuzz_kube_watch_event)
     add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${target}.c)
     target_link_libraries(${target} PRIVATE lekubecodec)
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
