@@ -683,7 +683,9 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
                 resp.lease = &lease;
         } else if (r->kind == REQ_PLAIN) {
             JsonDoc *d = NULL;
-            int k = json_parse(resp.body, resp.body_len, 0, &d);
+            /* A list may hold more tokens than the default cap; real JSON
+             * averages well over four bytes per token. */
+            int k = json_parse(resp.body, resp.body_len, resp.body_len / 4 + 64, &d);
             json_free(d);
             if (k == -ENOMEM)
                 resp.result = k;
