@@ -407,6 +407,11 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
         break;
     case ELECTION_CLASS_DUPLICATE:
         demote(e, out, "duplicate identity", NULL);
+        if (now < e->backoff_until) {
+            /* still backing off: one error line per back-off, not one per renew of the other */
+            e->backoff_until = add_sat(now, e->config.lease_duration_usec);
+            break;
+        }
         elog(out, LOG_ERR,
              "duplicate identity: the lease is held by \"%s\" with a renewTime this process never "
              "sent; another process uses our identity; not competing for %" PRIu64 " ms",

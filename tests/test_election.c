@@ -708,6 +708,76 @@ static void test_watch_state_and_stale(void)
     CHECK(t.acts.n == 0 || t_request(&t) == NULL);
 }
 
+/* kubectl replace keeping our holder and renewTime but changing the term: stop, new term. */
+static void test_hand_edit_keeping_holder(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+
+    t_init(&t, "pod-a");
+    become_leader(&t, 3);
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_UPDATE);
+    if (!a)
+        return;
+    t_write_ok(&t, a, 4);
+    r = t.req.record;
+    r.revision = 5;
+    r.lease_transitions = 0; /* edited down */
+    t_watch(&t, &r);
+    CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    CHECK(t_logged(&t, "stopped leading: lease edited"));
+    CHECK(!t_logged(&t, "duplicate"));
+    a = t_request(&t);
+    CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE && a->record.lease_transitions == 2);
+    CHECK(a && a->base_revision == 5);
+}
+
+/* RESIGN as a follower: nothing to release; no acquisition during the hold-off. Duplicate
+ * identity: one error line per back-off, however often the other process renews. */
+static void test_resign_follower_and_duplicate_rate(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+    unsigned errors = 0;
+
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-b", 15, WALL0, WALL0, 3, 10);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_RESIGN});
+    CHECK(t_request(&t) == NULL && !t_find(&t, ELECTION_ACTION_EXIT));
+    CHECK(t_logged(&t, "resign: not leading"));
+    t_advance(&t, 1 * SEC);
+    r = t_rec("", 1, WALL0, WALL0, 3, 11);
+    t_watch(&t, &r);
+    CHECK(t_request(&t) == NULL); /* free, but held off */
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE);
+    CHECK_EQ_U(t.now.boot_usec, 1000 * SEC + 15 * SEC);
+
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-b", 15, WALL0, WALL0, 3, 10);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    for (int i = 0; i < 20; i++) {
+        t_advance(&t, 2 * SEC);
+        r = t_rec("pod-a", 15, WALL0, WALL0 + i * 2 * (int64_t)SEC, 4, 11 + (uint64_t)i);
+        t_watch(&t, &r);
+        for (size_t k = 0; k < t.acts.n; k++)
+            errors += t.acts.a[k].type == ELECTION_ACTION_LOG && t.acts.a[k].level == LOG_ERR;
+        CHECK(t_request(&t) == NULL);
+        CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    }
+    CHECK(errors == 1);
+}
+
 /* A glue that never answers: the engine's own guard turns it into a timeout. */
 static void test_lost_answer_guard(void)
 {
@@ -746,5 +816,7 @@ int main(void)
     test_resign();
     test_watch_state_and_stale();
     test_lost_answer_guard();
+    test_hand_edit_keeping_holder();
+    test_resign_follower_and_duplicate_rate();
     return t_report("test_election");
 }
