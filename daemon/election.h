@@ -28,15 +28,40 @@
  * first observed the current record (client-go's observedTime rule).
  *
  * Safety: the engine claims leadership only while now < t_send + D, where t_send is the boot time at
- * which it *sent* its latest write that is known to have committed (response OK, or the record seen
- * on the watch). election_is_leader() computes that at the moment of the call. A 409, a Lease
+ * which it *sent* its latest write whose answer said it committed (200, or 201 as below).
+ * election_is_leader() computes that at the moment of the call. A 409, a 404, a Lease
  * observed held by another, released, deleted or edited by hand end the claim at once.
  *
  * Creation: a Lease that this process *created* (POST, or a PUT answered 201) is claimed only once L
  * has passed since the creation was confirmed. A create cannot tell a fresh cluster from a Lease
- * deleted by hand a moment ago under a live leader whose watch has not told it yet (nor from an
+ * deleted by hand a moment ago under a live leader whose watch has not told it yet (nor from a
  * create/delete in between: ABA); that leader stops claiming within D of its last renew, before L
  * on our clock. So the first election of a fresh cluster, and recovery from a deletion, take L.
+ * Only a write's *answer* confers a claim (the answer alone tells 200 from 201); a record of ours
+ * seen on the watch or in a GET is recognised as ours (never a duplicate) and simply renewed.
+ *
+ * Driving it (the glue, on one sd-event loop):
+ *  - election_config_init() + flags, election_config_validate() (exit 64 with its message),
+ *    election_init(); then START once the API client and the watch are set up.
+ *  - After every election_step(), carry out ret->a[0..n) in order:
+ *      GET/CREATE/UPDATE: start the request now; abort it after timeout_usec and answer TIMEOUT.
+ *        UPDATE: PUT the Lease object last returned by the server (keep its labels, annotations,
+ *        unknown spec fields) with the spec fields replaced from `record` and
+ *        metadata.resourceVersion = the one whose integer value is base_revision.
+ *        Answer with GET_RESULT / WRITE_RESULT carrying request_id, the result class and, for
+ *        OK, the Lease as the server returned it (revision = its resourceVersion); set `created`
+ *        for a 201. Answers to ids the engine no longer waits for are ignored: always send them.
+ *      ARM_TIMER: one CLOCK_BOOTTIME timer, one-shot, replaced by each ARM_TIMER (at =
+ *        ELECTION_TIME_NONE: disarm). When it fires: a TIMER event.
+ *      PUBLISH: push a WATCH message to subscribers, built from election_view() at that moment.
+ *      LOG: log the message at that level. EXIT: leave the loop (after the socket's cleanup).
+ *  - Watch: WATCH_STATE up/down as the watch connects/breaks; every ADDED/MODIFIED (and the
+ *    Lease found when a watch is restarted from a fresh GET) as WATCH_EVENT; DELETED as
+ *    WATCH_EVENT with deleted=true (record.revision = its resourceVersion). BOOKMARKs: nothing.
+ *  - SIGTERM/SIGINT: SHUTDOWN. Socket RESIGN (authorised peer): RESIGN.
+ *  - STATUS replies: election_view(e, now_boot) at the moment of the reply (is_leader is
+ *    computed then). Never cache it.
+ *  - MicroTime must round-trip at microsecond precision: renewTime identifies our own writes.
  */
 
 #include <stdbool.h>
