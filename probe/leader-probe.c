@@ -473,7 +473,13 @@ static int run_wait(Probe *p)
                             l == -EMSGSIZE ? NULL : strerror((int)-l));
                     return EXIT_UNREACHABLE;
                 }
+                reply.type = 0; /* judge() leaves it untouched on a parse error */
                 Verdict v = judge(p, line, (size_t)l, &reply);
+                /* A daemon at its client bound: try again like a daemon
+                 * that is not up yet. */
+                if (v == VERDICT_BAD && reply.type == PROTO_REPLY_ERROR &&
+                    reply.error == PROTO_ERROR_BUSY)
+                    break;
                 if (v == VERDICT_BAD) {
                     close(fd);
                     return EXIT_UNREACHABLE;

@@ -17,6 +17,7 @@
  *   closing         accepts and closes at once
  *   oversized       a reply line longer than PROTO_REPLY_MAX
  *   error           an error reply
+ *   busy            "busy" error replies until --delay-ms after start, then "leader"
  *   bad-version     a reply of protocol version 2
  *   flip            WATCH: "not leader" now, "leader" after --delay-ms
  *   no-listener     leaves a stale socket file (bound, never listening) and exits
@@ -78,6 +79,7 @@ typedef struct Config {
     const char *hostname;
     const char *identity;
     FILE *log;
+    uint64_t busy_until_ms; /* CLOCK_MONOTONIC */
 } Config;
 
 static void make_status(const Config *c, bool leader, ProtoStatus *s)
@@ -215,6 +217,16 @@ static void serve(int fd, const Config *c)
         memset(big + pos, 'x', sizeof(big) - pos - 3);
         memcpy(big + sizeof(big) - 3, "\"}\n", 3);
         send_all(fd, big, sizeof(big));
+    } else if (strcmp(m, "busy") == 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000 < c->busy_until_ms) {
+            char buf[PROTO_REPLY_MAX];
+            ssize_t n = proto_error_format(PROTO_ERROR_BUSY, "too many clients", buf, sizeof(buf));
+            send_all(fd, buf, (size_t)n);
+            return;
+        }
+        send_status(fd, c, true);
     } else if (strcmp(m, "error") == 0) {
         char buf[PROTO_REPLY_MAX];
         ssize_t n = proto_error_format(PROTO_ERROR_INTERNAL, "scripted failure", buf, sizeof(buf));
@@ -321,7 +333,7 @@ int main(int argc, char **argv)
     static const char *const modes[] = {
         "leader",    "not-leader", "other-identity", "lapsed", "garbage",     "slow",
         "silent",    "closing",    "oversized",      "error",  "bad-version", "flip",
-        "no-listener", "served", "served-later",
+        "no-listener", "served", "served-later", "busy",
     };
     const char *path = NULL;
     Config c = {.mode = NULL};
@@ -360,6 +372,10 @@ int main(int argc, char **argv)
     }
     c.hostname = c.hostname ? c.hostname : u.nodename;
     c.identity = c.identity ? c.identity : c.hostname;
+
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    c.busy_until_ms = (uint64_t)start.tv_sec * 1000 + (uint64_t)start.tv_nsec / 1000000 + c.delay_ms;
 
     if (strncmp(c.mode, "served", 6) == 0)
         return served_run(path, &c);

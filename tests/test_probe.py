@@ -152,6 +152,10 @@ def main():
     with_server("closing", lambda s: expect("closing", ["--socket", s.path], 2))
     with_server("oversized", lambda s: expect("oversized", ["--socket", s.path], 2))
     with_server("error", lambda s: expect("error reply", ["--socket", s.path], 2))
+    with_server("busy", lambda s: expect("busy daemon", ["--socket", s.path], 2), delay_ms=60000)
+    with_server("busy", lambda s: expect("--wait retries a busy daemon",
+                                         ["--socket", s.path, "--wait", "-t", "5s"], 0,
+                                         min_s=0.3, max_s=3), delay_ms=500)
     with_server("bad-version", lambda s: expect("protocol version 2", ["--socket", s.path], 2))
     with_server("silent", lambda s: expect("silent: default timeout 800ms", ["--socket", s.path], 2,
                                            min_s=0.75, max_s=1.5))
