@@ -449,6 +449,34 @@ static void test_watch(void)
     CHECK(w.end.done && w.end.result == KUBE_E_EXPIRED);
     CHECK(strstr(last_request, "&resourceVersion=6099 HTTP/1.1"));
 
+    fprintf(stderr, "== watch: 401, the token file is re-read and the watch goes on\n");
+    script_reset();
+    outcome_reset(&w.end);
+    w = (W){.end = {.lease = KUBE_LEASE_INIT}, .in_order = true};
+    push_json("401 Unauthorized", "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                                  "\"status\":\"Failure\",\"message\":\"Unauthorized\","
+                                  "\"reason\":\"Unauthorized\",\"code\":401}");
+    char *ev7 = event_line("MODIFIED", 7);
+    push_stream(ev7, strlen(ev7));
+    free(ev7);
+    push_stream(expired, strlen(expired));
+    CHECK(write_file_atomic(kube_test_token, TOKEN "-rotated") == 0);
+    CHECK(kube_lease_watch(client, NULL, "l1", "6", 30 * SEC, w_event, w_end, &w, &req) == 0);
+    run_until(loop, &w.end.done, 5 * SEC);
+    CHECK(w.modified == 1 && w.end.done && w.end.result == KUBE_E_EXPIRED);
+    CHECK(strstr(last_request, "Authorization: Bearer " TOKEN "-rotated\r\n"));
+    CHECK(strstr(last_request, "&resourceVersion=7 HTTP/1.1"));
+
+    fprintf(stderr, "== 503 with Retry-After inside the deadline: retried\n");
+    script_reset();
+    push_reply("503 Service Unavailable", "Content-Type: text/plain\r\nRetry-After: 1\r\n", "busy", 4,
+               true, false);
+    push_json("200 OK", LEASE);
+    Outcome o = {.lease = KUBE_LEASE_INIT};
+    uint64_t t0 = mono_usec();
+    CHECK(get_lease(3 * SEC, &o) == KUBE_OK && o.at - t0 >= 950 * MSEC);
+    outcome_reset(&o);
+
     fprintf(stderr, "== watch: refused with a Status\n");
     script_reset();
     outcome_reset(&w.end);
