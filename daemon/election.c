@@ -250,6 +250,15 @@ static ElectionSent *sent_find(Election *e, int64_t renew_time)
     return NULL;
 }
 
+/* A write the server certainly did not apply (409, 404, 403, 422) can never show up in the Lease:
+ * forget it, so that a long storm of refusals does not push out the writes that may have. */
+static void sent_forget(Election *e, int64_t renew_time)
+{
+    ElectionSent *s = sent_find(e, renew_time);
+    if (s)
+        s->renew_time_usec = INT64_MIN;
+}
+
 static void sent_add(Election *e, const ElectionRecord *r, uint64_t send_boot, bool claim)
 {
     ElectionSent *s = &e->sent[e->sent_next];
@@ -521,6 +530,7 @@ static void send_claim(Election *e, ElectionActions *out, const ElectionNow *now
     a->base_revision = create ? 0 : e->cur_revision;
     a->record = r;
     e->inflight_kind = a->kind;
+    e->inflight_renew = r.renew_time_usec;
     sent_add(e, &r, now->boot_usec, true);
     if (create)
         e->sent[(e->sent_next + ELECTION_SENT_MAX - 1) % ELECTION_SENT_MAX].create = true;
@@ -546,6 +556,7 @@ static void send_release(Election *e, ElectionActions *out, const ElectionNow *n
     a->base_revision = e->cur_revision;
     a->record = r;
     e->inflight_kind = a->kind;
+    e->inflight_renew = r.renew_time_usec;
     sent_add(e, &r, now->boot_usec, false);
 }
 
@@ -721,6 +732,7 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
     case ELECTION_RESULT_NOT_FOUND:
     case ELECTION_RESULT_ALREADY_EXISTS:
         /* Someone else wrote (or deleted) the Lease: whatever we believed is stale. */
+        sent_forget(e, e->inflight_renew);
         e->api_ok = true;
         e->failures = 0;
         demote(e, out, ev->result == ELECTION_RESULT_NOT_FOUND ? "lease deleted" : "conflict",
@@ -729,6 +741,8 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
         e->retry_at = 0;
         break;
     default:
+        if (ev->result == ELECTION_RESULT_FORBIDDEN || ev->result == ELECTION_RESULT_INVALID)
+            sent_forget(e, e->inflight_renew);
         /* The write may have committed all the same (TIMEOUT): without a claim to keep, read
          * before writing again; a leader retries the renew (a 409 then refreshes it). */
         if (!claiming(e, now) && kind != ELECTION_WRITE_RELEASE)

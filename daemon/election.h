@@ -71,7 +71,7 @@
 #define ELECTION_IDENTITY_MAX 253 /* a DNS subdomain name, like a pod name */
 #define ELECTION_LOG_MAX 400      /* one log line, NUL included */
 #define ELECTION_ACTIONS_MAX 12   /* one step never emits more */
-#define ELECTION_SENT_MAX 32      /* renewTimes remembered to tell our writes from a duplicate's */
+#define ELECTION_SENT_MAX 64      /* renewTimes remembered to tell our writes from a duplicate's */
 #define ELECTION_TIME_NONE UINT64_MAX
 
 /* Defaults of kube-controller-manager. */
@@ -270,6 +270,7 @@ typedef struct Election {
     ElectionActionType inflight_type;
     ElectionWriteKind inflight_kind;
     uint64_t inflight_send, inflight_expire;
+    int64_t inflight_renew; /* the renewTime of the write in flight */
     bool need_get;
     uint64_t retry_at;
     unsigned failures; /* consecutive failed requests */

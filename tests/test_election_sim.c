@@ -67,12 +67,14 @@ typedef struct Params {
     int64_t duration;
     bool deletions;
     bool calm; /* no network faults, storms, pauses, partitions: SIGTERM/SIGKILL/RESIGN only */
+    bool steady; /* calm, and no chaos at all */
 } Params;
 
 typedef struct Stats {
     uint64_t events, seeds, violations, term_violations, acquisitions, leader_us, sim_us;
     uint64_t handoffs, handoff_sum, handoff_max, failovers, failover_sum, failover_max;
-    uint64_t requests, writes, exits, livelocks, max_actions;
+    uint64_t requests, writes, exits, livelocks, max_actions, follower_requests, follower_us;
+    uint64_t late_follower_requests;
 } Stats;
 
 typedef struct Sim {
@@ -90,7 +92,8 @@ typedef struct Sim {
     /* checks */
     int last_leader, last_leader_inc;
     int64_t last_term;
-    int64_t leaderless_since; /* real time the last leader stopped; -1 if a leader exists */
+    int64_t leaderless_since;
+    int64_t last_check; /* real time the last leader stopped; -1 if a leader exists */
     int pending_kind;         /* 1: handoff (SIGTERM), 2: failover (SIGKILL), 0 none */
     int64_t pending_since;
     bool verbose, any_deletion, report_violations, put_creates;
@@ -251,6 +254,12 @@ static void carry_out(Sim *s, int i, const ElectionActions *acts)
             n->req[slot] = (Req){.id = a->request_id, .open = true,
                                  .get = a->type == ELECTION_ACTION_GET};
             s->st->requests++;
+            if (!election_is_leader(&n->e, boot_of(n, s->now)) &&
+                n->e.claim_deadline <= boot_of(n, s->now)) {
+                s->st->follower_requests++;
+                if (s->now > 20 * (int64_t)SEC)
+                    s->st->late_follower_requests++;
+            }
             s->st->writes += a->type != ELECTION_ACTION_GET;
             /* the glue gives up after the timeout, measured on its own clock */
             push(s, (Q){.t = s->now + (int64_t)ceil((double)a->timeout_usec / n->rate),
@@ -341,11 +350,12 @@ static void server(Sim *s, const Q *q)
 
 static void check(Sim *s)
 {
-    int leaders = 0, who = -1;
+    int leaders = 0, who = -1, alive = 0;
 
     for (int i = 0; i < s->p.n; i++) {
         Node *n = &s->node[i];
         bool l = n->alive && election_is_leader(&n->e, boot_of(n, s->now));
+        alive += n->alive;
         if (l) {
             leaders++;
             who = i;
@@ -370,6 +380,8 @@ static void check(Sim *s)
         }
         n->leader_prev = l;
     }
+    s->st->follower_us += (uint64_t)(s->now - s->last_check) * (uint64_t)(alive - leaders);
+    s->last_check = s->now;
     if (leaders > 1) {
         s->st->violations++;
         if (s->verbose || s->report_violations)
@@ -408,8 +420,9 @@ static int current_leader(Sim *s)
 static void chaos_schedule(Sim *s)
 {
     int64_t t = 0;
-    /* one chaos action every 3-12 s */
-    /* calm: far enough apart that the previous action (restart, hold-off) is over */
+    if (s->p.steady)
+        return;
+    /* one chaos action every 3-12 s; calm: far enough apart that the previous action (restart, hold-off) is over */
     while ((t += s->p.calm ? urange(s, 30000000, 45000000) : urange(s, 3000000, 12000000)) <
            s->p.duration) {
         int what = (int)(srnd(s) % 100);
@@ -645,6 +658,11 @@ static void print_stats(const char *name, const Stats *st)
            ", term violations %" PRIu64 "\n",
            name, st->seeds, st->events, (double)st->sim_us / 1e6, st->acquisitions, st->requests,
            st->writes, st->exits, st->max_actions, st->violations, st->term_violations);
+    if (st->follower_us)
+        printf("  requests by non-leaders: %.4f per follower-second (%" PRIu64 " over %.0f "
+               "follower-s)\n",
+               (double)st->follower_requests / ((double)st->follower_us / 1e6),
+               st->follower_requests, (double)st->follower_us / 1e6);
     if (st->handoffs)
         printf("  handoff after SIGTERM/RESIGN of the leader: n=%" PRIu64
                " mean %.0f ms max %.0f ms\n",
@@ -696,6 +714,24 @@ int main(int argc, char **argv)
     for (uint64_t k = 0; k < (seeds / 5 ? seeds / 5 : 1); k++)
         run(&p, 2000000 + first + k, &calm, false);
     print_stats("calm", &calm);
+
+    /* Steady state: 5 candidates, no faults, 10 minutes: after the first election (L, then a
+     * few round trips) followers send nothing at all; the leader one UPDATE per R. */
+    {
+        Stats steady = {0};
+        p = (Params){.L = 15 * SEC, .D = 10 * SEC, .R = 2 * SEC, .rate_err = 0.01, .n = 5,
+                     .duration = 600 * (int64_t)SEC, .calm = true, .steady = true};
+        for (uint64_t k = 0; k < 20; k++)
+            run(&p, 3000000 + first + k, &steady, false);
+        print_stats("steady", &steady);
+        printf("  follower requests after 20 s: %" PRIu64 "; requests per candidate-second: %.3f\n",
+               steady.late_follower_requests,
+               (double)steady.requests / ((double)steady.sim_us / 1e6) / 5);
+        CHECK(steady.late_follower_requests == 0);
+        CHECK(steady.violations == 0);
+        /* one renew per R by the leader, ~0.5/s, shared among 5 candidates: ~0.1 per second */
+        CHECK((double)steady.requests / ((double)steady.sim_us / 1e6) < 0.55);
+    }
 
     CHECK(st.livelocks == 0 && neg.livelocks == 0 && calm.livelocks == 0);
     CHECK(st.violations == 0);
