@@ -39,19 +39,17 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* ---- configuration ---------------------------------------------------------------------------- */
+/* ---- configuration ----------------------------------------------------------------------------
+ */
 
 int election_config_init(ElectionConfig *c, const char *identity)
 {
     size_t n;
 
-    if (!c || !identity)
-        return -EINVAL;
+    if (!c || !identity) return -EINVAL;
     n = strlen(identity);
-    if (n == 0)
-        return -EINVAL;
-    if (n > ELECTION_IDENTITY_MAX)
-        return -ENAMETOOLONG;
+    if (n == 0) return -EINVAL;
+    if (n > ELECTION_IDENTITY_MAX) return -ENAMETOOLONG;
     memset(c, 0, sizeof(*c));
     memcpy(c->identity, identity, n + 1);
     c->lease_duration_usec = ELECTION_DEFAULT_LEASE_DURATION_USEC;
@@ -64,22 +62,16 @@ const char *election_config_validate(const ElectionConfig *c)
 {
     size_t n;
 
-    if (!c)
-        return "no configuration";
+    if (!c) return "no configuration";
     n = strnlen(c->identity, sizeof(c->identity));
-    if (n == 0)
-        return "identity must not be empty";
-    if (n > ELECTION_IDENTITY_MAX)
-        return "identity must be at most 253 bytes";
+    if (n == 0) return "identity must not be empty";
+    if (n > ELECTION_IDENTITY_MAX) return "identity must be at most 253 bytes";
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)c->identity[i] <= 0x20 || (unsigned char)c->identity[i] == 0x7f)
             return "identity must not contain spaces or control characters";
-    if (c->lease_duration_usec == 0)
-        return "lease duration must be greater than zero";
-    if (c->renew_deadline_usec == 0)
-        return "renew deadline must be greater than zero";
-    if (c->retry_period_usec == 0)
-        return "retry period must be greater than zero";
+    if (c->lease_duration_usec == 0) return "lease duration must be greater than zero";
+    if (c->renew_deadline_usec == 0) return "renew deadline must be greater than zero";
+    if (c->retry_period_usec == 0) return "retry period must be greater than zero";
     if (c->lease_duration_usec <= c->renew_deadline_usec)
         return "lease duration must be greater than renew deadline";
     /* client-go: RenewDeadline > JitterFactor (1.2) * RetryPeriod; in integers: 5*D > 6*R */
@@ -91,7 +83,8 @@ const char *election_config_validate(const ElectionConfig *c)
     return NULL;
 }
 
-/* ---- names ------------------------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------------------------
+ */
 
 const char *election_state_to_string(ElectionState s)
 {
@@ -138,18 +131,16 @@ const char *election_result_to_string(ElectionResult r)
 const char *election_action_type_to_string(ElectionActionType x)
 {
     static const char *const t[_ELECTION_ACTION_MAX] = {
-        [ELECTION_ACTION_GET] = "get",
-        [ELECTION_ACTION_CREATE] = "create",
-        [ELECTION_ACTION_UPDATE] = "update",
-        [ELECTION_ACTION_ARM_TIMER] = "arm-timer",
-        [ELECTION_ACTION_PUBLISH] = "publish",
-        [ELECTION_ACTION_LOG] = "log",
+        [ELECTION_ACTION_GET] = "get",         [ELECTION_ACTION_CREATE] = "create",
+        [ELECTION_ACTION_UPDATE] = "update",   [ELECTION_ACTION_ARM_TIMER] = "arm-timer",
+        [ELECTION_ACTION_PUBLISH] = "publish", [ELECTION_ACTION_LOG] = "log",
         [ELECTION_ACTION_EXIT] = "exit",
     };
     return (unsigned)x < _ELECTION_ACTION_MAX ? t[x] : NULL;
 }
 
-/* ---- small helpers ---------------------------------------------------------------------------- */
+/* ---- small helpers ----------------------------------------------------------------------------
+ */
 
 /* splitmix64: deterministic for a given seed, good enough for jitter. */
 static uint64_t rnd(Election *e)
@@ -198,8 +189,7 @@ static ElectionAction *emit(ElectionActions *out, ElectionActionType t)
     ElectionAction *a;
 
     /* Cannot happen by construction (a step emits at most ~8); never overflow regardless. */
-    if (out->n >= ELECTION_ACTIONS_MAX)
-        return NULL;
+    if (out->n >= ELECTION_ACTIONS_MAX) return NULL;
     a = &out->a[out->n++];
     memset(a, 0, sizeof(*a));
     a->type = t;
@@ -214,8 +204,7 @@ static void elog(ElectionActions *out, int level, const char *fmt, ...)
     va_list ap;
 
     /* Logs never take the last slots: requests, timer, publish and exit always fit. */
-    if (out->n + 4 >= ELECTION_ACTIONS_MAX)
-        return;
+    if (out->n + 4 >= ELECTION_ACTIONS_MAX) return;
     a = emit(out, ELECTION_ACTION_LOG);
     a->level = level;
     va_start(ap, fmt);
@@ -240,13 +229,13 @@ bool election_exited(const Election *e)
     return e && e->exited;
 }
 
-/* ---- sent writes -------------------------------------------------------------------------------- */
+/* ---- sent writes --------------------------------------------------------------------------------
+ */
 
 static ElectionSent *sent_find(Election *e, int64_t renew_time)
 {
     for (size_t i = 0; i < e->n_sent; i++)
-        if (e->sent[i].renew_time_usec == renew_time)
-            return &e->sent[i];
+        if (e->sent[i].renew_time_usec == renew_time) return &e->sent[i];
     return NULL;
 }
 
@@ -255,8 +244,7 @@ static ElectionSent *sent_find(Election *e, int64_t renew_time)
 static void sent_forget(Election *e, int64_t renew_time)
 {
     ElectionSent *s = sent_find(e, renew_time);
-    if (s)
-        s->renew_time_usec = INT64_MIN;
+    if (s) s->renew_time_usec = INT64_MIN;
 }
 
 static void sent_add(Election *e, const ElectionRecord *r, uint64_t send_boot, bool claim)
@@ -272,21 +260,20 @@ static void sent_add(Election *e, const ElectionRecord *r, uint64_t send_boot, b
         .claim = claim,
     };
     e->sent_next = (e->sent_next + 1) % ELECTION_SENT_MAX;
-    if (e->n_sent < ELECTION_SENT_MAX)
-        e->n_sent++;
+    if (e->n_sent < ELECTION_SENT_MAX) e->n_sent++;
 }
 
 /* Every renewTime we write is distinct (and increasing), so a renewTime identifies our write. */
 static int64_t next_wall(Election *e, const ElectionNow *now)
 {
     int64_t w = now->wall_usec;
-    if (w <= e->last_wall_written)
-        w = e->last_wall_written + 1;
+    if (w <= e->last_wall_written) w = e->last_wall_written + 1;
     e->last_wall_written = w;
     return w;
 }
 
-/* ---- claim --------------------------------------------------------------------------------------- */
+/* ---- claim
+ * --------------------------------------------------------------------------------------- */
 
 static void demote(Election *e, ElectionActions *out, const char *why, const char *who)
 {
@@ -302,15 +289,12 @@ static void demote(Election *e, ElectionActions *out, const char *why, const cha
  * claim until its send time + D. Safe even for an older write of ours: nobody may take the Lease
  * over before L (> D, with margin for clock rates) after observing it. Never after a release began
  * (epoch), never while resigned or backing off. */
-static void claim(Election *e, ElectionActions *out, ElectionSent *s, uint64_t now,
-                  bool *renewed)
+static void claim(Election *e, ElectionActions *out, ElectionSent *s, uint64_t now, bool *renewed)
 {
     uint64_t d;
 
-    if (!s->claim || s->epoch != e->epoch || e->stopping || e->resigning)
-        return;
-    if (now < e->holdoff_until || now < e->backoff_until)
-        return;
+    if (!s->claim || s->epoch != e->epoch || e->stopping || e->resigning) return;
+    if (now < e->holdoff_until || now < e->backoff_until) return;
     if (s->confirmed_boot == 0) {
         s->confirmed_boot = now;
         if (s->create) {
@@ -322,8 +306,7 @@ static void claim(Election *e, ElectionActions *out, ElectionSent *s, uint64_t n
         }
     }
     d = add_sat(s->send_boot_usec, e->config.renew_deadline_usec);
-    if (d <= now || d <= e->claim_deadline)
-        return;
+    if (d <= now || d <= e->claim_deadline) return;
     e->claim_deadline = d;
     e->term = s->lease_transitions;
     e->acquire_wall = s->acquire_time_usec;
@@ -346,20 +329,19 @@ static void report(Election *e, ElectionActions *out, uint64_t now, bool *renewe
     }
 }
 
-/* ---- observations -------------------------------------------------------------------------------- */
+/* ---- observations
+ * -------------------------------------------------------------------------------- */
 
 static ElectionRecordClass classify(Election *e, const ElectionRecord *r)
 {
     const ElectionSent *s;
 
-    if (r->holder[0] == 0)
-        return ELECTION_CLASS_FREE;
-    if (!is_us(e, r->holder))
-        return ELECTION_CLASS_OTHER;
+    if (r->holder[0] == 0) return ELECTION_CLASS_FREE;
+    if (!is_us(e, r->holder)) return ELECTION_CLASS_OTHER;
     s = sent_find(e, r->renew_time_usec);
     if (s)
         return s->lease_transitions == r->lease_transitions &&
-                               s->acquire_time_usec == r->acquire_time_usec
+                       s->acquire_time_usec == r->acquire_time_usec
                    ? ELECTION_CLASS_OURS
                    : ELECTION_CLASS_EDITED;
     if (e->adopt_renew_time != 0 && r->renew_time_usec == e->adopt_renew_time)
@@ -382,15 +364,13 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
 
     /* Stale (an older watch event after our write's answer): ignore. Same revision: nothing new,
      * but a write answer may still confirm our claim below. */
-    if (r->revision != 0 && r->revision < e->cur_revision)
-        return;
+    if (r->revision != 0 && r->revision < e->cur_revision) return;
     if (r->revision != 0 && r->revision == e->cur_revision && known && same_spec(r, &e->cur))
         goto confirm;
 
     if (r->lease_transitions > e->max_seen_transitions)
         e->max_seen_transitions = r->lease_transitions;
-    if (r->revision > e->cur_revision)
-        e->cur_revision = r->revision;
+    if (r->revision > e->cur_revision) e->cur_revision = r->revision;
 
     if (known && same_spec(r, &e->cur)) {
         e->cur = *r; /* e.g. a label edit: same spec, new revision; observedTime kept (client-go) */
@@ -443,38 +423,35 @@ confirm:
 
 static void observe_absent(Election *e, ElectionActions *out, uint64_t revision, uint64_t now)
 {
-    if (revision != 0 && revision < e->cur_revision)
-        return;
-    if (revision > e->cur_revision)
-        e->cur_revision = revision;
-    if (e->cls == ELECTION_CLASS_ABSENT)
-        return;
+    if (revision != 0 && revision < e->cur_revision) return;
+    if (revision > e->cur_revision) e->cur_revision = revision;
+    if (e->cls == ELECTION_CLASS_ABSENT) return;
     /* Deleted while held by another: that holder may still believe it leads (its watch may be
      * late); wait out its lease from when we last observed it, as for silence. */
     if (e->cls == ELECTION_CLASS_OTHER || e->cls == ELECTION_CLASS_DUPLICATE) {
         copy_identity(e->absent_holder, e->cur.holder);
-        e->absent_takeover = add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
+        e->absent_takeover =
+            add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
     } else {
         /* Free, ours, or never seen: create at once (the claim waits, see claim()). */
         e->absent_holder[0] = 0;
         e->absent_takeover = 0;
     }
-    if (e->cls != ELECTION_CLASS_UNKNOWN)
-        demote(e, out, "lease deleted", NULL);
+    if (e->cls != ELECTION_CLASS_UNKNOWN) demote(e, out, "lease deleted", NULL);
     e->cls = ELECTION_CLASS_ABSENT;
     e->seen_any = true;
     e->observed_boot = now;
     memset(&e->cur, 0, sizeof(e->cur));
 }
 
-/* ---- requests --------------------------------------------------------------------------------- */
+/* ---- requests ---------------------------------------------------------------------------------
+ */
 
 static ElectionAction *request(Election *e, ElectionActions *out, ElectionActionType t,
                                uint64_t now, uint64_t timeout)
 {
     ElectionAction *a = emit(out, t);
-    if (!a)
-        return NULL;
+    if (!a) return NULL;
     a->request_id = e->next_id++;
     a->timeout_usec = timeout;
     e->inflight_id = a->request_id;
@@ -516,24 +493,21 @@ static void send_claim(Election *e, ElectionActions *out, const ElectionNow *now
         r.acquire_time_usec = e->cur.acquire_time_usec;
         r.lease_transitions = e->cur.lease_transitions;
         /* A renew must not outlive the claim it extends. */
-        if (claiming(e, now->boot_usec))
-            timeout = e->claim_deadline - now->boot_usec;
+        if (claiming(e, now->boot_usec)) timeout = e->claim_deadline - now->boot_usec;
     } else {
         r.acquire_time_usec = r.renew_time_usec;
         r.lease_transitions = (int32_t)(e->max_seen_transitions + 1);
     }
     a = request(e, out, create ? ELECTION_ACTION_CREATE : ELECTION_ACTION_UPDATE, now->boot_usec,
                 timeout);
-    if (!a)
-        return;
+    if (!a) return;
     a->kind = renew ? ELECTION_WRITE_RENEW : ELECTION_WRITE_ACQUIRE;
     a->base_revision = create ? 0 : e->cur_revision;
     a->record = r;
     e->inflight_kind = a->kind;
     e->inflight_renew = r.renew_time_usec;
     sent_add(e, &r, now->boot_usec, true);
-    if (create)
-        e->sent[(e->sent_next + ELECTION_SENT_MAX - 1) % ELECTION_SENT_MAX].create = true;
+    if (create) e->sent[(e->sent_next + ELECTION_SENT_MAX - 1) % ELECTION_SENT_MAX].create = true;
     /* A write is a term we have "seen" too: never reuse it even if it is lost. */
     if (r.lease_transitions > e->max_seen_transitions)
         e->max_seen_transitions = r.lease_transitions;
@@ -548,10 +522,8 @@ static void send_release(Election *e, ElectionActions *out, const ElectionNow *n
     r.lease_duration_seconds = 1;
     r.renew_time_usec = r.acquire_time_usec = next_wall(e, now);
     r.lease_transitions = e->cur.lease_transitions;
-    a = request(e, out, ELECTION_ACTION_UPDATE, now->boot_usec,
-                e->exit_deadline - now->boot_usec);
-    if (!a)
-        return;
+    a = request(e, out, ELECTION_ACTION_UPDATE, now->boot_usec, e->exit_deadline - now->boot_usec);
+    if (!a) return;
     a->kind = ELECTION_WRITE_RELEASE;
     a->base_revision = e->cur_revision;
     a->record = r;
@@ -565,8 +537,8 @@ static void finish_release(Election *e, ElectionActions *out, uint64_t now, cons
     e->inflight_id = 0;
     e->need_get = false;
     if (e->stopping) {
-        elog(out, strcmp(how, "gave up") == 0 ? LOG_WARNING : LOG_INFO,
-             "shutdown: %s; exiting", how);
+        elog(out, strcmp(how, "gave up") == 0 ? LOG_WARNING : LOG_INFO, "shutdown: %s; exiting",
+             how);
         emit(out, ELECTION_ACTION_EXIT);
         e->exited = true;
         return;
@@ -602,15 +574,11 @@ static uint64_t next_send(const Election *e, uint64_t now)
 {
     uint64_t t;
 
-    if (e->exited)
-        return ELECTION_TIME_NONE;
-    if (e->stopping || e->resigning)
-        return e->retry_at;
-    if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN)
-        return e->retry_at;
+    if (e->exited) return ELECTION_TIME_NONE;
+    if (e->stopping || e->resigning) return e->retry_at;
+    if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN) return e->retry_at;
     t = max_u64(e->retry_at, max_u64(e->holdoff_until, e->backoff_until));
-    if (e->cls == ELECTION_CLASS_OURS && claiming(e, now))
-        return max_u64(t, e->next_renew);
+    if (e->cls == ELECTION_CLASS_OURS && claiming(e, now)) return max_u64(t, e->next_renew);
     return max_u64(t, takeover_at(e));
 }
 
@@ -619,31 +587,26 @@ static void send_due(Election *e, ElectionActions *out, const ElectionNow *now)
 {
     uint64_t n = now->boot_usec;
 
-    if (e->exited)
-        return;
+    if (e->exited) return;
     /* The bound on SHUTDOWN/RESIGN holds even with a request outstanding (it is abandoned). */
     if ((e->stopping || e->resigning) && n >= e->exit_deadline) {
         finish_release(e, out, n, "gave up");
         return;
     }
-    if (e->inflight_id != 0)
-        return;
+    if (e->inflight_id != 0) return;
 
     if (e->stopping || e->resigning) {
-        if (n < e->retry_at)
-            return;
+        if (n < e->retry_at) return;
         if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN)
             send_get(e, out, n, e->exit_deadline - n);
         else if (e->cls == ELECTION_CLASS_OURS)
             send_release(e, out, now);
         else
-            finish_release(e, out, n,
-                           e->released ? "lease released" : "lease not held by us");
+            finish_release(e, out, n, e->released ? "lease released" : "lease not held by us");
         return;
     }
 
-    if (n < next_send(e, n))
-        return;
+    if (n < next_send(e, n)) return;
     if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN) {
         send_get(e, out, n, e->config.renew_deadline_usec);
         return;
@@ -712,16 +675,14 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
     case ELECTION_RESULT_OK:
         e->api_ok = true;
         e->failures = 0;
-        if (kind == ELECTION_WRITE_RELEASE)
-            e->released = true;
+        if (kind == ELECTION_WRITE_RELEASE) e->released = true;
         {
             /* Only the newest state we know may confer a claim (an older answer after a newer
              * watch event of another holder must not re-promote us). */
             bool newest = ev->record.revision == 0 || ev->record.revision >= e->cur_revision;
             ElectionSent *s = sent_find(e, ev->record.renew_time_usec);
 
-            if (s && ev->created)
-                s->create = true;
+            if (s && ev->created) s->create = true;
             observe(e, out, &ev->record, now, renewed);
             if (s && newest && e->cls == ELECTION_CLASS_OURS &&
                 e->cur.renew_time_usec == ev->record.renew_time_usec)
@@ -745,19 +706,18 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
             sent_forget(e, e->inflight_renew);
         /* The write may have committed all the same (TIMEOUT): without a claim to keep, read
          * before writing again; a leader retries the renew (a 409 then refreshes it). */
-        if (!claiming(e, now) && kind != ELECTION_WRITE_RELEASE)
-            e->need_get = true;
+        if (!claiming(e, now) && kind != ELECTION_WRITE_RELEASE) e->need_get = true;
         failed(e, out, ev, now, what);
         break;
     }
 }
 
-/* ---- the step --------------------------------------------------------------------------------- */
+/* ---- the step ---------------------------------------------------------------------------------
+ */
 
 int election_init(Election *e, const ElectionConfig *c)
 {
-    if (!e || election_config_validate(c))
-        return -EINVAL;
+    if (!e || election_config_validate(c)) return -EINVAL;
     memset(e, 0, sizeof(*e));
     e->config = *c;
     if (e->config.resign_holdoff_usec == 0)
@@ -813,24 +773,21 @@ static bool view_differs(const ElectionView *a, const ElectionView *b)
            a->duplicate_identity != b->duplicate_identity || strcmp(a->leader, b->leader) != 0;
 }
 
-int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, ElectionActions *ret)
+int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
+                  ElectionActions *ret)
 {
     ElectionActions out = {0};
     uint64_t n, t;
     bool renewed = false;
     ElectionView v;
 
-    if (!e || !ev || !now || !ret)
-        return -EINVAL;
-    if ((unsigned)ev->type >= _ELECTION_EVENT_MAX)
-        return -EINVAL;
-    if (ev->type == ELECTION_EVENT_START && e->started)
-        return -EINVAL;
+    if (!e || !ev || !now || !ret) return -EINVAL;
+    if ((unsigned)ev->type >= _ELECTION_EVENT_MAX) return -EINVAL;
+    if (ev->type == ELECTION_EVENT_START && e->started) return -EINVAL;
     if (!e->started && ev->type != ELECTION_EVENT_START && ev->type != ELECTION_EVENT_SHUTDOWN)
         return -EINVAL;
     ret->n = 0;
-    if (e->exited)
-        return 0;
+    if (e->exited) return 0;
     n = now->boot_usec;
 
     report(e, &out, n, &renewed);
@@ -873,8 +830,7 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
             e->exited = true;
             break;
         }
-        if (e->stopping || (ev->type == ELECTION_EVENT_RESIGN && e->resigning))
-            break;
+        if (e->stopping || (ev->type == ELECTION_EVENT_RESIGN && e->resigning)) break;
         if (ev->type == ELECTION_EVENT_RESIGN && !e->leading_reported &&
             e->cls != ELECTION_CLASS_OURS &&
             (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
@@ -890,7 +846,8 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
         if (!e->resigning)
             e->exit_deadline = add_sat(n, e->config.release_timeout_usec);
         else
-            e->exit_deadline = min_u64(e->exit_deadline, add_sat(n, e->config.release_timeout_usec));
+            e->exit_deadline =
+                min_u64(e->exit_deadline, add_sat(n, e->config.release_timeout_usec));
         if (ev->type == ELECTION_EVENT_SHUTDOWN)
             e->stopping = true;
         else
@@ -938,7 +895,8 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
             for (i = 0; i + 1 < out.n; i++)
                 if (out.a[i].type == ELECTION_ACTION_GET ||
                     out.a[i].type == ELECTION_ACTION_CREATE ||
-                    out.a[i].type == ELECTION_ACTION_UPDATE || out.a[i].type == ELECTION_ACTION_EXIT)
+                    out.a[i].type == ELECTION_ACTION_UPDATE ||
+                    out.a[i].type == ELECTION_ACTION_EXIT)
                     break;
             if (i + 1 < out.n) {
                 ElectionAction tmp = out.a[out.n - 1];
@@ -957,18 +915,13 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, 
             t = min_u64(t, e->inflight_expire);
         else
             t = min_u64(t, next_send(e, n));
-        if (e->claim_deadline > n)
-            t = min_u64(t, e->claim_deadline);
-        if (e->claim_gate > n && e->claim_deadline > e->claim_gate)
-            t = min_u64(t, e->claim_gate);
-        if (e->stopping || e->resigning)
-            t = min_u64(t, e->exit_deadline);
+        if (e->claim_deadline > n) t = min_u64(t, e->claim_deadline);
+        if (e->claim_gate > n && e->claim_deadline > e->claim_gate) t = min_u64(t, e->claim_gate);
+        if (e->stopping || e->resigning) t = min_u64(t, e->exit_deadline);
         if (e->cls == ELECTION_CLASS_OTHER && takeover_at(e) > n)
             t = min_u64(t, takeover_at(e)); /* the view's leader lapses */
-        if (e->backoff_until > n)
-            t = min_u64(t, e->backoff_until);
-        if (e->holdoff_until > n)
-            t = min_u64(t, e->holdoff_until);
+        if (e->backoff_until > n) t = min_u64(t, e->backoff_until);
+        if (e->holdoff_until > n) t = min_u64(t, e->holdoff_until);
     }
     if (t != ELECTION_TIME_NONE && t < n)
         t = n; /* never in the past; send() acts on anything due, so this cannot spin */

@@ -4,22 +4,24 @@
 /*
  * The election engine: a pure state machine, (state, event, now) -> (state, actions).
  *
- * No I/O, no clock reads, no allocation, no libsystemd or libcurl: the glue (daemon main loop) feeds
- * it events together with the current time and carries out the actions it returns, in order. All the
- * safety rules of DESIGN.md live here, which is why it is tested exhaustively with a fake clock.
+ * No I/O, no clock reads, no allocation, no libsystemd or libcurl: the glue (daemon main loop)
+ * feeds it events together with the current time and carries out the actions it returns, in order.
+ * All the safety rules of DESIGN.md live here, which is why it is tested exhaustively with a fake
+ * clock.
  *
  * Two clocks come with every event (ElectionNow):
  *  - boot_usec: CLOCK_BOOTTIME in µs. Every deadline, every observation time, every timer. It keeps
- *    running while the process is stopped or the machine suspended, so a paused leader wakes up with
- *    its claim already lapsed.
- *  - wall_usec: CLOCK_REALTIME in µs since the epoch. Only ever *written* (acquireTime/renewTime, as
- *    client-go does); never compared with a time another process wrote.
+ *    running while the process is stopped or the machine suspended, so a paused leader wakes up
+ * with its claim already lapsed.
+ *  - wall_usec: CLOCK_REALTIME in µs since the epoch. Only ever *written* (acquireTime/renewTime,
+ * as client-go does); never compared with a time another process wrote.
  *
  * The Lease fields mean exactly what client-go's LeaseLock means (LeaderElectionRecord):
  *  - acquire (no holder, or expired by *our observed time*): holderIdentity = us,
  *    leaseDurationSeconds = ceil(L), acquireTime = renewTime = now, leaseTransitions = term where
- *    term = highest leaseTransitions ever seen + 1 (0 on a fresh cluster where no Lease was ever seen,
- *    as client-go's create). A Lease that is deleted and re-created therefore never reuses a term.
+ *    term = highest leaseTransitions ever seen + 1 (0 on a fresh cluster where no Lease was ever
+ * seen, as client-go's create). A Lease that is deleted and re-created therefore never reuses a
+ * term.
  *  - renew: the same record with only renewTime = now.
  *  - release (client-go ReleaseOnCancel): holderIdentity = "", leaseDurationSeconds = 1,
  *    acquireTime = renewTime = now, leaseTransitions unchanged.
@@ -27,13 +29,13 @@
  * newer was observed for max(L, record's leaseDurationSeconds) on its own CLOCK_BOOTTIME since it
  * first observed the current record (client-go's observedTime rule).
  *
- * Safety: the engine claims leadership only while now < t_send + D, where t_send is the boot time at
- * which it *sent* its latest write whose answer said it committed (200, or 201 as below).
+ * Safety: the engine claims leadership only while now < t_send + D, where t_send is the boot time
+ * at which it *sent* its latest write whose answer said it committed (200, or 201 as below).
  * election_is_leader() computes that at the moment of the call. A 409, a 404, a Lease
  * observed held by another, released, deleted or edited by hand end the claim at once.
  *
- * Creation: a Lease that this process *created* (POST, or a PUT answered 201) is claimed only once L
- * has passed since the creation was confirmed. A create cannot tell a fresh cluster from a Lease
+ * Creation: a Lease that this process *created* (POST, or a PUT answered 201) is claimed only once
+ * L has passed since the creation was confirmed. A create cannot tell a fresh cluster from a Lease
  * deleted by hand a moment ago under a live leader whose watch has not told it yet (nor from a
  * create/delete in between: ABA); that leader stops claiming within D of its last renew, before L
  * on our clock. So the first election of a fresh cluster, and recovery from a deletion, take L.
@@ -81,10 +83,10 @@
 
 typedef struct ElectionConfig {
     char identity[ELECTION_IDENTITY_MAX + 1];
-    uint64_t lease_duration_usec; /* L */
-    uint64_t renew_deadline_usec; /* D */
-    uint64_t retry_period_usec;   /* R */
-    uint64_t resign_holdoff_usec; /* after RESIGN, no acquisition for this long; 0 = L */
+    uint64_t lease_duration_usec;  /* L */
+    uint64_t renew_deadline_usec;  /* D */
+    uint64_t retry_period_usec;    /* R */
+    uint64_t resign_holdoff_usec;  /* after RESIGN, no acquisition for this long; 0 = L */
     uint64_t release_timeout_usec; /* SHUTDOWN: EXIT at the latest this long after; 0 = D */
     uint64_t seed;                 /* jitter PRNG seed (the glue passes getrandom() bits) */
 } ElectionConfig;
@@ -147,16 +149,17 @@ typedef struct ElectionEvent {
     uint64_t retry_after_usec; /* TRANSIENT: a 429's Retry-After (0 = none); never past deadlines */
     bool created;              /* WRITE_RESULT OK: the server answered 201 Created (a POST, or a
                                 * PUT that re-created a deleted Lease) */
-    bool deleted;              /* WATCH_EVENT: DELETED (record.revision = the deletion's, if known) */
-    bool watch_up;             /* WATCH_STATE */
-    ElectionRecord record;     /* GET_RESULT OK, WRITE_RESULT OK, WATCH_EVENT */
+    bool deleted;          /* WATCH_EVENT: DELETED (record.revision = the deletion's, if known) */
+    bool watch_up;         /* WATCH_STATE */
+    ElectionRecord record; /* GET_RESULT OK, WRITE_RESULT OK, WATCH_EVENT */
 } ElectionEvent;
 
 typedef enum ElectionActionType {
     ELECTION_ACTION_GET,       /* request: GET the Lease */
     ELECTION_ACTION_CREATE,    /* request: POST a Lease with spec = record */
     ELECTION_ACTION_UPDATE,    /* request: PUT spec = record, resourceVersion = base_revision's */
-    ELECTION_ACTION_ARM_TIMER, /* (re)arm the one timer at boot time `at` (ELECTION_TIME_NONE: off) */
+    ELECTION_ACTION_ARM_TIMER, /* (re)arm the one timer at boot time `at` (ELECTION_TIME_NONE: off)
+                                */
     ELECTION_ACTION_PUBLISH,   /* the view changed or a renew succeeded: push WATCH messages */
     ELECTION_ACTION_LOG,       /* level (syslog LOG_ERR..LOG_DEBUG), message */
     ELECTION_ACTION_EXIT,      /* shutdown complete (released, or gave up within the bound) */
@@ -177,11 +180,11 @@ typedef struct ElectionAction {
      * abandons one; answers to abandoned ids are ignored. */
     uint64_t request_id;
     uint64_t timeout_usec;
-    uint64_t base_revision;    /* UPDATE: send the resourceVersion of this revision */
-    ElectionWriteKind kind;    /* CREATE, UPDATE: informative */
-    ElectionRecord record;     /* CREATE, UPDATE: the spec to write */
-    uint64_t at;               /* ARM_TIMER */
-    int level;                 /* LOG: LOG_ERR (3), LOG_WARNING (4), LOG_INFO (6), LOG_DEBUG (7) */
+    uint64_t base_revision; /* UPDATE: send the resourceVersion of this revision */
+    ElectionWriteKind kind; /* CREATE, UPDATE: informative */
+    ElectionRecord record;  /* CREATE, UPDATE: the spec to write */
+    uint64_t at;            /* ARM_TIMER */
+    int level;              /* LOG: LOG_ERR (3), LOG_WARNING (4), LOG_INFO (6), LOG_DEBUG (7) */
     char message[ELECTION_LOG_MAX];
 } ElectionAction;
 
@@ -191,7 +194,7 @@ typedef struct ElectionActions {
 } ElectionActions;
 
 typedef enum ElectionState {
-    ELECTION_STATE_STARTING,        /* nothing known yet about the Lease */
+    ELECTION_STATE_STARTING, /* nothing known yet about the Lease */
     ELECTION_STATE_FOLLOWING,
     ELECTION_STATE_LEADING,         /* == election_is_leader() at that instant */
     ELECTION_STATE_RELEASING,       /* SHUTDOWN/RESIGN in progress: not claiming */
@@ -241,15 +244,16 @@ typedef struct Election {
     ElectionConfig config;
     uint64_t rng;
     bool started, stopping, exited, resigning, released;
-    uint64_t epoch; /* bumped when claiming stops for good (release): old writes never claim again */
+    uint64_t
+        epoch; /* bumped when claiming stops for good (release): old writes never claim again */
 
     /* the Lease as last observed (newest revision) */
     ElectionRecordClass cls;
     ElectionRecord cur;
     uint64_t cur_revision;
-    uint64_t observed_boot; /* when the current content was first observed */
+    uint64_t observed_boot;                        /* when the current content was first observed */
     char absent_holder[ELECTION_IDENTITY_MAX + 1]; /* ABSENT after a deletion: last holder */
-    uint64_t absent_takeover; /* ABSENT: when we may create it (the deleted holder's expiry) */
+    uint64_t absent_takeover;     /* ABSENT: when we may create it (the deleted holder's expiry) */
     int64_t max_seen_transitions; /* -1: no Lease ever seen */
     bool seen_any;
     int64_t adopt_renew_time;
@@ -291,7 +295,8 @@ int election_init(Election *e, const ElectionConfig *c);
 /* Feeds one event at time now; the actions to carry out, in order, are written to ret (ret->n of
  * them; never more than ELECTION_ACTIONS_MAX). Returns 0, or -EINVAL for an invalid event (unknown
  * type, a second START): then no action. */
-int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now, ElectionActions *ret);
+int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
+                  ElectionActions *ret);
 
 /* Computed at the moment of the call from the claim deadline; never a cached flag. */
 bool election_is_leader(const Election *e, uint64_t now_boot);

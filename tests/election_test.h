@@ -20,17 +20,17 @@ static unsigned t_checks, t_failures;
         t_checks++;                                                                                \
         if (!(cond)) {                                                                             \
             t_failures++;                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
 #define CHECK_EQ_U(a, b)                                                                           \
     do {                                                                                           \
-        uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                                          \
+        uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                                           \
         t_checks++;                                                                                \
         if (_a != _b) {                                                                            \
             t_failures++;                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n",       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n",        \
                     __FILE__, __LINE__, #a, #b, _a, _b);                                           \
         }                                                                                          \
     } while (0)
@@ -48,8 +48,7 @@ typedef struct T {
 static inline ElectionConfig t_config(const char *id)
 {
     ElectionConfig c;
-    if (election_config_init(&c, id) < 0)
-        abort();
+    if (election_config_init(&c, id) < 0) abort();
     c.seed = 42;
     return c;
 }
@@ -57,8 +56,7 @@ static inline ElectionConfig t_config(const char *id)
 static inline void t_init_cfg(T *t, const ElectionConfig *c)
 {
     memset(t, 0, sizeof(*t));
-    if (election_init(&t->e, c) < 0)
-        abort();
+    if (election_init(&t->e, c) < 0) abort();
     t->now.boot_usec = 1000 * SEC;
     t->now.wall_usec = INT64_C(1700000000) * (int64_t)SEC;
     t->timer = ELECTION_TIME_NONE;
@@ -74,13 +72,13 @@ static inline void t_init(T *t, const char *id)
 static inline int t_step(T *t, ElectionEvent ev)
 {
     int r = election_step(&t->e, &ev, &t->now, &t->acts);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     if (ev.type == ELECTION_EVENT_TIMER)
         t->timer = ELECTION_TIME_NONE; /* one-shot: the engine re-arms it if it wants */
     t->req_now = false;
     for (size_t i = 0; i < t->acts.n; i++)
-        if (t->acts.a[i].type == ELECTION_ACTION_GET || t->acts.a[i].type == ELECTION_ACTION_CREATE ||
+        if (t->acts.a[i].type == ELECTION_ACTION_GET ||
+            t->acts.a[i].type == ELECTION_ACTION_CREATE ||
             t->acts.a[i].type == ELECTION_ACTION_UPDATE) {
             t->req = t->acts.a[i];
             t->req_now = true;
@@ -88,8 +86,7 @@ static inline int t_step(T *t, ElectionEvent ev)
         }
     for (size_t i = 0; i < t->acts.n; i++) {
         const ElectionAction *a = &t->acts.a[i];
-        if (a->type == ELECTION_ACTION_ARM_TIMER)
-            t->timer = a->at;
+        if (a->type == ELECTION_ACTION_ARM_TIMER) t->timer = a->at;
         if (t->verbose)
             fprintf(stderr, "  [%" PRIu64 ".%03" PRIu64 "] %s -> %s %s id=%" PRIu64 " %s\n",
                     t->now.boot_usec / SEC, t->now.boot_usec % SEC / MS,
@@ -106,8 +103,7 @@ static inline int t_step(T *t, ElectionEvent ev)
 static inline const ElectionAction *t_find(const T *t, ElectionActionType type)
 {
     for (size_t i = 0; i < t->acts.n; i++)
-        if (t->acts.a[i].type == type)
-            return &t->acts.a[i];
+        if (t->acts.a[i].type == type) return &t->acts.a[i];
     return NULL;
 }
 
@@ -141,15 +137,13 @@ static inline void t_advance(T *t, uint64_t usec)
 
 static inline void t_advance_to(T *t, uint64_t boot)
 {
-    if (boot > t->now.boot_usec)
-        t_advance(t, boot - t->now.boot_usec);
+    if (boot > t->now.boot_usec) t_advance(t, boot - t->now.boot_usec);
 }
 
 /* Fires the armed timer (advancing the clock to it). */
 static inline void t_fire(T *t)
 {
-    if (t->timer == ELECTION_TIME_NONE)
-        abort();
+    if (t->timer == ELECTION_TIME_NONE) abort();
     t_advance_to(t, t->timer);
     t->timer = ELECTION_TIME_NONE;
     t_step(t, (ElectionEvent){.type = ELECTION_EVENT_TIMER});
@@ -172,8 +166,7 @@ static inline ElectionEvent ev_result(ElectionEventType type, uint64_t id, Elect
                                       const ElectionRecord *rec)
 {
     ElectionEvent ev = {.type = type, .request_id = id, .result = r};
-    if (rec)
-        ev.record = *rec;
+    if (rec) ev.record = *rec;
     return ev;
 }
 

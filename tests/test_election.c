@@ -8,7 +8,8 @@
 
 #define WALL0 (INT64_C(1700000000) * (int64_t)SEC)
 
-/* START, GET -> a released Lease (term 0) at rev-1, UPDATE -> OK at revision rev: leader, term 1. */
+/* START, GET -> a released Lease (term 0) at rev-1, UPDATE -> OK at revision rev: leader, term 1.
+ */
 static void become_leader(T *t, uint64_t rev)
 {
     const ElectionAction *a;
@@ -21,8 +22,7 @@ static void become_leader(T *t, uint64_t rev)
     t_step(t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     a = t_request(t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
-    if (!a)
-        abort();
+    if (!a) abort();
     CHECK_EQ_U(a->base_revision, rev - 1);
     CHECK(a->record.lease_transitions == 1);
     t_advance(t, 5 * MS);
@@ -78,7 +78,8 @@ static void test_fresh_cluster_and_renew(void)
     CHECK(t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START}) == 0);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_GET && a->timeout_usec > 0);
-    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_CREATE);
     CHECK(a->kind == ELECTION_WRITE_ACQUIRE);
@@ -100,12 +101,10 @@ static void test_fresh_cluster_and_renew(void)
         int renews = 0;
         while (t.now.boot_usec < gate) {
             t_fire(&t);
-            if (t.now.boot_usec == gate)
-                break;
+            if (t.now.boot_usec == gate) break;
             a = t_request(&t);
             CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
-            if (!a)
-                return;
+            if (!a) return;
             CHECK(!election_is_leader(&t.e, t.now.boot_usec));
             send = t.now.boot_usec;
             t_write_ok(&t, a, 11 + renews);
@@ -129,8 +128,7 @@ static void test_fresh_cluster_and_renew(void)
         t_fire(&t);
         a = t_request(&t);
         CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
-        if (!a)
-            return;
+        if (!a) return;
         CHECK(t_count(&t, ELECTION_ACTION_GET) == 0);
         CHECK_EQ_U(a->base_revision, 10 + i);
         CHECK(a->timeout_usec <= deadline - t.now.boot_usec);
@@ -166,12 +164,10 @@ static void test_transient_storm(void)
     send0 = t.now.boot_usec - 5 * MS;
     for (;;) {
         t_fire(&t);
-        if (!election_is_leader(&t.e, t.now.boot_usec))
-            break;
+        if (!election_is_leader(&t.e, t.now.boot_usec)) break;
         a = t_request(&t);
         CHECK(a && a->type == ELECTION_ACTION_UPDATE);
-        if (!a)
-            return;
+        if (!a) return;
         CHECK(a->timeout_usec <= send0 + 10 * SEC - t.now.boot_usec);
         if (prev)
             CHECK(t.now.boot_usec - prev >= 1 * SEC && t.now.boot_usec - prev < 2 * SEC + 50 * MS);
@@ -225,7 +221,8 @@ static void test_conflict_demotes(void)
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
     t_advance(&t, 10 * MS);
-    t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT, NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT, NULL));
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     CHECK(t_logged(&t, "stopped leading: conflict"));
     a = t_request(&t);
@@ -269,8 +266,7 @@ static void test_pause(void)
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
-    if (!a)
-        return;
+    if (!a) return;
     t_advance(&t, 10 * MS);
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     t_write_ok(&t, a, 4);
@@ -327,13 +323,13 @@ static void test_follower_expiry(int32_t lds, uint64_t expect_wait)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK_EQ_U(t.now.boot_usec, seen + expect_wait);
     CHECK_EQ_U(a->base_revision, 22);
     CHECK(a->record.lease_transitions == 7);
     CHECK(a->record.lease_duration_seconds == 15);
-    CHECK(a->record.acquire_time_usec == t.now.wall_usec && a->record.renew_time_usec == t.now.wall_usec);
+    CHECK(a->record.acquire_time_usec == t.now.wall_usec &&
+          a->record.renew_time_usec == t.now.wall_usec);
     CHECK(strcmp(a->record.holder, "pod-a") == 0);
     t_write_ok(&t, a, 23);
     CHECK(t_logged(&t, "became leader term=7"));
@@ -356,11 +352,11 @@ static void test_released_free_at_once(void)
     t_watch(&t, &r);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->record.lease_transitions == 5);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK_EQ_U(a->base_revision, 31);
     t_advance(&t, 10 * MS);
-    t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT, NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT, NULL));
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_GET);
     r = t_rec("pod-c", 15, WALL0 + 4, WALL0 + 4, 5, 32);
@@ -406,8 +402,7 @@ static void test_deletion_and_terms(void)
     t_fire(&f);
     a = t_request(&f);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
-    if (a)
-        CHECK(a->record.lease_transitions == 8); /* above every term seen, not 1 */
+    if (a) CHECK(a->record.lease_transitions == 8); /* above every term seen, not 1 */
 
     /* deleted while held by nobody: create at once */
     t_init(&f, "pod-a");
@@ -421,10 +416,12 @@ static void test_deletion_and_terms(void)
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
     del.record.revision = 52;
     t_step(&f, del);
-    t_step(&f, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    t_step(&f,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
     a = t_request(&f);
     CHECK(a && a->type == ELECTION_ACTION_GET);
-    t_step(&f, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    t_step(&f,
+           ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
     a = t_request(&f);
     CHECK(a && a->type == ELECTION_ACTION_CREATE && a->record.lease_transitions == 4);
 }
@@ -443,13 +440,13 @@ static void test_duplicate_identity(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
-    if (!a)
-        return;
+    if (!a) return;
     mine = a->record;
     mine.revision = 4;
     send = t.now.boot_usec;
     t_advance(&t, 3 * SEC);
-    t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_TIMEOUT, NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_TIMEOUT, NULL));
     CHECK(election_is_leader(&t.e, t.now.boot_usec));
     CHECK(t_request(&t) == NULL); /* the retry is jittered */
     t_watch(&t, &mine);
@@ -460,8 +457,7 @@ static void test_duplicate_identity(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->base_revision == 4);
-    if (!a)
-        return;
+    if (!a) return;
     send = t.now.boot_usec;
     t_write_ok(&t, a, 5);
     CHECK(election_is_leader(&t.e, send + 10 * SEC - 1));
@@ -538,8 +534,7 @@ static void test_startup_own_identity(void)
         election_view(&t.e, t.now.boot_usec, &v);
         CHECK(!v.is_leader && v.leader[0] == 0);
     }
-    if (!a)
-        return;
+    if (!a) return;
     CHECK(a->record.lease_transitions == 4); /* a new term for a new process */
     t_advance(&t, 20 * MS);
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
@@ -562,17 +557,14 @@ static void test_shutdown(void)
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_SHUTDOWN});
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     for (size_t i = 0; i < t.acts.n; i++) {
-        if (t.acts.a[i].type == ELECTION_ACTION_PUBLISH && ipub == 99)
-            ipub = i;
-        if (t.acts.a[i].type == ELECTION_ACTION_UPDATE && iupd == 99)
-            iupd = i;
+        if (t.acts.a[i].type == ELECTION_ACTION_PUBLISH && ipub == 99) ipub = i;
+        if (t.acts.a[i].type == ELECTION_ACTION_UPDATE && iupd == 99) iupd = i;
     }
     CHECK(ipub < iupd && iupd != 99);
     CHECK(t_logged(&t, "stopped leading: shutting down"));
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RELEASE);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK(a->record.holder[0] == 0 && a->record.lease_duration_seconds == 1);
     CHECK(a->record.acquire_time_usec == a->record.renew_time_usec);
     CHECK(a->record.lease_transitions == 1);
@@ -627,7 +619,8 @@ static void test_shutdown(void)
     t_init(&t, "pod-a");
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
-    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_CREATE);
     {
@@ -654,8 +647,7 @@ static void test_resign(void)
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RELEASE);
-    if (!a)
-        return;
+    if (!a) return;
     r = a->record;
     t_write_ok(&t, a, 4);
     CHECK(!t_find(&t, ELECTION_ACTION_EXIT));
@@ -692,8 +684,7 @@ static void test_watch_state_and_stale(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
-    if (!a)
-        return;
+    if (!a) return;
     t_write_ok(&t, a, 5);
     /* a stale event (the record before our renew) arrives late: ignored */
     old = t_rec("pod-b", 15, WALL0, WALL0, 9, 2);
@@ -720,8 +711,7 @@ static void test_hand_edit_keeping_holder(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
-    if (!a)
-        return;
+    if (!a) return;
     t_write_ok(&t, a, 4);
     r = t.req.record;
     r.revision = 5;

@@ -2,14 +2,15 @@
 /*
  * Every interleaving of a renew in flight with watch events, its answer (OK, 409, 404, timeout,
  * 500, 201 after a deletion), a stale event, the old claim's deadline and SIGTERM, enumerated
- * programmatically (all orders allowed by the watch's FIFO), then a drain phase against a CAS store.
+ * programmatically (all orders allowed by the watch's FIFO), then a drain phase against a CAS
+ * store.
  *
  * After every step: the engine claims only what the evidence it was given allows
- *   is_leader(now) => an OK for one of our writes, sent at t_s, was delivered, is the newest revision
- *   delivered, now < t_s + D, now >= (creation gate), and no SIGTERM yet;
- * a delivered 409/404/foreign record/deletion demotes at once; never "duplicate identity" (all the
- * records here are our own or another holder's); the timer is never armed in the past; after
- * SIGTERM the engine exits, and publishes "not leader" before any release it sends.
+ *   is_leader(now) => an OK for one of our writes, sent at t_s, was delivered, is the newest
+ * revision delivered, now < t_s + D, now >= (creation gate), and no SIGTERM yet; a delivered
+ * 409/404/foreign record/deletion demotes at once; never "duplicate identity" (all the records here
+ * are our own or another holder's); the timer is never armed in the past; after SIGTERM the engine
+ * exits, and publishes "not leader" before any release it sends.
  */
 
 #include <syslog.h>
@@ -42,7 +43,7 @@ typedef struct World {
 typedef struct Run {
     T t;
     uint64_t t0, t_acquire;
-    ElectionRecord w;  /* the renew in flight */
+    ElectionRecord w; /* the renew in flight */
     uint64_t w_id;
     /* evidence delivered */
     uint64_t ok_send, ok_rev, gate, max_evidence_rev;
@@ -69,10 +70,11 @@ static void check_step(Run *r, const char *what)
     steps++;
     if (leader && !allowed) {
         CHECK(!"leader without evidence");
-        fprintf(stderr, "  after %s at +%" PRIu64 " ms: ok_rev %" PRIu64 " evidence %" PRIu64
-                        " ok_send +%" PRIu64 " gate +%" PRIu64 " sig %d\n",
-                what, (now - r->t0) / MS, r->ok_rev, r->max_evidence_rev,
-                (r->ok_send - r->t0) / MS, r->gate > r->t0 ? (r->gate - r->t0) / MS : 0, r->sig);
+        fprintf(stderr,
+                "  after %s at +%" PRIu64 " ms: ok_rev %" PRIu64 " evidence %" PRIu64
+                " ok_send +%" PRIu64 " gate +%" PRIu64 " sig %d\n",
+                what, (now - r->t0) / MS, r->ok_rev, r->max_evidence_rev, (r->ok_send - r->t0) / MS,
+                r->gate > r->t0 ? (r->gate - r->t0) / MS : 0, r->sig);
     }
     CHECK(!t_logged(t, "duplicate"));
     CHECK(t->timer == ELECTION_TIME_NONE || t->timer >= now);
@@ -84,19 +86,18 @@ static void check_step(Run *r, const char *what)
             CHECK(!leader);
             CHECK(a->record.holder[0] == 0 && a->record.lease_duration_seconds == 1);
         }
-        if (a->type == ELECTION_ACTION_EXIT)
-            r->exited = true;
+        if (a->type == ELECTION_ACTION_EXIT) r->exited = true;
         if (a->type == ELECTION_ACTION_GET || a->type == ELECTION_ACTION_CREATE ||
             a->type == ELECTION_ACTION_UPDATE) {
-            if (r->npending < 8)
-                r->pending[r->npending++] = *a;
+            if (r->npending < 8) r->pending[r->npending++] = *a;
         }
     }
 }
 
 static void deliver_result(Run *r, const World *w)
 {
-    ElectionEvent ev = {.type = ELECTION_EVENT_WRITE_RESULT, .request_id = r->w_id, .result = w->res};
+    ElectionEvent ev = {
+        .type = ELECTION_EVENT_WRITE_RESULT, .request_id = r->w_id, .result = w->res};
     if (w->res == ELECTION_RESULT_OK) {
         ev.record = r->w;
         ev.record.revision = w->res_rev;
@@ -105,12 +106,10 @@ static void deliver_result(Run *r, const World *w)
             r->have_ok = true;
             r->ok_send = r->t0;
             r->ok_rev = w->res_rev;
-            if (w->res_created)
-                r->gate = r->t.now.boot_usec + 15 * SEC;
+            if (w->res_created) r->gate = r->t.now.boot_usec + 15 * SEC;
         }
     } else if (w->res == ELECTION_RESULT_CONFLICT || w->res == ELECTION_RESULT_NOT_FOUND) {
-        if (r->max_evidence_rev < 6)
-            r->max_evidence_rev = 6;
+        if (r->max_evidence_rev < 6) r->max_evidence_rev = 6;
         r->have_ok = false;
     }
     /* answered: drop it from pending */
@@ -141,14 +140,12 @@ static void deliver(Run *r, const World *w, int e)
     case E_WATCH_OTHER:
         ev.record = r->other;
         ev.record.revision = w->other_rev;
-        if (r->max_evidence_rev < w->other_rev)
-            r->max_evidence_rev = w->other_rev;
+        if (r->max_evidence_rev < w->other_rev) r->max_evidence_rev = w->other_rev;
         break;
     case E_WATCH_DEL:
         ev.deleted = true;
         ev.record.revision = w->del_rev;
-        if (r->max_evidence_rev < w->del_rev)
-            r->max_evidence_rev = w->del_rev;
+        if (r->max_evidence_rev < w->del_rev) r->max_evidence_rev = w->del_rev;
         break;
     case E_STALE:
         rec = t_rec("pod-z", 15, WALL0, WALL0, 0, 3);
@@ -168,10 +165,11 @@ static void deliver(Run *r, const World *w, int e)
         return;
     }
     t_step(t, ev);
-    check_step(r, e == E_WATCH_OURS ? "watch ours" : e == E_WATCH_OTHER ? "watch other"
-                  : e == E_WATCH_DEL ? "watch deleted" : "stale");
-    if (e == E_WATCH_OTHER || e == E_WATCH_DEL)
-        CHECK(!election_is_leader(&t->e, t->now.boot_usec));
+    check_step(r, e == E_WATCH_OURS    ? "watch ours"
+                  : e == E_WATCH_OTHER ? "watch other"
+                  : e == E_WATCH_DEL   ? "watch deleted"
+                                       : "stale");
+    if (e == E_WATCH_OTHER || e == E_WATCH_DEL) CHECK(!election_is_leader(&t->e, t->now.boot_usec));
 }
 
 /* Answers pending requests from the store (CAS), fires timers, for 40 s. */
@@ -184,10 +182,10 @@ static void drain(Run *r)
         if (r->npending > 0) {
             ElectionAction a = r->pending[0];
             ElectionEvent ev = {.request_id = a.request_id};
-            memmove(&r->pending[0], &r->pending[1], sizeof(r->pending[0]) * (size_t)(r->npending - 1));
+            memmove(&r->pending[0], &r->pending[1],
+                    sizeof(r->pending[0]) * (size_t)(r->npending - 1));
             r->npending--;
-            if (a.request_id == r->w_id)
-                continue; /* the scripted one */
+            if (a.request_id == r->w_id) continue; /* the scripted one */
             t_advance(t, 10 * MS);
             if (a.type == ELECTION_ACTION_GET) {
                 ev.type = ELECTION_EVENT_GET_RESULT;
@@ -213,8 +211,7 @@ static void drain(Run *r)
                         r->have_ok = true;
                         r->ok_send = t->now.boot_usec - 10 * MS;
                         r->ok_rev = r->rec.revision;
-                        if (ev.created)
-                            r->gate = t->now.boot_usec + 15 * SEC;
+                        if (ev.created) r->gate = t->now.boot_usec + 15 * SEC;
                     }
                 }
                 if (ev.result == ELECTION_RESULT_CONFLICT || ev.result == ELECTION_RESULT_NOT_FOUND)
@@ -223,8 +220,7 @@ static void drain(Run *r)
             t_step(t, ev);
             check_step(r, "drain answer");
         } else if (t->timer != ELECTION_TIME_NONE) {
-            if (t->timer > end)
-                break;
+            if (t->timer > end) break;
             t_fire(t);
             check_step(r, "drain timer");
         } else {
@@ -262,8 +258,7 @@ static void run_order(const World *w, const int *order, int n)
             CHECK(!"expected a renew");
             return;
         }
-        if (t->now.boot_usec >= r.t_acquire + 8 * SEC)
-            break;
+        if (t->now.boot_usec >= r.t_acquire + 8 * SEC) break;
         t_step(t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_TRANSIENT,
                             NULL));
     }
@@ -276,8 +271,7 @@ static void run_order(const World *w, const int *order, int n)
     /* the script */
     for (int k = 0; k < n; k++) {
         int e = w->events[order[k]];
-        if (e != E_DEADLINE)
-            t_advance(t, 50 * MS);
+        if (e != E_DEADLINE) t_advance(t, 50 * MS);
         deliver(&r, w, e);
     }
 
@@ -298,8 +292,7 @@ static void run_order(const World *w, const int *order, int n)
         /* pod-b's: taken over only after its lease ran out on our clock, with a higher term */
         ElectionView v;
         election_view(&t->e, t->now.boot_usec, &v);
-        if (v.is_leader)
-            CHECK(v.term > 2);
+        if (v.is_leader) CHECK(v.term > 2);
     }
     orders++;
 }
@@ -313,13 +306,10 @@ static void permute(const World *w, int *order, int k, unsigned used)
     }
     for (int i = 0; i < w->n; i++) {
         bool ok = true;
-        if (used & (1u << i))
-            continue;
+        if (used & (1u << i)) continue;
         for (int c = 0; c < w->n_before; c++)
-            if (w->before[c][1] == i && !(used & (1u << w->before[c][0])))
-                ok = false;
-        if (!ok)
-            continue;
+            if (w->before[c][1] == i && !(used & (1u << w->before[c][0]))) ok = false;
+        if (!ok) continue;
         order[k] = i;
         permute(w, order, k + 1, used | (1u << i));
     }
@@ -330,8 +320,7 @@ static void world(World w, bool sig)
     int order[E_MAX];
     unsigned before = orders;
 
-    if (sig)
-        w.events[w.n++] = E_SIG;
+    if (sig) w.events[w.n++] = E_SIG;
     permute(&w, order, 0, 0);
     printf("  %-48s %s: %u orders\n", w.name, sig ? "+SIGTERM" : "        ", orders - before);
 }
@@ -339,31 +328,71 @@ static void world(World w, bool sig)
 int main(void)
 {
     World ws[] = {
-        {.name = "renew commits (200)", .res = ELECTION_RESULT_OK, .res_rev = 6, .ours_rev = 6,
-         .events = {E_RES, E_WATCH_OURS, E_STALE, E_DEADLINE}, .n = 4,
-         .final_present = true, .final_ours = true, .final_rev = 6, .expect_leader_after_res = true},
-        {.name = "renew commits, answer lost (timeout)", .res = ELECTION_RESULT_TIMEOUT,
-         .ours_rev = 6, .events = {E_RES, E_WATCH_OURS, E_STALE, E_DEADLINE}, .n = 4,
-         .final_present = true, .final_ours = true, .final_rev = 6},
-        {.name = "taken by another first (409)", .res = ELECTION_RESULT_CONFLICT, .other_rev = 6,
-         .events = {E_RES, E_WATCH_OTHER, E_STALE, E_DEADLINE}, .n = 4,
-         .final_present = true, .final_ours = false, .final_rev = 6},
-        {.name = "renew commits, then edited to another", .res = ELECTION_RESULT_OK, .res_rev = 6,
-         .ours_rev = 6, .other_rev = 7,
-         .events = {E_RES, E_WATCH_OURS, E_WATCH_OTHER, E_STALE, E_DEADLINE}, .n = 5,
-         .before = {{1, 2}}, .n_before = 1,
-         .final_present = true, .final_ours = false, .final_rev = 7},
-        {.name = "deleted first (404)", .res = ELECTION_RESULT_NOT_FOUND, .del_rev = 6,
-         .events = {E_RES, E_WATCH_DEL, E_STALE, E_DEADLINE}, .n = 4,
-         .final_present = false, .final_rev = 6},
-        {.name = "deleted, renew PUT re-creates it (201)", .res = ELECTION_RESULT_OK,
-         .res_created = true, .res_rev = 7, .del_rev = 6, .ours_rev = 7,
-         .events = {E_RES, E_WATCH_DEL, E_WATCH_OURS, E_STALE, E_DEADLINE}, .n = 5,
-         .before = {{1, 2}}, .n_before = 1,
-         .final_present = true, .final_ours = true, .final_rev = 7},
-        {.name = "500 storm", .res = ELECTION_RESULT_TRANSIENT,
-         .events = {E_RES, E_STALE, E_DEADLINE}, .n = 3,
-         .final_present = true, .final_ours = false, .final_rev = 5},
+        {.name = "renew commits (200)",
+         .res = ELECTION_RESULT_OK,
+         .res_rev = 6,
+         .ours_rev = 6,
+         .events = {E_RES, E_WATCH_OURS, E_STALE, E_DEADLINE},
+         .n = 4,
+         .final_present = true,
+         .final_ours = true,
+         .final_rev = 6,
+         .expect_leader_after_res = true},
+        {.name = "renew commits, answer lost (timeout)",
+         .res = ELECTION_RESULT_TIMEOUT,
+         .ours_rev = 6,
+         .events = {E_RES, E_WATCH_OURS, E_STALE, E_DEADLINE},
+         .n = 4,
+         .final_present = true,
+         .final_ours = true,
+         .final_rev = 6},
+        {.name = "taken by another first (409)",
+         .res = ELECTION_RESULT_CONFLICT,
+         .other_rev = 6,
+         .events = {E_RES, E_WATCH_OTHER, E_STALE, E_DEADLINE},
+         .n = 4,
+         .final_present = true,
+         .final_ours = false,
+         .final_rev = 6},
+        {.name = "renew commits, then edited to another",
+         .res = ELECTION_RESULT_OK,
+         .res_rev = 6,
+         .ours_rev = 6,
+         .other_rev = 7,
+         .events = {E_RES, E_WATCH_OURS, E_WATCH_OTHER, E_STALE, E_DEADLINE},
+         .n = 5,
+         .before = {{1, 2}},
+         .n_before = 1,
+         .final_present = true,
+         .final_ours = false,
+         .final_rev = 7},
+        {.name = "deleted first (404)",
+         .res = ELECTION_RESULT_NOT_FOUND,
+         .del_rev = 6,
+         .events = {E_RES, E_WATCH_DEL, E_STALE, E_DEADLINE},
+         .n = 4,
+         .final_present = false,
+         .final_rev = 6},
+        {.name = "deleted, renew PUT re-creates it (201)",
+         .res = ELECTION_RESULT_OK,
+         .res_created = true,
+         .res_rev = 7,
+         .del_rev = 6,
+         .ours_rev = 7,
+         .events = {E_RES, E_WATCH_DEL, E_WATCH_OURS, E_STALE, E_DEADLINE},
+         .n = 5,
+         .before = {{1, 2}},
+         .n_before = 1,
+         .final_present = true,
+         .final_ours = true,
+         .final_rev = 7},
+        {.name = "500 storm",
+         .res = ELECTION_RESULT_TRANSIENT,
+         .events = {E_RES, E_STALE, E_DEADLINE},
+         .n = 3,
+         .final_present = true,
+         .final_ours = false,
+         .final_rev = 5},
     };
 
     /* the 500 storm's store: still our record at revision 5 — set up in run_order via final_ours */

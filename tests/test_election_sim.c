@@ -66,7 +66,7 @@ typedef struct Params {
     int n;
     int64_t duration;
     bool deletions;
-    bool calm; /* no network faults, storms, pauses, partitions: SIGTERM/SIGKILL/RESIGN only */
+    bool calm;   /* no network faults, storms, pauses, partitions: SIGTERM/SIGKILL/RESIGN only */
     bool steady; /* calm, and no chaos at all */
 } Params;
 
@@ -94,7 +94,7 @@ typedef struct Sim {
     int64_t last_term;
     int64_t leaderless_since;
     int64_t last_check; /* real time the last leader stopped; -1 if a leader exists */
-    int pending_kind;         /* 1: handoff (SIGTERM), 2: failover (SIGKILL), 0 none */
+    int pending_kind;   /* 1: handoff (SIGTERM), 2: failover (SIGKILL), 0 none */
     int64_t pending_since;
     bool verbose, any_deletion, report_violations, put_creates;
     uint64_t seed;
@@ -147,8 +147,7 @@ static void push(Sim *s, Q q)
 static bool pop(Sim *s, Q *ret)
 {
     size_t best = 0;
-    if (s->nq == 0)
-        return false;
+    if (s->nq == 0) return false;
     for (size_t i = 1; i < s->nq; i++)
         if (s->q[i].t < s->q[best].t || (s->q[i].t == s->q[best].t && s->q[i].seq < s->q[best].seq))
             best = i;
@@ -168,12 +167,10 @@ static void watch_fanout(Sim *s)
         Node *n = &s->node[i];
         ElectionEvent ev = {.type = ELECTION_EVENT_WATCH_EVENT};
         int64_t t;
-        if (!n->alive || !n->watch_up)
-            continue;
-        t = s->now + (!s->p.calm && frand(s) < 0.05 ? urange(s, 100000, 2000000)
-                                                    : urange(s, 500, 50000));
-        if (t < n->watch_last)
-            t = n->watch_last; /* a watch is a FIFO stream */
+        if (!n->alive || !n->watch_up) continue;
+        t = s->now +
+            (!s->p.calm && frand(s) < 0.05 ? urange(s, 100000, 2000000) : urange(s, 500, 50000));
+        if (t < n->watch_last) t = n->watch_last; /* a watch is a FIFO stream */
         n->watch_last = t;
         if (s->present) {
             ev.record = s->rec;
@@ -197,8 +194,7 @@ static void node_start(Sim *s, int i)
     c.renew_deadline_usec = s->p.D;
     c.retry_period_usec = s->p.R;
     c.seed = srnd(s);
-    if (election_init(&n->e, &c) < 0)
-        abort();
+    if (election_init(&n->e, &c) < 0) abort();
     n->alive = true;
     n->paused_until = 0;
     n->partitioned_until = 0;
@@ -222,8 +218,7 @@ static void node_kill(Sim *s, int i)
 static Req *req_slot(Node *n, uint64_t id)
 {
     for (int k = 0; k < MAXREQ; k++)
-        if (n->req[k].open && n->req[k].id == id)
-            return &n->req[k];
+        if (n->req[k].open && n->req[k].id == id) return &n->req[k];
     return NULL;
 }
 
@@ -237,7 +232,10 @@ static void carry_out(Sim *s, int i, const ElectionActions *acts)
         case ELECTION_ACTION_ARM_TIMER:
             n->timer_gen++;
             if (a->at != ELECTION_TIME_NONE)
-                push(s, (Q){.t = real_of(n, a->at), .kind = Q_TIMER, .node = i, .inc = n->inc,
+                push(s, (Q){.t = real_of(n, a->at),
+                            .kind = Q_TIMER,
+                            .node = i,
+                            .inc = n->inc,
                             .gen = n->timer_gen});
             break;
         case ELECTION_ACTION_GET:
@@ -249,37 +247,42 @@ static void carry_out(Sim *s, int i, const ElectionActions *acts)
                     slot = m;
                     break;
                 }
-            if (slot < 0)
-                abort();
-            n->req[slot] = (Req){.id = a->request_id, .open = true,
-                                 .get = a->type == ELECTION_ACTION_GET};
+            if (slot < 0) abort();
+            n->req[slot] =
+                (Req){.id = a->request_id, .open = true, .get = a->type == ELECTION_ACTION_GET};
             s->st->requests++;
             if (!election_is_leader(&n->e, boot_of(n, s->now)) &&
                 n->e.claim_deadline <= boot_of(n, s->now)) {
                 s->st->follower_requests++;
-                if (s->now > 20 * (int64_t)SEC)
-                    s->st->late_follower_requests++;
+                if (s->now > 20 * (int64_t)SEC) s->st->late_follower_requests++;
             }
             s->st->writes += a->type != ELECTION_ACTION_GET;
             /* the glue gives up after the timeout, measured on its own clock */
             push(s, (Q){.t = s->now + (int64_t)ceil((double)a->timeout_usec / n->rate),
-                        .kind = Q_TIMEOUT, .node = i, .inc = n->inc, .req = *a});
+                        .kind = Q_TIMEOUT,
+                        .node = i,
+                        .inc = n->inc,
+                        .req = *a});
             if (s->now < n->partitioned_until || (!s->p.calm && frand(s) < 0.02))
                 break; /* lost on the way: never reaches the server */
             push(s, (Q){.t = s->now + (!s->p.calm && frand(s) < 0.03 ? urange(s, 200000, 3000000)
-                                                                      : urange(s, 300, 30000)),
-                        .kind = Q_SERVER, .node = i, .inc = n->inc, .req = *a});
+                                                                     : urange(s, 300, 30000)),
+                        .kind = Q_SERVER,
+                        .node = i,
+                        .inc = n->inc,
+                        .req = *a});
             break;
         }
         case ELECTION_ACTION_EXIT:
             s->st->exits++;
             node_kill(s, i);
-            push(s, (Q){.t = s->now + urange(s, 200000, 4000000), .kind = Q_CHAOS,
-                        .chaos = C_RESTART, .node = i});
+            push(s, (Q){.t = s->now + urange(s, 200000, 4000000),
+                        .kind = Q_CHAOS,
+                        .chaos = C_RESTART,
+                        .node = i});
             return;
         case ELECTION_ACTION_LOG:
-            if (s->verbose)
-                printf("%10.3f %s: %s\n", (double)s->now / 1e6, n->id, a->message);
+            if (s->verbose) printf("%10.3f %s: %s\n", (double)s->now / 1e6, n->id, a->message);
             break;
         default:
             break;
@@ -294,11 +297,11 @@ static void server(Sim *s, const Q *q)
     ElectionEvent ev = {.request_id = a->request_id};
     bool respond = true;
 
-    ev.type = a->type == ELECTION_ACTION_GET ? ELECTION_EVENT_GET_RESULT : ELECTION_EVENT_WRITE_RESULT;
+    ev.type =
+        a->type == ELECTION_ACTION_GET ? ELECTION_EVENT_GET_RESULT : ELECTION_EVENT_WRITE_RESULT;
     if (s->now < s->storm_until || (!s->p.calm && frand(s) < 0.04)) {
         ev.result = ELECTION_RESULT_TRANSIENT;
-        if (frand(s) < 0.5)
-            ev.retry_after_usec = (uint64_t)urange(s, 0, 3000000);
+        if (frand(s) < 0.5) ev.retry_after_usec = (uint64_t)urange(s, 0, 3000000);
     } else if (a->type == ELECTION_ACTION_GET) {
         ev.result = s->present ? ELECTION_RESULT_OK : ELECTION_RESULT_NOT_FOUND;
         ev.record = s->rec;
@@ -344,8 +347,11 @@ static void server(Sim *s, const Q *q)
     if ((!s->p.calm && frand(s) < 0.02) || s->now < n->partitioned_until)
         respond = false; /* the answer is lost: the client times out, outcome unknown */
     if (respond && q->inc == n->inc && n->alive)
-        push(s, (Q){.t = s->now + urange(s, 300, 30000), .kind = Q_DELIVER, .node = q->node,
-                    .inc = q->inc, .ev = ev});
+        push(s, (Q){.t = s->now + urange(s, 300, 30000),
+                    .kind = Q_DELIVER,
+                    .node = q->node,
+                    .inc = q->inc,
+                    .ev = ev});
 }
 
 static void check(Sim *s)
@@ -393,13 +399,11 @@ static void check(Sim *s)
         if (s->pending_kind == 1) {
             s->st->handoffs++;
             s->st->handoff_sum += d;
-            if (d > s->st->handoff_max)
-                s->st->handoff_max = d;
+            if (d > s->st->handoff_max) s->st->handoff_max = d;
         } else if (s->pending_kind == 2) {
             s->st->failovers++;
             s->st->failover_sum += d;
-            if (d > s->st->failover_max)
-                s->st->failover_max = d;
+            if (d > s->st->failover_max) s->st->failover_max = d;
         }
         s->pending_kind = 0;
         s->leaderless_since = -1;
@@ -420,15 +424,14 @@ static int current_leader(Sim *s)
 static void chaos_schedule(Sim *s)
 {
     int64_t t = 0;
-    if (s->p.steady)
-        return;
-    /* one chaos action every 3-12 s; calm: far enough apart that the previous action (restart, hold-off) is over */
+    if (s->p.steady) return;
+    /* one chaos action every 3-12 s; calm: far enough apart that the previous action (restart,
+     * hold-off) is over */
     while ((t += s->p.calm ? urange(s, 30000000, 45000000) : urange(s, 3000000, 12000000)) <
            s->p.duration) {
         int what = (int)(srnd(s) % 100);
         Q q = {.t = t, .kind = Q_CHAOS, .node = (int)(srnd(s) % (uint64_t)s->p.n)};
-        if (s->p.calm)
-            what = what < 30 ? 0 : what < 80 ? 20 : 40; /* kill, term, resign */
+        if (s->p.calm) what = what < 30 ? 0 : what < 80 ? 20 : 40; /* kill, term, resign */
         if (what < 15)
             q.chaos = C_KILL;
         else if (what < 35)
@@ -459,24 +462,23 @@ static void chaos(Sim *s, const Q *q)
 
     switch (q->chaos) {
     case C_KILL:
-        if (!n->alive)
-            break;
-        if (s->verbose)
-            printf("%10.6f chaos: kill %s\n", (double)s->now / 1e6, n->id);
+        if (!n->alive) break;
+        if (s->verbose) printf("%10.6f chaos: kill %s\n", (double)s->now / 1e6, n->id);
         if (i == leader) {
             s->pending_kind = 2;
             s->pending_since = s->now;
         }
         node_kill(s, i);
         /* calm: restart late, so that failover measures the takeover by the others */
-        push(s, (Q){.t = s->now + (s->p.calm ? urange(s, 16000000, 20000000)
-                                              : urange(s, 500000, 5000000)),
-                    .kind = Q_CHAOS, .chaos = C_RESTART, .node = i});
+        push(s, (Q){.t = s->now +
+                         (s->p.calm ? urange(s, 16000000, 20000000) : urange(s, 500000, 5000000)),
+                    .kind = Q_CHAOS,
+                    .chaos = C_RESTART,
+                    .node = i});
         break;
     case C_TERM:
     case C_RESIGN:
-        if (!n->alive || n->paused_until > s->now)
-            break;
+        if (!n->alive || n->paused_until > s->now) break;
         if (i == leader) {
             s->pending_kind = 1;
             s->pending_since = s->now;
@@ -487,19 +489,17 @@ static void chaos(Sim *s, const Q *q)
         break;
     case C_PAUSE:
         if (n->alive)
-            n->paused_until = s->now + (frand(s) < 0.5 ? urange(s, 100000, 3000000)
-                                                       : urange(s, (int64_t)s->p.L,
-                                                                (int64_t)s->p.L * 3));
+            n->paused_until =
+                s->now + (frand(s) < 0.5 ? urange(s, 100000, 3000000)
+                                         : urange(s, (int64_t)s->p.L, (int64_t)s->p.L * 3));
         break;
     case C_RESTART:
         if (s->verbose && !s->node[q->node].alive)
             printf("%10.6f chaos: start %s\n", (double)s->now / 1e6, s->node[q->node].id);
-        if (!s->node[q->node].alive)
-            node_start(s, q->node);
+        if (!s->node[q->node].alive) node_start(s, q->node);
         break;
     case C_DELETE:
-        if (s->verbose)
-            printf("%10.6f chaos: delete\n", (double)s->now / 1e6);
+        if (s->verbose) printf("%10.6f chaos: delete\n", (double)s->now / 1e6);
         if (s->present) {
             s->present = false;
             s->rev++;
@@ -512,8 +512,11 @@ static void chaos(Sim *s, const Q *q)
             n->watch_up = false;
             deliver(s, i, s->now,
                     (ElectionEvent){.type = ELECTION_EVENT_WATCH_STATE, .watch_up = false});
-            push(s, (Q){.t = s->now + urange(s, 1000000, 20000000), .kind = Q_CHAOS,
-                        .chaos = C_WATCH_UP, .node = i, .inc = n->inc});
+            push(s, (Q){.t = s->now + urange(s, 1000000, 20000000),
+                        .kind = Q_CHAOS,
+                        .chaos = C_WATCH_UP,
+                        .node = i,
+                        .inc = n->inc});
         }
         break;
     case C_WATCH_UP:
@@ -538,8 +541,7 @@ static void chaos(Sim *s, const Q *q)
         s->storm_until = s->now + urange(s, 1000000, (int64_t)s->p.D * 2);
         break;
     case -2:
-        if (n->alive)
-            n->partitioned_until = s->now + urange(s, 1000000, (int64_t)s->p.L * 2);
+        if (n->alive) n->partitioned_until = s->now + urange(s, 1000000, (int64_t)s->p.L * 2);
         break;
     default:
         break;
@@ -583,8 +585,9 @@ static void run(const Params *p, uint64_t seed, Stats *st, bool verbose)
         s->now = q.t;
         st->events++;
         if (nev > 399990 && q.kind == Q_TIMER)
-            fprintf(stderr, "  timer node %d t=%" PRId64 " boot=%" PRIu64 " armed=%" PRIu64
-                    " gen %" PRIu64 "/%" PRIu64 " inflight=%" PRIu64 " cls=%d stop=%d res=%d\n",
+            fprintf(stderr,
+                    "  timer node %d t=%" PRId64 " boot=%" PRIu64 " armed=%" PRIu64 " gen %" PRIu64
+                    "/%" PRIu64 " inflight=%" PRIu64 " cls=%d stop=%d res=%d\n",
                     q.node, q.t, boot_of(n, q.t), n->e.timer_armed, q.gen, n->timer_gen,
                     n->e.inflight_id, n->e.cls, n->e.stopping, n->e.resigning);
         if (++nev > 400000) {
@@ -604,8 +607,7 @@ static void run(const Params *p, uint64_t seed, Stats *st, bool verbose)
             check(s);
             continue;
         }
-        if (q.inc != n->inc || !n->alive)
-            continue;
+        if (q.inc != n->inc || !n->alive) continue;
         if (s->now < n->paused_until) {
             q.t = n->paused_until; /* a stopped process handles nothing; order is kept */
             push(s, q);
@@ -614,13 +616,11 @@ static void run(const Params *p, uint64_t seed, Stats *st, bool verbose)
         now.boot_usec = boot_of(n, s->now);
         now.wall_usec = n->wall_off + (int64_t)((double)s->now * n->rate);
         if (q.kind == Q_TIMER) {
-            if (q.gen != n->timer_gen)
-                continue;
+            if (q.gen != n->timer_gen) continue;
             q.ev = (ElectionEvent){.type = ELECTION_EVENT_TIMER};
         } else if (q.kind == Q_TIMEOUT) {
             Req *rq = req_slot(n, q.req.request_id);
-            if (!rq)
-                continue;
+            if (!rq) continue;
             rq->open = false;
             q.ev = (ElectionEvent){.type = rq->get ? ELECTION_EVENT_GET_RESULT
                                                    : ELECTION_EVENT_WRITE_RESULT,
@@ -629,8 +629,7 @@ static void run(const Params *p, uint64_t seed, Stats *st, bool verbose)
         } else if (q.ev.type == ELECTION_EVENT_GET_RESULT ||
                    q.ev.type == ELECTION_EVENT_WRITE_RESULT) {
             Req *rq = req_slot(n, q.ev.request_id);
-            if (!rq)
-                continue; /* already timed out */
+            if (!rq) continue; /* already timed out */
             rq->open = false;
         }
         r = election_step(&n->e, &q.ev, &now, &acts);
@@ -638,8 +637,7 @@ static void run(const Params *p, uint64_t seed, Stats *st, bool verbose)
             fprintf(stderr, "election_step failed: %d\n", r);
             abort();
         }
-        if (acts.n > st->max_actions)
-            st->max_actions = acts.n;
+        if (acts.n > st->max_actions) st->max_actions = acts.n;
         carry_out(s, q.node, &acts);
         check(s);
     }
@@ -682,15 +680,19 @@ int main(int argc, char **argv)
     bool verbose = getenv("ELECTION_SIM_VERBOSE") != NULL;
     Stats st = {0}, neg = {0}, calm = {0};
     Params p = {
-        .L = 15 * SEC, .D = 10 * SEC, .R = 2 * SEC, .rate_err = 0.03, .n = 3,
+        .L = 15 * SEC,
+        .D = 10 * SEC,
+        .R = 2 * SEC,
+        .rate_err = 0.03,
+        .n = 3,
         .duration = 120 * (int64_t)SEC,
     };
 
     for (uint64_t k = 0; k < seeds; k++) {
         uint64_t seed = first + k;
-        p.n = 2 + (int)(seed % 4);         /* 2..5 candidates */
-        p.deletions = seed % 2 == 0;       /* term monotonicity is checked in the others */
-        if (seed % 3 == 0) {               /* short timings too */
+        p.n = 2 + (int)(seed % 4);   /* 2..5 candidates */
+        p.deletions = seed % 2 == 0; /* term monotonicity is checked in the others */
+        if (seed % 3 == 0) {         /* short timings too */
             p.L = 3 * SEC, p.D = 2 * SEC, p.R = 500 * MS;
         } else {
             p.L = 15 * SEC, p.D = 10 * SEC, p.R = 2 * SEC;
@@ -701,7 +703,11 @@ int main(int argc, char **argv)
 
     /* Negative control: D/L = 0.98 with clock rates up to 10 % apart violates the bound of
      * DESIGN.md; with partitions and pauses the checker must see overlaps. */
-    p = (Params){.L = 10200 * MS, .D = 10 * SEC, .R = 2 * SEC, .rate_err = 0.10, .n = 3,
+    p = (Params){.L = 10200 * MS,
+                 .D = 10 * SEC,
+                 .R = 2 * SEC,
+                 .rate_err = 0.10,
+                 .n = 3,
                  .duration = 120 * (int64_t)SEC};
     for (uint64_t k = 0; k < (seeds / 4 ? seeds / 4 : 1); k++)
         run(&p, 1000000 + first + k, &neg, false);
@@ -709,8 +715,13 @@ int main(int argc, char **argv)
 
     /* Calm: no faults but SIGTERM/SIGKILL/RESIGN of random (mostly leading) processes, clock
      * rates 1 % apart: the handoff and failover figures. */
-    p = (Params){.L = 15 * SEC, .D = 10 * SEC, .R = 2 * SEC, .rate_err = 0.01, .n = 3,
-                 .duration = 300 * (int64_t)SEC, .calm = true};
+    p = (Params){.L = 15 * SEC,
+                 .D = 10 * SEC,
+                 .R = 2 * SEC,
+                 .rate_err = 0.01,
+                 .n = 3,
+                 .duration = 300 * (int64_t)SEC,
+                 .calm = true};
     for (uint64_t k = 0; k < (seeds / 5 ? seeds / 5 : 1); k++)
         run(&p, 2000000 + first + k, &calm, false);
     print_stats("calm", &calm);
@@ -719,8 +730,14 @@ int main(int argc, char **argv)
      * few round trips) followers send nothing at all; the leader one UPDATE per R. */
     {
         Stats steady = {0};
-        p = (Params){.L = 15 * SEC, .D = 10 * SEC, .R = 2 * SEC, .rate_err = 0.01, .n = 5,
-                     .duration = 600 * (int64_t)SEC, .calm = true, .steady = true};
+        p = (Params){.L = 15 * SEC,
+                     .D = 10 * SEC,
+                     .R = 2 * SEC,
+                     .rate_err = 0.01,
+                     .n = 5,
+                     .duration = 600 * (int64_t)SEC,
+                     .calm = true,
+                     .steady = true};
         for (uint64_t k = 0; k < 20; k++)
             run(&p, 3000000 + first + k, &steady, false);
         print_stats("steady", &steady);
