@@ -1,0 +1,1203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lock backends (see lock.h). Each op is a small chain of API requests driven from their
+ * completion callbacks: one request in flight per op, the op's deadline shared by all of them.
+ */
+#include "lock.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "kube_lease.h"
+#include "kube_time.h"
+#include "util.h"
+
+#define BODY_MAX (1024 * 1024)
+#define RECORD_MAX 4096
+
+/* ---- names ---- */
+
+static const char *const lock_type_names[_LOCK_TYPE_MAX] = {
+    [LOCK_LEASES] = "leases",
+    [LOCK_ENDPOINTS] = "endpoints",
+    [LOCK_ENDPOINTS_LEASES] = "endpointsleases",
+};
+
+const char *lock_type_to_string(LockType t)
+{
+    return (unsigned)t < _LOCK_TYPE_MAX ? lock_type_names[t] : NULL;
+}
+
+int lock_type_from_string(const char *s, LockType *ret)
+{
+    if (!s)
+        return -EINVAL;
+    for (unsigned i = 0; i < _LOCK_TYPE_MAX; i++)
+        if (strcmp(s, lock_type_names[i]) == 0) {
+            *ret = (LockType)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+uint64_t lock_time_precision_usec(LockType t)
+{
+    return t == LOCK_LEASES ? 1 : USEC_PER_SEC;
+}
+
+static uint64_t revision_of(const char *rv)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!rv || !*rv)
+        return 0;
+    errno = 0;
+    v = strtoull(rv, &end, 10);
+    return errno || *end ? 0 : (uint64_t)v;
+}
+
+/* ---- the annotation record ---- */
+
+static int rec_time(const JsonDoc *d, int obj, const char *key, int64_t *ret)
+{
+    char buf[64];
+    int t = json_get(d, obj, key);
+    JsonType y = json_type(d, t);
+
+    *ret = 0;
+    if (y == JSON_NONE || y == JSON_NULL)
+        return 0;
+    if (json_string_buf(d, t, buf, sizeof buf) < 0)
+        return -EBADMSG;
+    /* Go's zero time, as an old writer may have stored it: absent. */
+    if (strncmp(buf, "0001-01-01T00:00:00", 19) == 0)
+        return 0;
+    return kube_time_parse(buf, strlen(buf), ret) < 0 ? -EBADMSG : 0;
+}
+
+static int rec_int(const JsonDoc *d, int obj, const char *key, int32_t *ret)
+{
+    int t = json_get(d, obj, key);
+    JsonType y = json_type(d, t);
+    int64_t v;
+
+    *ret = 0;
+    if (y == JSON_NONE || y == JSON_NULL)
+        return 0;
+    if (json_int64(d, t, &v) < 0 || v < INT32_MIN || v > INT32_MAX)
+        return -EBADMSG;
+    *ret = (int32_t)v;
+    return 0;
+}
+
+int lock_record_parse(const char *text, size_t len, ElectionRecord *ret)
+{
+    _cleanup_(json_freep) JsonDoc *d = NULL;
+    ElectionRecord r = {0};
+    int t, k;
+
+    k = json_parse(text, len, 256, &d);
+    if (k < 0)
+        return k == -ENOMEM ? k : -EBADMSG;
+    if (json_type(d, 0) != JSON_OBJECT)
+        return -EBADMSG;
+    t = json_get(d, 0, "holderIdentity");
+    if (json_type(d, t) == JSON_STRING) {
+        k = json_string_buf(d, t, r.holder, sizeof r.holder);
+        if (k < 0)
+            return -EBADMSG; /* longer than any identity, or a bad escape */
+    } else if (json_type(d, t) != JSON_NONE && json_type(d, t) != JSON_NULL) {
+        return -EBADMSG;
+    }
+    if (rec_int(d, 0, "leaseDurationSeconds", &r.lease_duration_seconds) < 0 ||
+        rec_time(d, 0, "acquireTime", &r.acquire_time_usec) < 0 ||
+        rec_time(d, 0, "renewTime", &r.renew_time_usec) < 0 ||
+        rec_int(d, 0, "leaderTransitions", &r.lease_transitions) < 0)
+        return -EBADMSG;
+    if (r.lease_duration_seconds < 0)
+        r.lease_duration_seconds = 0;
+    if (r.lease_transitions < 0)
+        r.lease_transitions = 0;
+    *ret = r;
+    return 0;
+}
+
+static void writer_time(JsonWriter *w, int64_t usec, int *err)
+{
+    char buf[KUBE_TIME_BUF];
+
+    if (usec == 0) {
+        json_writer_value_raw(w, "null"); /* metav1.Time's zero value */
+        return;
+    }
+    if (kube_time_format(usec, buf) < 0) {
+        *err = -ERANGE;
+        return;
+    }
+    json_writer_value_string(w, buf);
+}
+
+int lock_record_format(const ElectionRecord *r, char **ret, size_t *ret_len)
+{
+    JsonWriter w = JSON_WRITER_INIT(RECORD_MAX);
+    int err = 0, k;
+
+    /* Go's json.Marshal of LeaderElectionRecord: struct order, no omitempty. */
+    json_writer_begin_object(&w);
+    json_writer_key(&w, "holderIdentity");
+    json_writer_value_string(&w, r->holder);
+    json_writer_key(&w, "leaseDurationSeconds");
+    json_writer_value_int(&w, r->lease_duration_seconds);
+    json_writer_key(&w, "acquireTime");
+    writer_time(&w, r->acquire_time_usec, &err);
+    json_writer_key(&w, "renewTime");
+    writer_time(&w, r->renew_time_usec, &err);
+    json_writer_key(&w, "leaderTransitions");
+    json_writer_value_int(&w, r->lease_transitions);
+    json_writer_end_object(&w);
+    if (err < 0) {
+        json_writer_deinit(&w);
+        return err;
+    }
+    k = json_writer_finish(&w, ret, ret_len);
+    return k;
+}
+
+/* ---- Endpoints ---- */
+
+void lock_endpoints_done(LockEndpoints *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->namespace_);
+    free(e->uid);
+    free(e->resource_version);
+    free(e->raw);
+    *e = (LockEndpoints){0};
+}
+
+static int opt_string(const JsonDoc *d, int obj, const char *key, char **ret)
+{
+    int t = json_get(d, obj, key);
+    JsonType y = json_type(d, t);
+    int k;
+
+    *ret = NULL;
+    if (y == JSON_NONE || y == JSON_NULL)
+        return 0;
+    if (y != JSON_STRING)
+        return -EBADMSG;
+    k = json_string(d, t, ret);
+    return k == -ENOMEM ? k : k < 0 ? -EBADMSG : 0;
+}
+
+int lock_endpoints_parse(const char *text, size_t len, LockEndpoints *ret)
+{
+    _cleanup_(json_freep) JsonDoc *d = NULL;
+    _cleanup_free_ char *value = NULL;
+    LockEndpoints e = {0};
+    int meta, ann, k;
+
+    k = json_parse(text, len, 0, &d);
+    if (k < 0)
+        return k == -ENOMEM ? k : -EBADMSG;
+    if (json_type(d, 0) != JSON_OBJECT || !json_string_eq(d, json_get(d, 0, "kind"), "Endpoints"))
+        return -EBADMSG;
+    meta = json_get(d, 0, "metadata");
+    if (meta >= 0 && json_type(d, meta) != JSON_OBJECT)
+        return -EBADMSG;
+    ann = json_get(d, meta, "annotations");
+    if (ann >= 0 && json_type(d, ann) != JSON_OBJECT && json_type(d, ann) != JSON_NULL)
+        return -EBADMSG;
+    if ((k = opt_string(d, meta, "name", &e.name)) < 0 ||
+        (k = opt_string(d, meta, "namespace", &e.namespace_)) < 0 ||
+        (k = opt_string(d, meta, "uid", &e.uid)) < 0 ||
+        (k = opt_string(d, meta, "resourceVersion", &e.resource_version)) < 0 ||
+        (k = opt_string(d, ann, LOCK_ANNOTATION, &value)) < 0)
+        goto fail;
+    if (value) {
+        k = lock_record_parse(value, strlen(value), &e.record);
+        if (k < 0)
+            goto fail;
+        e.has_record = true;
+    }
+    e.record.revision = revision_of(e.resource_version);
+    e.raw = malloc(len + 1);
+    if (!e.raw) {
+        k = -ENOMEM;
+        goto fail;
+    }
+    memcpy(e.raw, text, len);
+    e.raw[len] = 0;
+    e.raw_len = len;
+    *ret = e;
+    return 0;
+fail:
+    lock_endpoints_done(&e);
+    return k;
+}
+
+static int quoted(const char *s, char **ret)
+{
+    JsonWriter w = JSON_WRITER_INIT(2 * RECORD_MAX);
+    json_writer_string(&w, s);
+    return json_writer_finish(&w, ret, NULL);
+}
+
+static const char *const P_ANNOTATION[] = {"metadata", "annotations", LOCK_ANNOTATION, NULL};
+static const char *const P_RV[] = {"metadata", "resourceVersion", NULL};
+
+int lock_endpoints_update_body(const LockEndpoints *e, const ElectionRecord *r, size_t max_len,
+                               char **ret, size_t *ret_len)
+{
+    _cleanup_free_ char *value = NULL, *qvalue = NULL, *qrv = NULL;
+    int k;
+
+    if (!e || !e->raw || !e->resource_version)
+        return -EINVAL;
+    k = lock_record_format(r, &value, NULL);
+    if (k < 0)
+        return k;
+    if ((k = quoted(value, &qvalue)) < 0 || (k = quoted(e->resource_version, &qrv)) < 0)
+        return k;
+    {
+        /* "annotations": null would stop the edit (not an object): drop it first. */
+        _cleanup_(json_freep) JsonDoc *d = NULL;
+        const JsonEdit edits[] = {
+            {P_ANNOTATION, qvalue},
+            {P_RV, qrv},
+        };
+        if (json_parse(e->raw, e->raw_len, 0, &d) == 0 &&
+            json_type(d, json_get_path(d, 0, "metadata", "annotations", NULL)) == JSON_NULL) {
+            static const char *const P_ANNS[] = {"metadata", "annotations", NULL};
+            _cleanup_free_ char *tmp = NULL;
+            size_t tmp_len;
+            k = json_edit(e->raw, e->raw_len, P_ANNS, NULL, max_len, &tmp, &tmp_len);
+            if (k < 0)
+                return k;
+            return json_edit_many(tmp, tmp_len, edits, ELEMENTSOF(edits), max_len, ret, ret_len);
+        }
+        return json_edit_many(e->raw, e->raw_len, edits, ELEMENTSOF(edits), max_len, ret, ret_len);
+    }
+}
+
+int lock_endpoints_create_body(const char *ns, const char *name, const ElectionRecord *r,
+                               size_t max_len, char **ret, size_t *ret_len)
+{
+    _cleanup_free_ char *value = NULL;
+    JsonWriter w = JSON_WRITER_INIT(max_len);
+    int k;
+
+    if (!ns || !name)
+        return -EINVAL;
+    k = lock_record_format(r, &value, NULL);
+    if (k < 0)
+        return k;
+    json_writer_begin_object(&w);
+    json_writer_key(&w, "kind");
+    json_writer_value_string(&w, "Endpoints");
+    json_writer_key(&w, "apiVersion");
+    json_writer_value_string(&w, "v1");
+    json_writer_key(&w, "metadata");
+    json_writer_begin_object(&w);
+    json_writer_key(&w, "name");
+    json_writer_value_string(&w, name);
+    json_writer_key(&w, "namespace");
+    json_writer_value_string(&w, ns);
+    json_writer_key(&w, "annotations");
+    json_writer_begin_object(&w);
+    json_writer_key(&w, LOCK_ANNOTATION);
+    json_writer_value_string(&w, value);
+    json_writer_end_object(&w);
+    json_writer_end_object(&w);
+    json_writer_end_object(&w);
+    return json_writer_finish(&w, ret, ret_len);
+}
+
+/* ---- MultiLock ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+static uint64_t record_digest(const ElectionRecord *r)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    h = fnv(h, r->holder, strlen(r->holder) + 1);
+    h = fnv(h, &r->lease_duration_seconds, sizeof r->lease_duration_seconds);
+    h = fnv(h, &r->acquire_time_usec, sizeof r->acquire_time_usec);
+    h = fnv(h, &r->renew_time_usec, sizeof r->renew_time_usec);
+    h = fnv(h, &r->lease_transitions, sizeof r->lease_transitions);
+    return h | 1; /* never 0: 0 is "no Lease" */
+}
+
+void lock_multi_combine(const ElectionRecord *primary, const ElectionRecord *secondary,
+                        const char *identity, ElectionRecord *ret, uint64_t *ret_aux)
+{
+    ElectionRecord r = *primary;
+
+    if (!secondary) {
+        /* Held by an old client (client-go: the primary as it is). One naming us without its
+         * Lease is not a claim we may confirm: nobody reading only the Lease knows of it. */
+        if (r.holder[0] && identity && strcmp(r.holder, identity) == 0)
+            snprintf(r.holder, sizeof r.holder, "%s", LOCK_UNKNOWN_LEADER);
+    } else if (strcmp(primary->holder, secondary->holder) != 0) {
+        snprintf(r.holder, sizeof r.holder, "%s", LOCK_UNKNOWN_LEADER);
+    } else if (secondary->renew_time_usec < r.renew_time_usec) {
+        /* Both name the same holder: the claim stands as far as both objects were written. */
+        r.renew_time_usec = secondary->renew_time_usec;
+    }
+    r.revision = primary->revision;
+    *ret = r;
+    if (ret_aux)
+        *ret_aux = secondary ? record_digest(secondary) : 0;
+}
+
+/* ---- Lease <-> record ---- */
+
+static void record_from_lease(const KubeLease *l, ElectionRecord *r)
+{
+    *r = (ElectionRecord){0};
+    if (l->holder_identity)
+        snprintf(r->holder, sizeof r->holder, "%s", l->holder_identity);
+    if (l->lease_duration_seconds != KUBE_INT_UNSET && l->lease_duration_seconds > 0 &&
+        l->lease_duration_seconds <= INT32_MAX)
+        r->lease_duration_seconds = (int32_t)l->lease_duration_seconds;
+    if (l->acquire_time_usec != KUBE_TIME_UNSET)
+        r->acquire_time_usec = l->acquire_time_usec;
+    if (l->renew_time_usec != KUBE_TIME_UNSET)
+        r->renew_time_usec = l->renew_time_usec;
+    if (l->lease_transitions != KUBE_INT_UNSET && l->lease_transitions >= 0 &&
+        l->lease_transitions <= INT32_MAX)
+        r->lease_transitions = (int32_t)l->lease_transitions;
+    r->revision = revision_of(l->resource_version);
+}
+
+static int lease_set_record(KubeLease *l, const ElectionRecord *r)
+{
+    free(l->holder_identity);
+    l->holder_identity = strdup(r->holder);
+    l->lease_duration_seconds = r->lease_duration_seconds;
+    l->acquire_time_usec = r->acquire_time_usec ? r->acquire_time_usec : KUBE_TIME_UNSET;
+    l->renew_time_usec = r->renew_time_usec ? r->renew_time_usec : KUBE_TIME_UNSET;
+    l->lease_transitions = r->lease_transitions;
+    return l->holder_identity ? 0 : -ENOMEM;
+}
+
+/* ---- the lock ---- */
+
+typedef enum OpKind {
+    OP_GET,
+    OP_CREATE,
+    OP_UPDATE,
+    OP_WATCH,
+} OpKind;
+
+typedef enum Step {
+    STEP_NONE,
+    STEP_EP_GET,
+    STEP_EP_CREATE,
+    STEP_EP_PUT,
+    STEP_LEASE_GET,
+    STEP_LEASE_CREATE,
+    STEP_LEASE_PUT,
+} Step;
+
+struct Lock {
+    sd_event *event;
+    KubeClient *c;
+    LockType type;
+    char *ns, *name, *identity;
+
+    /* The objects as the server last returned them (newest resourceVersion). */
+    KubeLease lease;
+    bool have_lease;
+    LockEndpoints ep;
+    bool have_ep;
+
+    LockOp *ops;
+    unsigned writes_inflight;
+    uint64_t write_gen; /* bumped when a write starts and when it ends */
+
+    lock_request_fn observer;
+    void *observer_ud;
+};
+
+struct LockOp {
+    Lock *l;
+    LockOp *prev, *next;
+    OpKind kind;
+    Step step;
+    KubeRequest *req;
+    uint64_t req_start;
+    uint64_t deadline;
+    lock_done_fn cb;
+    lock_event_fn on_event;
+    void *userdata;
+
+    ElectionRecord rec; /* create/update: what to write */
+    uint64_t base_revision;
+    bool ep_checked;     /* update without a kept Endpoints: read first */
+    bool lease_retried;  /* the Lease step was retried once after a 409 */
+    bool primary_found;
+    ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
+
+    /* watch */
+    KubeRequest *lease_watch;
+    sd_event_source *timer;
+    uint64_t poll;
+    uint64_t gen_at_start;
+    bool is_write;
+};
+
+LockType lock_type(const Lock *l)
+{
+    return l->type;
+}
+
+void lock_set_request_observer(Lock *l, lock_request_fn fn, void *userdata)
+{
+    l->observer = fn;
+    l->observer_ud = userdata;
+}
+
+void lock_object_ref(const Lock *l, LockObjectRef *ret)
+{
+    if (l->type == LOCK_ENDPOINTS) {
+        *ret = (LockObjectRef){
+            .kind = "Endpoints",
+            .api_version = "v1",
+            .name = l->name,
+            .namespace_ = l->ns,
+            .uid = l->have_ep ? l->ep.uid : NULL,
+            .resource_version = l->have_ep ? l->ep.resource_version : NULL,
+        };
+        return;
+    }
+    *ret = (LockObjectRef){
+        .kind = "Lease",
+        .api_version = "coordination.k8s.io/v1",
+        .name = l->name,
+        .namespace_ = l->ns,
+        .uid = l->have_lease ? l->lease.uid : NULL,
+        .resource_version = l->have_lease ? l->lease.resource_version : NULL,
+    };
+}
+
+int lock_new(sd_event *event, KubeClient *c, const LockConfig *cfg, Lock **ret)
+{
+    Lock *l;
+
+    if (!event || !c || !cfg || (unsigned)cfg->type >= _LOCK_TYPE_MAX || !cfg->namespace_ ||
+        !cfg->name || !cfg->identity || !*cfg->name || !*cfg->identity || !ret)
+        return -EINVAL;
+    l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    l->event = sd_event_ref(event);
+    l->c = c;
+    l->type = cfg->type;
+    l->lease = KUBE_LEASE_INIT;
+    l->ns = strdup(cfg->namespace_);
+    l->name = strdup(cfg->name);
+    l->identity = strdup(cfg->identity);
+    if (!l->ns || !l->name || !l->identity) {
+        lock_free(l);
+        return -ENOMEM;
+    }
+    *ret = l;
+    return 0;
+}
+
+static void op_unlink_free(LockOp *op)
+{
+    Lock *l = op->l;
+
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        l->ops = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    if (op->is_write) {
+        l->writes_inflight--;
+        l->write_gen++;
+    }
+    kube_request_cancel(op->req);
+    kube_request_cancel(op->lease_watch);
+    sd_event_source_disable_unref(op->timer);
+    free(op);
+}
+
+Lock *lock_free(Lock *l)
+{
+    if (!l)
+        return NULL;
+    while (l->ops)
+        op_unlink_free(l->ops);
+    kube_lease_done(&l->lease);
+    lock_endpoints_done(&l->ep);
+    free(l->ns);
+    free(l->name);
+    free(l->identity);
+    sd_event_unref(l->event);
+    free(l);
+    return NULL;
+}
+
+LockOp *lock_op_cancel(LockOp *op)
+{
+    if (op)
+        op_unlink_free(op);
+    return NULL;
+}
+
+static LockOp *op_new(Lock *l, OpKind kind, uint64_t timeout, lock_done_fn cb, void *userdata)
+{
+    LockOp *op = calloc(1, sizeof *op);
+
+    if (!op)
+        return NULL;
+    op->l = l;
+    op->kind = kind;
+    op->cb = cb;
+    op->userdata = userdata;
+    op->deadline = timeout ? now_boot_usec() + timeout : 0;
+    op->next = l->ops;
+    if (op->next)
+        op->next->prev = op;
+    l->ops = op;
+    if (kind == OP_CREATE || kind == OP_UPDATE) {
+        op->is_write = true;
+        l->writes_inflight++;
+        l->write_gen++;
+    }
+    return op;
+}
+
+/* Keeps the newest object of each kind for the next update. */
+static void remember_ep(Lock *l, LockEndpoints *e)
+{
+    if (l->have_ep && revision_of(e->resource_version) != 0 &&
+        revision_of(e->resource_version) < revision_of(l->ep.resource_version))
+        return;
+    lock_endpoints_done(&l->ep);
+    l->ep = *e;
+    *e = (LockEndpoints){0};
+    l->have_ep = true;
+}
+
+static void remember_lease(Lock *l, const KubeLease *x)
+{
+    KubeLease copy = KUBE_LEASE_INIT;
+
+    if (l->have_lease && revision_of(x->resource_version) != 0 &&
+        revision_of(x->resource_version) < revision_of(l->lease.resource_version))
+        return;
+    if (kube_lease_copy(x, &copy) < 0)
+        return; /* out of memory: the next update is based on the older copy, and may conflict */
+    kube_lease_done(&l->lease);
+    l->lease = copy;
+    l->have_lease = true;
+}
+
+static void forget_ep(Lock *l)
+{
+    lock_endpoints_done(&l->ep);
+    l->have_ep = false;
+}
+
+static void forget_lease(Lock *l)
+{
+    kube_lease_done(&l->lease);
+    l->have_lease = false;
+}
+
+/* Ends an op (not a watch): the callback, then free. */
+static void op_finish(LockOp *op, const LockResult *res)
+{
+    Lock *l = op->l;
+    lock_done_fn cb = op->cb;
+    void *ud = op->userdata;
+
+    op->cb = NULL;
+    op_unlink_free(op);
+    if (cb)
+        cb(l, res, ud);
+}
+
+static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    LockResult res = {.result = result, .http_status = http, .retry_after_usec = retry_after,
+                      .error = msg};
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    op_finish(op, &res);
+}
+
+static void op_ok(LockOp *op, long http, const ElectionRecord *r, uint64_t aux)
+{
+    LockResult res = {.result = KUBE_OK, .http_status = http, .has_record = true, .record = *r,
+                      .aux = aux};
+    op_finish(op, &res);
+}
+
+static void watch_poll_done(LockOp *op, bool deleted, const ElectionRecord *r, uint64_t aux);
+static void watch_poll_failed(LockOp *op, int result, long http, const char *error);
+
+/* ---- requests ---- */
+
+static void on_response(KubeClient *c, const KubeResponse *resp, void *userdata);
+
+static uint64_t remaining(LockOp *op, uint64_t now)
+{
+    if (op->deadline == 0)
+        return 10 * USEC_PER_SEC;
+    return op->deadline > now ? op->deadline - now : 0;
+}
+
+static const char *step_verb(Step s)
+{
+    switch (s) {
+    case STEP_EP_GET:
+    case STEP_LEASE_GET:
+        return "get";
+    case STEP_EP_CREATE:
+    case STEP_LEASE_CREATE:
+        return "create";
+    default:
+        return "update";
+    }
+}
+
+static const char *step_object(Step s)
+{
+    return s == STEP_EP_GET || s == STEP_EP_CREATE || s == STEP_EP_PUT ? "endpoints" : "lease";
+}
+
+/* Starts the request of step s with t µs left. Returns 0 or a negative errno (nothing started). */
+static int start_step(LockOp *op, Step s, uint64_t t)
+{
+    Lock *l = op->l;
+    _cleanup_free_ char *body = NULL;
+    KubeLease x = KUBE_LEASE_INIT;
+    size_t len = 0;
+    int k;
+
+    switch (s) {
+    case STEP_EP_GET:
+        k = kube_object_get(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, l->name, t, on_response, op,
+                            &op->req);
+        break;
+    case STEP_EP_CREATE:
+        k = lock_endpoints_create_body(l->ns, l->name, &op->rec, BODY_MAX, &body, &len);
+        if (k >= 0)
+            k = kube_object_create(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, body, len, t,
+                                   on_response, op, &op->req);
+        break;
+    case STEP_EP_PUT:
+        k = lock_endpoints_update_body(&l->ep, &op->rec, BODY_MAX, &body, &len);
+        if (k >= 0)
+            k = kube_object_update(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, l->name, body, len, t,
+                                   on_response, op, &op->req);
+        break;
+    case STEP_LEASE_GET:
+        k = kube_lease_get(l->c, l->ns, l->name, t, on_response, op, &op->req);
+        break;
+    case STEP_LEASE_CREATE:
+        x.name = strdup(l->name);
+        x.namespace_ = strdup(l->ns);
+        k = x.name && x.namespace_ ? lease_set_record(&x, &op->rec) : -ENOMEM;
+        if (k >= 0)
+            k = kube_lease_create(l->c, &x, t, on_response, op, &op->req);
+        break;
+    case STEP_LEASE_PUT:
+        if (l->have_lease) {
+            k = kube_lease_copy(&l->lease, &x);
+        } else {
+            /* Nothing seen: a PUT of a missing Lease creates it; an existing one refuses a PUT
+             * without resourceVersion (422), so this never overwrites blindly. */
+            x.name = strdup(l->name);
+            x.namespace_ = strdup(l->ns);
+            k = x.name && x.namespace_ ? 0 : -ENOMEM;
+        }
+        if (k >= 0)
+            k = lease_set_record(&x, &op->rec);
+        if (k >= 0)
+            k = kube_lease_update(l->c, &x, t, on_response, op, &op->req);
+        break;
+    default:
+        k = -EINVAL;
+    }
+    kube_lease_done(&x);
+    if (k < 0) {
+        op->req = NULL;
+        return k;
+    }
+    op->step = s;
+    op->req_start = now_boot_usec();
+    return 0;
+}
+
+/* Starts the next request of a running op (from a callback). On failure the op ends (freed,
+ * or rescheduled for a watch): returns false. */
+static bool op_request(LockOp *op, Step s)
+{
+    uint64_t t = remaining(op, now_boot_usec());
+    int k;
+
+    if (t < USEC_PER_MSEC) {
+        if (op->kind == OP_WATCH) {
+            watch_poll_failed(op, KUBE_E_TIMEOUT, 0, "poll deadline passed");
+            return false;
+        }
+        op_fail(op, KUBE_E_TIMEOUT, 0, 0, "%s %s: the operation's deadline passed",
+                step_verb(s), step_object(s));
+        return false;
+    }
+    k = start_step(op, s, t);
+    if (k < 0) {
+        if (op->kind == OP_WATCH) {
+            watch_poll_failed(op, KUBE_E_TRANSPORT, 0, "cannot start the request");
+            return false;
+        }
+        op_fail(op, k, 0, 0, "%s %s: cannot start the request: %s", step_verb(s), step_object(s),
+                strerror(-k));
+        return false;
+    }
+    return true;
+}
+
+/* Starts the first request of a new op; a start failure is returned and the op freed, no
+ * callback. */
+static int op_start(LockOp *op, Step s, LockOp **ret)
+{
+    int k = start_step(op, s, remaining(op, now_boot_usec()));
+
+    if (k < 0) {
+        op->cb = NULL;
+        op_unlink_free(op);
+        return k;
+    }
+    if (ret)
+        *ret = op;
+    return 0;
+}
+
+/* MultiLock: after the Endpoints write committed, the Lease follows it. */
+static void lease_follow(LockOp *op)
+{
+    (void)op_request(op, op->l->have_lease ? STEP_LEASE_PUT : STEP_LEASE_GET);
+}
+
+static void finish_multi_write(LockOp *op, long http)
+{
+    ElectionRecord r, sec;
+    uint64_t aux;
+
+    record_from_lease(&op->l->lease, &sec);
+    lock_multi_combine(&op->primary, &sec, op->l->identity, &r, &aux);
+    op_ok(op, http, &r, aux);
+}
+
+static void fail_from(LockOp *op, const KubeResponse *resp, int result)
+{
+    if (op->kind == OP_WATCH) {
+        watch_poll_failed(op, result, resp->http_status, resp->error);
+        return;
+    }
+    op_fail(op, result, resp->http_status, resp->retry_after_usec, "%s%s",
+            op->kind != OP_GET && op->step >= STEP_LEASE_GET && op->primary_found
+                ? "endpoints written, lease not: "
+                : "",
+            resp->error ? resp->error : kube_result_to_string(result));
+}
+
+static void on_ep_response(LockOp *op, const KubeResponse *resp)
+{
+    Lock *l = op->l;
+    LockEndpoints e = {0};
+    int result = resp->result, k;
+
+    if (result == KUBE_OK) {
+        k = lock_endpoints_parse(resp->body, resp->body_len, &e);
+        if (k < 0) {
+            KubeResponse bad = *resp;
+            bad.error = "endpoints: the answer is not an Endpoints object with a readable "
+                        "leader annotation";
+            fail_from(op, &bad, k == -ENOMEM ? k : KUBE_E_PROTOCOL);
+            return;
+        }
+        op->primary = e.record;
+        op->primary_found = true;
+        remember_ep(l, &e);
+        lock_endpoints_done(&e);
+    } else if (result == KUBE_E_NOT_FOUND && op->step == STEP_EP_GET) {
+        forget_ep(l);
+    }
+
+    switch (op->kind) {
+    case OP_GET:
+    case OP_WATCH:
+        if (result == KUBE_E_NOT_FOUND) {
+            if (op->kind == OP_WATCH) {
+                ElectionRecord none = {0};
+                watch_poll_done(op, true, &none, 0);
+            } else {
+                fail_from(op, resp, result);
+            }
+            return;
+        }
+        if (result != KUBE_OK) {
+            fail_from(op, resp, result);
+            return;
+        }
+        if (l->type == LOCK_ENDPOINTS_LEASES) {
+            (void)op_request(op, STEP_LEASE_GET);
+            return;
+        }
+        if (op->kind == OP_WATCH)
+            watch_poll_done(op, false, &op->primary, 0);
+        else
+            op_ok(op, resp->http_status, &op->primary, 0);
+        return;
+    case OP_CREATE:
+        if (result != KUBE_OK) {
+            fail_from(op, resp, result);
+            return;
+        }
+        break;
+    case OP_UPDATE:
+        if (op->step == STEP_EP_GET) {
+            /* The read before an update without a kept object. */
+            if (result != KUBE_OK) {
+                fail_from(op, resp, result);
+                return;
+            }
+            op->ep_checked = true;
+            if (op->base_revision != 0 && op->primary.revision != op->base_revision) {
+                op_fail(op, KUBE_E_CONFLICT, 409, 0,
+                        "update endpoints: changed since revision %" PRIu64 " (now %" PRIu64 ")",
+                        op->base_revision, op->primary.revision);
+                return;
+            }
+            (void)op_request(op, STEP_EP_PUT);
+            return;
+        }
+        if (result != KUBE_OK) {
+            if (result == KUBE_E_NOT_FOUND)
+                forget_ep(l);
+            fail_from(op, resp, result);
+            return;
+        }
+        break;
+    }
+    /* An Endpoints write committed. */
+    if (l->type == LOCK_ENDPOINTS_LEASES)
+        lease_follow(op);
+    else
+        op_ok(op, resp->http_status, &op->primary, 0);
+}
+
+static void on_lease_response(LockOp *op, const KubeResponse *resp)
+{
+    Lock *l = op->l;
+    int result = resp->result;
+    ElectionRecord r;
+
+    if (result == KUBE_OK && !resp->lease) {
+        KubeResponse bad = *resp;
+        bad.error = "lease: the answer is not a Lease";
+        fail_from(op, &bad, KUBE_E_PROTOCOL);
+        return;
+    }
+    if (result == KUBE_OK)
+        remember_lease(l, resp->lease);
+    else if (result == KUBE_E_NOT_FOUND && op->step == STEP_LEASE_GET)
+        forget_lease(l);
+
+    if (l->type == LOCK_LEASES) {
+        if (result != KUBE_OK) {
+            fail_from(op, resp, result);
+            return;
+        }
+        record_from_lease(resp->lease, &r);
+        op_ok(op, resp->http_status, &r, 0);
+        return;
+    }
+
+    /* MultiLock. */
+    if (op->kind == OP_GET || op->kind == OP_WATCH) {
+        ElectionRecord sec, out;
+        uint64_t aux;
+        if (result != KUBE_OK && result != KUBE_E_NOT_FOUND) {
+            fail_from(op, resp, result);
+            return;
+        }
+        if (result == KUBE_OK)
+            record_from_lease(resp->lease, &sec);
+        lock_multi_combine(&op->primary, result == KUBE_OK ? &sec : NULL, l->identity, &out, &aux);
+        if (op->kind == OP_WATCH)
+            watch_poll_done(op, false, &out, aux);
+        else
+            op_ok(op, resp->http_status, &out, aux);
+        return;
+    }
+
+    /* A write: the Lease follows the committed Endpoints record. */
+    switch (op->step) {
+    case STEP_LEASE_GET:
+        if (result == KUBE_E_NOT_FOUND)
+            (void)op_request(op, STEP_LEASE_CREATE);
+        else if (result == KUBE_OK)
+            (void)op_request(op, STEP_LEASE_PUT);
+        else
+            fail_from(op, resp, result);
+        return;
+    case STEP_LEASE_PUT:
+    case STEP_LEASE_CREATE:
+        if (result == KUBE_OK) {
+            finish_multi_write(op, resp->http_status);
+            return;
+        }
+        if (!op->lease_retried && (result == KUBE_E_CONFLICT || result == KUBE_E_ALREADY_EXISTS ||
+                                   result == KUBE_E_NOT_FOUND)) {
+            /* Our copy of the Lease was stale (the previous holder's last renew, a Lease
+             * deleted or created meanwhile): the Endpoints decided, read the Lease again and
+             * write it once more. */
+            op->lease_retried = true;
+            if (result == KUBE_E_NOT_FOUND) {
+                forget_lease(l);
+                (void)op_request(op, STEP_LEASE_CREATE);
+            } else {
+                (void)op_request(op, STEP_LEASE_GET);
+            }
+            return;
+        }
+        fail_from(op, resp, result);
+        return;
+    default:
+        fail_from(op, resp, KUBE_E_PROTOCOL);
+    }
+}
+
+static void on_response(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    LockOp *op = userdata;
+    Lock *l = op->l;
+    Step s = op->step;
+
+    op->req = NULL;
+    if (l->observer)
+        l->observer(step_verb(s), resp->http_status, now_boot_usec() - op->req_start,
+                    l->observer_ud);
+    if (s == STEP_EP_GET || s == STEP_EP_CREATE || s == STEP_EP_PUT)
+        on_ep_response(op, resp);
+    else
+        on_lease_response(op, resp);
+}
+
+/* ---- public ops ---- */
+
+int lock_get(Lock *l, uint64_t timeout_usec, lock_done_fn cb, void *userdata, LockOp **ret)
+{
+    LockOp *op;
+
+    if (!l || !cb || timeout_usec == 0)
+        return -EINVAL;
+    op = op_new(l, OP_GET, timeout_usec, cb, userdata);
+    if (!op)
+        return -ENOMEM;
+    return op_start(op, l->type == LOCK_LEASES ? STEP_LEASE_GET : STEP_EP_GET, ret);
+}
+
+int lock_create(Lock *l, const ElectionRecord *r, uint64_t timeout_usec, lock_done_fn cb,
+                void *userdata, LockOp **ret)
+{
+    LockOp *op;
+
+    if (!l || !r || !cb || timeout_usec == 0)
+        return -EINVAL;
+    op = op_new(l, OP_CREATE, timeout_usec, cb, userdata);
+    if (!op)
+        return -ENOMEM;
+    op->rec = *r;
+    return op_start(op, l->type == LOCK_LEASES ? STEP_LEASE_CREATE : STEP_EP_CREATE, ret);
+}
+
+int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64_t timeout_usec,
+                lock_done_fn cb, void *userdata, LockOp **ret)
+{
+    LockOp *op;
+    Step s;
+
+    if (!l || !r || !cb || timeout_usec == 0)
+        return -EINVAL;
+    op = op_new(l, OP_UPDATE, timeout_usec, cb, userdata);
+    if (!op)
+        return -ENOMEM;
+    op->rec = *r;
+    op->base_revision = base_revision;
+    if (l->type == LOCK_LEASES)
+        s = STEP_LEASE_PUT;
+    else
+        /* Never an unconditional PUT (Endpoints let the last write win): without a kept object,
+         * read it first and write only if it is still the one decided on. */
+        s = l->have_ep && l->ep.raw && l->ep.resource_version ? STEP_EP_PUT : STEP_EP_GET;
+    return op_start(op, s, ret);
+}
+
+/* ---- watch ---- */
+
+static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *userdata)
+{
+    LockOp *op = userdata;
+    LockWatchEvent ev = {0};
+
+    switch (we->type) {
+    case KUBE_WATCH_ADDED:
+    case KUBE_WATCH_MODIFIED:
+        if (!we->has_lease)
+            return;
+        remember_lease(op->l, &we->lease);
+        record_from_lease(&we->lease, &ev.record);
+        break;
+    case KUBE_WATCH_DELETED:
+        ev.deleted = true;
+        ev.record.revision = revision_of(we->resource_version);
+        forget_lease(op->l);
+        break;
+    default:
+        /* BOOKMARK: the stream is alive; an event without a record says so to the glue. */
+        return;
+    }
+    if (op->on_event)
+        op->on_event(op->l, &ev, op->userdata);
+}
+
+static void on_lease_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    LockOp *op = userdata;
+    LockResult res = {.result = resp->result, .http_status = resp->http_status,
+                      .retry_after_usec = resp->retry_after_usec, .error = resp->error};
+
+    op->lease_watch = NULL;
+    op_finish(op, &res);
+}
+
+static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Returns false when the watch ended (op freed). */
+static bool poll_schedule(LockOp *op, uint64_t delay)
+{
+    int k;
+
+    if (!op->timer)
+        k = sd_event_add_time_relative(op->l->event, &op->timer, CLOCK_BOOTTIME, delay,
+                                       USEC_PER_MSEC, on_poll_timer, op);
+    else {
+        k = sd_event_source_set_time_relative(op->timer, delay);
+        if (k >= 0)
+            k = sd_event_source_set_enabled(op->timer, SD_EVENT_ONESHOT);
+    }
+    if (k < 0) {
+        LockResult res = {.result = k, .error = "cannot schedule the next read of the lock"};
+        op_finish(op, &res);
+        return false;
+    }
+    return true;
+}
+
+static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    LockOp *op = userdata;
+    Lock *l = op->l;
+
+    if (l->writes_inflight > 0) {
+        /* A read now could see a MultiLock write half done: after it. */
+        (void)poll_schedule(op, op->poll / 4 + 1);
+        return 0;
+    }
+    op->gen_at_start = l->write_gen;
+    op->deadline = now_boot_usec() + (op->poll * 2 > 2 * USEC_PER_SEC ? op->poll * 2
+                                                                       : 2 * USEC_PER_SEC);
+    op->primary_found = false;
+    (void)op_request(op, STEP_EP_GET);
+    return 0;
+}
+
+static void watch_poll_done(LockOp *op, bool deleted, const ElectionRecord *r, uint64_t aux)
+{
+    Lock *l = op->l;
+    LockWatchEvent ev = {.deleted = deleted, .record = *r, .aux = aux};
+
+    bool fresh = l->write_gen == op->gen_at_start && l->writes_inflight == 0;
+
+    /* The callback may cancel this op: schedule first, deliver last. */
+    if (!poll_schedule(op, op->poll))
+        return;
+    if (fresh && op->on_event)
+        op->on_event(l, &ev, op->userdata);
+}
+
+static void watch_poll_failed(LockOp *op, int result, long http, const char *error)
+{
+    if (result == KUBE_E_FORBIDDEN || result == KUBE_E_UNAUTHORIZED || result < 0) {
+        LockResult res = {.result = result, .http_status = http, .error = error};
+        op_finish(op, &res);
+        return;
+    }
+    /* Transient: read again at the next period, as a watch stream resumes by itself. */
+    (void)poll_schedule(op, op->poll);
+}
+
+int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,
+               lock_done_fn on_end, void *userdata, LockOp **ret)
+{
+    LockOp *op;
+    int k;
+
+    if (!l || !on_event || !on_end)
+        return -EINVAL;
+    op = op_new(l, OP_WATCH, 0, on_end, userdata);
+    if (!op)
+        return -ENOMEM;
+    op->on_event = on_event;
+    if (l->type == LOCK_LEASES) {
+        k = kube_lease_watch(l->c, l->ns, l->name, NULL, stream_timeout_usec,
+                             on_lease_watch_event, on_lease_watch_end, op, &op->lease_watch);
+    } else {
+        op->poll = poll_usec ? poll_usec : USEC_PER_SEC;
+        /* The first read at once (from the loop: no callback inside this call). */
+        k = sd_event_add_time_relative(l->event, &op->timer, CLOCK_BOOTTIME, 0, USEC_PER_MSEC,
+                                       on_poll_timer, op);
+    }
+    if (k < 0) {
+        op->cb = NULL;
+        op_unlink_free(op);
+        return k;
+    }
+    if (ret)
+        *ret = op;
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The election's lock object on the Kubernetes API, behind one interface, so that the glue feeds
+ * the engine the same ElectionRecord whatever holds it (client-go's resourcelock.Interface):
+ *
+ *  - LOCK_LEASES: a coordination.k8s.io/v1 Lease (LeaseLock); times in MicroTime (µs).
+ *  - LOCK_ENDPOINTS: the old sidecar's lock (kubernetes/contrib election, client-go's removed
+ *    EndpointsLock): the annotation control-plane.alpha.kubernetes.io/leader on a core/v1
+ *    Endpoints named after the election, holding the LeaderElectionRecord as JSON
+ *    ({"holderIdentity","leaseDurationSeconds","acquireTime","renewTime","leaderTransitions"},
+ *    times metav1.Time: RFC 3339 in whole SECONDS). Everything written there is truncated to
+ *    the second; see lock_time_precision_usec().
+ *  - LOCK_ENDPOINTS_LEASES: client-go's MultiLock with the Endpoints primary and the Lease
+ *    secondary (what client-go called "endpointsleases"): the Endpoints record is read and
+ *    decided on, the Lease follows it; see lock_multi_combine() for what the engine is shown.
+ *
+ * Operations (get, create, update, watch) run on the API client's loop; every callback comes
+ * from the loop, never from inside the starting call, exactly once unless the op is cancelled.
+ * Records carry `revision` = the primary object's resourceVersion as an integer.
+ *
+ * Updates are written on top of the object as the server last returned it (kept per object,
+ * newest resourceVersion wins): only the managed fields (the Lease spec's five fields, or the
+ * one annotation) and metadata.resourceVersion are rewritten, labels, other annotations,
+ * subsets, ownerReferences and unknown fields go back verbatim. An Endpoints update is always
+ * conditional (resourceVersion sent): the server would otherwise let the last write win.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "election.h"
+#include "kube_client.h"
+
+#define LOCK_ANNOTATION "control-plane.alpha.kubernetes.io/leader"
+/* client-go's resourcelock.UnknownLeader: the MultiLock's holder when its two objects disagree. */
+#define LOCK_UNKNOWN_LEADER "leaderelection.k8s.io/unknown"
+
+typedef enum LockType {
+    LOCK_LEASES,
+    LOCK_ENDPOINTS,
+    LOCK_ENDPOINTS_LEASES,
+    _LOCK_TYPE_MAX,
+} LockType;
+
+/* "leases", "endpoints", "endpointsleases". */
+const char *lock_type_to_string(LockType t);
+/* Returns 0, or -EINVAL for anything else; *ret untouched on failure. */
+int lock_type_from_string(const char *s, LockType *ret);
+/* The resolution of the times the lock stores: 1 (µs) for Leases, 1 s for the Endpoints
+ * modes (the annotation's metav1.Time). The engine must write times truncated to it (see
+ * ElectionConfig.time_precision_usec), else it would not recognise its own renewTime read back. */
+uint64_t lock_time_precision_usec(LockType t);
+
+/* ---- codecs (pure, no I/O) ---- */
+
+/* Parses the annotation value (the LeaderElectionRecord JSON, as Go's json.Unmarshal reads it:
+ * absent fields are zero, null times are 0, unknown fields ignored, times RFC 3339 with any
+ * precision and offset). Returns 0, -EBADMSG (not a JSON object, a field of the wrong type, a
+ * bad time, an identity longer than ELECTION_IDENTITY_MAX), -ENOMEM. revision is set to 0. */
+int lock_record_parse(const char *text, size_t len, ElectionRecord *ret);
+/* The annotation value for r, as Go's json.Marshal of the record writes it (key order,
+ * whole-second UTC times, a zero time as null). Returns 0, -ERANGE for a time outside
+ * 0001..9999, -ENOMEM. */
+int lock_record_format(const ElectionRecord *r, char **ret, size_t *ret_len);
+
+/* The parts of a core/v1 Endpoints object the lock uses. */
+typedef struct LockEndpoints {
+    char *name, *namespace_, *uid;
+    char *resource_version;
+    bool has_record; /* the annotation is present */
+    ElectionRecord record; /* zero (holder "") without the annotation, as client-go's Get */
+    char *raw;             /* the object as returned */
+    size_t raw_len;
+} LockEndpoints;
+
+void lock_endpoints_done(LockEndpoints *e); /* NULL ok */
+/* Parses an Endpoints object. Returns 0, -EBADMSG (not JSON, not kind Endpoints, a malformed
+ * annotation), -ENOMEM; *ret untouched on failure. */
+int lock_endpoints_parse(const char *text, size_t len, LockEndpoints *ret);
+/* The body of an update: raw with the annotation set to the record (other annotations kept)
+ * and metadata.resourceVersion = resource_version. Returns 0, -EINVAL (no raw), -ERANGE, -E2BIG,
+ * -ENOMEM. */
+int lock_endpoints_update_body(const LockEndpoints *e, const ElectionRecord *r, size_t max_len,
+                               char **ret, size_t *ret_len);
+/* The body of a create, as client-go's EndpointsLock.Create: metadata {name, namespace,
+ * annotations {leader}} and nothing else. */
+int lock_endpoints_create_body(const char *ns, const char *name, const ElectionRecord *r,
+                               size_t max_len, char **ret, size_t *ret_len);
+
+/* The record the engine sees for the MultiLock (client-go's MultiLock.Get, made safe for an
+ * engine that confirms its claims from observations):
+ *  - Lease absent: the Endpoints record (held by an old client), except when it names us: then
+ *    the holder is UnknownLeader (our claim needs both objects written);
+ *  - holders differ: the Endpoints record with holder UnknownLeader;
+ *  - holders agree: the Endpoints record, with renewTime the OLDER of the two: a claim is
+ *    confirmed only by a write that reached both objects.
+ * secondary NULL: the Lease is absent. *ret_aux is a digest of the Lease's spec (0 when
+ * absent), to be compared with the record (ElectionRecord.aux), so that a change of the Lease
+ * alone is a change of the observed record (client-go compares the concatenated raw records).
+ * ret_aux may be NULL. */
+void lock_multi_combine(const ElectionRecord *primary, const ElectionRecord *secondary,
+                        const char *identity, ElectionRecord *ret, uint64_t *ret_aux);
+
+/* ---- the lock on the API ---- */
+
+typedef struct Lock Lock;
+typedef struct LockOp LockOp;
+
+typedef struct LockResult {
+    int result;                /* KUBE_OK, a KUBE_E_* (kube_status.h), or a negative errno */
+    long http_status;          /* of the request that decided; 0 if none */
+    uint64_t retry_after_usec; /* 429/5xx Retry-After, 0: none */
+    bool has_record;           /* result KUBE_OK of a get/create/update */
+    ElectionRecord record;
+    uint64_t aux;      /* for ElectionRecord.aux where the engine has it (see lock_multi_combine) */
+    const char *error; /* one line for logs, or NULL */
+} LockResult;
+
+typedef void (*lock_done_fn)(Lock *l, const LockResult *res, void *userdata);
+
+typedef struct LockWatchEvent {
+    bool deleted;          /* the (primary) object is gone; record.revision: the deletion's */
+    ElectionRecord record; /* !deleted: the record as now stored */
+    uint64_t aux;          /* as LockResult.aux */
+} LockWatchEvent;
+
+typedef void (*lock_event_fn)(Lock *l, const LockWatchEvent *ev, void *userdata);
+/* Each HTTP request the lock made, for metrics: verb "get"/"create"/"update", status (0: no
+ * answer), latency. */
+typedef void (*lock_request_fn)(const char *verb, long http_status, uint64_t latency_usec,
+                                void *userdata);
+
+typedef struct LockConfig {
+    LockType type;
+    const char *namespace_; /* copied */
+    const char *name;       /* copied: the election's name, also the objects' */
+    const char *identity;   /* copied: ours, for the MultiLock's rules */
+} LockConfig;
+
+/* Returns 0, -EINVAL (bad config), -ENOMEM. The client and the loop must outlive the lock. */
+int lock_new(sd_event *event, KubeClient *c, const LockConfig *cfg, Lock **ret);
+/* Cancels every op silently (no callbacks) and frees. NULL ok. */
+Lock *lock_free(Lock *l);
+static inline void lock_freep(Lock **l)
+{
+    lock_free(*l);
+}
+LockType lock_type(const Lock *l);
+void lock_set_request_observer(Lock *l, lock_request_fn fn, void *userdata);
+
+/* The object an Event about the election should name (client-go records on the lock object):
+ * kind, apiVersion, name, namespace, and uid/resourceVersion once the object was seen. Strings
+ * point into the lock (valid until the next op completes). */
+typedef struct LockObjectRef {
+    const char *kind, *api_version, *name, *namespace_, *uid, *resource_version;
+} LockObjectRef;
+void lock_object_ref(const Lock *l, LockObjectRef *ret);
+
+/* Ops. timeout_usec bounds the whole op (several requests for the MultiLock). base_revision
+ * (update): the revision the decision was made on; the update is conditional on the object as
+ * last returned, and when none is kept, on a fresh read whose revision must equal base_revision
+ * (else KUBE_E_CONFLICT). Returns 0 and an op handle (valid until its callback returns or it is
+ * cancelled), or a negative errno (no callback). */
+int lock_get(Lock *l, uint64_t timeout_usec, lock_done_fn cb, void *userdata, LockOp **ret);
+int lock_create(Lock *l, const ElectionRecord *r, uint64_t timeout_usec, lock_done_fn cb,
+                void *userdata, LockOp **ret);
+int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64_t timeout_usec,
+                lock_done_fn cb, void *userdata, LockOp **ret);
+/* Cancels: no callback. NULL ok. Returns NULL. */
+LockOp *lock_op_cancel(LockOp *op);
+
+/* Follows the lock: on_event with the record (or the deletion) as it changes; on_end once when
+ * the watch gives up (a result as kube_lease_watch's on_end: KUBE_E_EXPIRED, FORBIDDEN, …).
+ * Leases: a watch stream (kube_lease_watch, stream_timeout_usec). Endpoints modes: the API
+ * client has no generic watch, so the objects are read every poll_usec (client-go and the old
+ * sidecar poll too); a read is never delivered if one of our writes started or finished while
+ * it was in flight (it could show one object of a MultiLock write and not the other). Failed
+ * reads are retried silently (as a watch stream resumes); 403 ends the watch. */
+int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,
+               lock_done_fn on_end, void *userdata, LockOp **ret);
