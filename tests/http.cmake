@@ -17,6 +17,16 @@ if(NOT LE_FUZZ)
            COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http.py $<TARGET_FILE:test_http_server>)
   set_tests_properties(http_server PROPERTIES LABELS integration TIMEOUT 180)
 
+  # The old sidecar's consumers (curl | grep, the Node.js poller) against real
+  # daemons with --http, on the failover harness (its lock: timing bounds).
+  get_property(le_http_probe GLOBAL PROPERTY LE_PROBE_BINARY)
+  add_test(NAME http_daemon COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http_daemon.py)
+  set_tests_properties(http_daemon PROPERTIES
+                       LABELS integration
+                       TIMEOUT 150
+                       RESOURCE_LOCK le_failover
+                       ENVIRONMENT "LE_DAEMON=$<TARGET_FILE:leader-elector>;LE_PROBE=${le_http_probe};PYTHONDONTWRITEBYTECODE=1")
+
   # Under valgrind (release builds only: valgrind and ASan do not mix).
   if(NOT LE_SANITIZE)
     find_program(LE_VALGRIND valgrind)
