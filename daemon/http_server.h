@@ -15,7 +15,14 @@
  * are never idle), a memory pool per connection (which bounds the request
  * line and headers; larger requests get 431/414 from MHD), response bodies
  * built in one fixed buffer. A slow or hostile client holds one connection
- * slot for at most the deadline; it never blocks the loop. */
+ * slot for at most the deadline; it never blocks the loop.
+ *
+ * libmicrohttpd 0.9.75 quirks handled here: it re-arms its listening socket
+ * after the connection limit only on a later MHD_run() (so we run it again
+ * when a run closed connections), and it has no call to close one connection
+ * (the deadline shuts the socket down). Not handled: an EOF arriving together
+ * with the last bytes of an incomplete request is noticed only at the idle
+ * timeout (edge-triggered epoll); such a client is bounded like any other. */
 
 #include <stdbool.h>
 #include <stddef.h>

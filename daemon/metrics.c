@@ -638,8 +638,8 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
     } while (0)
 
     ADD(METRIC_GAUGE, "leader_election_master_status",
-        "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 "
-        "indicates master. 'name' is the string used to identify the lease.",
+        "1 while this daemon holds the lease named by 'name' (master), 0 as a backup "
+        "(client-go's metric).",
         METRIC_LABELS("name"), 1, NULL, 0, &f);
     r = metrics_series(f, METRIC_LABELS(election), &em->master_status);
     if (r < 0)
