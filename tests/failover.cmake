@@ -20,6 +20,10 @@ if(NOT LE_FUZZ)
                          ENVIRONMENT "${le_failover_env}")
   endforeach()
 
+  # A benchmark tool (tests/bench-election.sh), not a test: STATUS load on the socket.
+  add_executable(bench-status-load ${CMAKE_CURRENT_LIST_DIR}/bench-status-load.c)
+  target_link_libraries(bench-status-load PRIVATE leproto)
+
   # One chaos run with every daemon under valgrind (valgrind and ASan do not mix).
   if(NOT LE_SANITIZE)
     find_program(LE_FAILOVER_VALGRIND valgrind)

@@ -20,7 +20,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -237,8 +236,11 @@ class Cluster:
 
     def start(self):
         self.t0 = now()
-        self.dir = tempfile.mkdtemp(prefix="le-failover-")
         self.api = ApiServer(quiet=True, extra_args=self.api_args, keep_dir=self.keep).start()
+        # Inside the server's directory, which the server removes even when
+        # this process is SIGKILLed (its lifeline); the daemons die with us.
+        self.dir = os.path.join(self.api.dir, "pods")
+        os.mkdir(self.dir)
         self.real_minus_mono = time.time() - time.monotonic()
         for i, name in enumerate(self.names, 1):
             self._add_pod(name, i)
@@ -329,10 +331,8 @@ class Cluster:
             if failed:
                 self.dump_logs()
             if self.api:
-                self.api.stop()
-            if self.dir and not self.keep:
-                shutil.rmtree(self.dir, ignore_errors=True)
-            elif self.dir:
+                self.api.stop()  # removes self.dir too, unless kept
+            if self.dir and self.keep:
                 self.log("kept %s" % self.dir)
 
     def dump_logs(self, tail=60):
