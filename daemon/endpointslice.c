@@ -560,7 +560,7 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
         s->conflicts = 0;
         keep_object(s, resp->body, resp->body_len);
         if (op != OP_GET)
-            slog(s, 2, "endpointslice %s: %s", s->name,
+            slog(s, 1, "endpointslice %s: %s", s->name,
                  publish ? "now lists this pod's address" : "emptied");
         break;
     case KUBE_E_NOT_FOUND:
@@ -590,7 +590,8 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
             s->conflicts = 0;
             arm(s, s->cfg.retry_usec);
         }
-        slog(s, 0, "endpointslice %s: %s", s->name, resp->error ? resp->error : "conflict");
+        slog(s, 1, "endpointslice %s: %s; reading it again", s->name,
+             resp->error ? resp->error : "conflict");
         break;
     default:
         s->stats.errors++;
