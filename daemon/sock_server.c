@@ -51,6 +51,7 @@ struct Client {
     size_t out_n, out_off;
     bool due;             /* WATCH: a newer status is owed */
     bool read_closed;     /* WATCH: the client half-closed; it may still read */
+    uint64_t accepted_usec; /* CLOCK_MONOTONIC */
     uint64_t behind_since; /* CLOCK_MONOTONIC µs since a line is unwritten or unread; 0: none */
 };
 
@@ -118,9 +119,48 @@ static void client_free(Client *c)
     free(c);
 }
 
+static int client_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+static int client_timer(sd_event_source *source, uint64_t usec, void *userdata);
+
+/* Event sources are made only for a client that has to wait (its request is
+ * not there yet, a slow reader, a watcher): a probe whose request came with
+ * the connection is answered without touching epoll or the timers. */
+static int client_attach(Client *c)
+{
+    SockServer *s = c->server;
+    int r;
+
+    if (!c->io) {
+        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, client_io, c);
+        if (r < 0)
+            return r;
+    }
+    if (!c->timer) {
+        r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
+                              c->accepted_usec + s->config.request_timeout_usec, USEC_PER_MSEC,
+                              client_timer, c);
+        if (r < 0)
+            return r;
+        r = sd_event_source_set_enabled(c->timer,
+                                        c->state == CLIENT_READING ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void client_disarm_timer(Client *c)
+{
+    if (c->timer)
+        (void)sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+}
+
 static int client_arm_timer(Client *c, uint64_t usec)
 {
-    int r = sd_event_source_set_time(c->timer, usec);
+    int r = client_attach(c);
+    if (r < 0)
+        return r;
+    r = sd_event_source_set_time(c->timer, usec);
     if (r < 0)
         return r;
     return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
@@ -143,6 +183,9 @@ static bool client_unread(const Client *c)
 static int client_update_events(Client *c)
 {
     uint32_t ev = 0;
+    int r = client_attach(c);
+    if (r < 0)
+        return r;
     if (c->state != CLIENT_REPLYING && !c->read_closed)
         ev |= EPOLLIN;
     if (client_out_pending(c))
@@ -264,7 +307,7 @@ static int client_push(Client *c)
 
     c->due = false;
     c->behind_since = 0;
-    (void)sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+    client_disarm_timer(c);
     if (client_format_status(c) < 0)
         return client_fail(c, PROTO_ERROR_INTERNAL, "no status available");
     return client_flush(c);
@@ -363,7 +406,7 @@ static int client_dispatch(Client *c, ProtoVerb verb, size_t line_len)
 {
     SockServer *s = c->server;
 
-    (void)sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+    client_disarm_timer(c);
     switch (verb) {
     case PROTO_VERB_STATUS:
         c->state = CLIENT_REPLYING;
@@ -519,7 +562,7 @@ static void refuse_busy(SockServer *s, int fd)
     s->stats.refused_busy++;
 }
 
-static int client_new(SockServer *s, int fd, Client **ret)
+static int client_new(SockServer *s, int fd)
 {
     _cleanup_close_ int owned = fd;
     Client *c;
@@ -544,19 +587,17 @@ static int client_new(SockServer *s, int fd, Client **ret)
     s->clients = c;
     s->stats.clients++;
     s->stats.accepted++;
+    c->accepted_usec = now_mono_usec();
 
-    r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, client_io, c);
-    if (r >= 0)
-        r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
-                              now_mono_usec() + s->config.request_timeout_usec, USEC_PER_MSEC,
-                              client_timer, c);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+    /* A probe has usually sent its request before the accept: answer it at
+     * once rather than one loop iteration later. */
+    if (client_read(c) == 0)
+        return 0; /* answered (or gone) already */
+    r = client_attach(c);
     if (r < 0) {
         client_free(c);
         return r;
     }
-    *ret = c;
     return 0;
 }
 
@@ -568,8 +609,7 @@ int sock_server_add_connection(SockServer *s, int fd)
         close(fd);
         return r;
     }
-    Client *c;
-    return client_new(s, fd, &c);
+    return client_new(s, fd);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -601,11 +641,7 @@ static int listen_io(sd_event_source *source, int fd, uint32_t revents, void *us
             }
             return 0;
         }
-        Client *c;
-        /* A probe has usually sent its request before the accept: read it
-         * now rather than one loop iteration later. */
-        if (client_new(s, cfd, &c) >= 0)
-            (void)client_read(c);
+        (void)client_new(s, cfd);
     }
     return 0;
 }
