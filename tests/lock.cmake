@@ -17,7 +17,7 @@ if(NOT LE_FUZZ)
 
   file(READ ${LE_SOURCE_DIR}/daemon/election.h le_election_h)
   string(FIND "${le_election_h}" "time_precision_usec" le_has_precision)
-  if(le_has_precision GREATER -1)
+  if(le_has_precision GREATER -1 AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_election_precision.c)
     add_executable(test_election_precision ${CMAKE_CURRENT_LIST_DIR}/test_election_precision.c)
     target_include_directories(test_election_precision PRIVATE ${CMAKE_CURRENT_LIST_DIR})
     target_link_libraries(test_election_precision PRIVATE leelection)
