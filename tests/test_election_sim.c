@@ -675,7 +675,11 @@ static void print_stats(const char *name, const Stats *st)
 
 int main(int argc, char **argv)
 {
-    uint64_t seeds = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000;
+    /* ELECTION_SIM_SEEDS: fewer seeds where each costs more (the valgrind run). */
+    const char *env_seeds = getenv("ELECTION_SIM_SEEDS");
+    uint64_t seeds = argc > 1   ? strtoull(argv[1], NULL, 10)
+                     : env_seeds ? strtoull(env_seeds, NULL, 10)
+                                 : 2000;
     uint64_t first = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     bool verbose = getenv("ELECTION_SIM_VERBOSE") != NULL;
     Stats st = {0}, neg = {0}, calm = {0};
