@@ -122,14 +122,17 @@ for n, f in enumerate(files, 1):
     res = {r["command"]: r for r in json.load(open(f))["results"]}
     noop, probe, curl = res["no-op"], res["leader-probe"], res["curl-pipeline"]
     print()
-    print("round %-9d %12s %12s %12s" % (n, "wall mean", "wall median", "user+sys"))
+    print("round %-9d %12s %12s %12s %12s" % (n, "wall mean", "wall median", "wall min", "user+sys"))
     for name, r in (("no-op", noop), ("leader-probe", probe), ("curl-pipeline", curl)):
-        print("  %-13s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(cpu(r))))
+        print("  %-13s %12s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(r["min"]),
+                                             ms(cpu(r))))
     rows.append({
         "wall probe/no-op (mean)": probe["mean"] / noop["mean"],
         "wall probe/no-op (median)": probe["median"] / noop["median"],
+        "wall probe/no-op (min)": probe["min"] / noop["min"],
         "wall curl/probe (mean)": curl["mean"] / probe["mean"],
         "wall curl/probe (median)": curl["median"] / probe["median"],
+        "wall curl/probe (min)": curl["min"] / probe["min"],
         "cpu probe/no-op": cpu(probe) / cpu(noop) if cpu(noop) > 0 else float("nan"),
         "cpu curl/probe": cpu(curl) / cpu(probe) if cpu(probe) > 0 else float("nan"),
     })
@@ -147,7 +150,8 @@ for key in rows[0]:
         ok = med <= t if op == "<=" else med >= t
         verdict = "(target %s %gx) %s" % (op, t, "ok" if ok else "MISSED")
     print("  %-26s %s  -> %6.2fx %s" % (key, " ".join("%6.2fx" % v for v in vals), med, verdict))
-print("  (means include outliers from other load on the machine; medians do not)")
+print("  (on a shared machine the means carry other processes' load; medians and minima")
+print("   show the programs' own cost. The probe's time includes the server's answer.)")
 print("probe size               %s bytes (limit 65536)" % size)
 print("probe peak RSS (VmHWM)   %s (limit 1024 KiB)" % hwm)
 EOF
