@@ -166,6 +166,9 @@ static void on_request_done(KubeClient *c, const KubeResponse *resp, void *userd
         .request_id = slot->id,
         .result = result_from_kube(resp->result, slot->type),
         .retry_after_usec = resp->retry_after_usec,
+        /* 201: this write created the Lease (a POST, or a PUT of a deleted
+         * one); the engine then waits out any claim the old object backed. */
+        .created = resp->result == KUBE_OK && resp->http_status == 201,
     };
     bool renewed = false;
     uint64_t sent = slot->sent_boot;
