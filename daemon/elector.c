@@ -509,6 +509,14 @@ static void on_watch_event(KubeClient *c, const KubeWatchEvent *we, void *userda
     elector_step(e, &ev);
 }
 
+static void on_watch_interrupt(KubeClient *c, const char *why, void *userdata)
+{
+    Elector *e = userdata;
+
+    log_debug("watch interrupted (%s): resuming", why);
+    set_watch_up(e, false);
+}
+
 static int on_watch_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
     Elector *e = userdata;
@@ -565,6 +573,8 @@ static int watch_start(Elector *e)
      * now, and a resumed stream is the client's own business. */
     r = kube_lease_watch(e->kube, e->opts.namespace_, e->opts.election, NULL, WATCH_STREAM_USEC,
                          on_watch_event, on_watch_end, e, &e->watch);
+    if (r >= 0)
+        kube_watch_set_interrupt(e->watch, on_watch_interrupt);
     if (r < 0) {
         log_warn("cannot start the watch: %s", strerror(-r));
         set_watch_up(e, false);

@@ -82,6 +82,7 @@ struct KubeRequest {
     uint64_t deadline; /* CLOCK_BOOTTIME; 0 for watches */
     kube_done_fn done;
     kube_watch_fn on_event;
+    kube_watch_interrupt_fn on_interrupt;
     void *userdata;
 
     CURL *easy;
@@ -756,7 +757,16 @@ static void watch_reconnect(KubeRequest *r, uint64_t delay, const char *why)
     r->backoff = r->backoff ? r->backoff * 2 : WATCH_BACKOFF_MIN;
     if (r->backoff > WATCH_BACKOFF_MAX) r->backoff = WATCH_BACKOFF_MAX;
     k = schedule_retry(r, delay);
-    if (k < 0) watch_end(r, k, 0, NULL, "cannot schedule the reconnection");
+    if (k < 0) {
+        watch_end(r, k, 0, NULL, "cannot schedule the reconnection");
+        return;
+    }
+    /* A stream the server ended on time is no outage; anything else is. */
+    if (r->on_interrupt && strcmp(why, "stream ended") != 0) {
+        r->n_ref++;
+        r->on_interrupt(r->c, why, r->userdata);
+        request_unref(r);
+    }
 }
 
 /* Delivers the complete lines buffered so far. Returns false if the watch
@@ -979,6 +989,11 @@ uint64_t kube_client_connects(const KubeClient *c)
 unsigned kube_client_in_flight(const KubeClient *c)
 {
     return c->n_requests;
+}
+
+void kube_watch_set_interrupt(KubeRequest *watch, kube_watch_interrupt_fn fn)
+{
+    if (watch && watch->kind == REQ_WATCH) watch->on_interrupt = fn;
 }
 
 const char *kube_watch_resource_version(const KubeRequest *w)

@@ -131,6 +131,14 @@ typedef void (*kube_watch_fn)(KubeClient *c, const KubeWatchEvent *ev, void *use
 int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char *resource_version,
                      uint64_t stream_timeout_usec, kube_watch_fn on_event, kube_done_fn on_end,
                      void *userdata, KubeRequest **ret);
+/* Called, from the loop, each time a watch loses its stream for any other
+ * reason than the server ending it on time (transport error, 5xx, 429, 401,
+ * an ERROR event), just before it resumes by itself: the API is unreachable
+ * right now. The next event delivered means it is back. May cancel the
+ * watch. */
+typedef void (*kube_watch_interrupt_fn)(KubeClient *c, const char *why, void *userdata);
+void kube_watch_set_interrupt(KubeRequest *watch, kube_watch_interrupt_fn fn);
+
 /* The last resourceVersion a watch has seen (NULL if none yet). */
 const char *kube_watch_resource_version(const KubeRequest *watch);
 

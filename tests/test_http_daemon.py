@@ -150,13 +150,8 @@ class HttpCompat(FailoverTest):
             c.clear_fault()
             self.finish(c)
 
-    # KNOWN BUG (daemon/elector.c, not the HTTP endpoint): after a partition
-    # "cut" of its API user the daemon never logs the end of its Lease watch,
-    # so watch_up stays true and /readyz keeps answering 200 although every
-    # request fails. Marked as an expected failure so the suite stays green
-    # while it is visible; once fixed, unittest reports an unexpected success
-    # (a failure): then remove this decorator.
-    @unittest.expectedFailure
+    # /readyz follows the API: the watch reports its interruptions, so a cut
+    # makes the daemon unready within a lease duration, while /healthz stays.
     def test_readyz_when_api_cut(self):
         with self.cluster(start=False, pods=1) as c:
             p = c.pods[0]
