@@ -605,6 +605,18 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     return 0;
 }
 
+/* leader_election_socket_clients, read when /metrics is rendered. */
+static double socket_clients(void *userdata)
+{
+    Elector *e = userdata;
+    SockServerStats st;
+
+    if (!e->sock)
+        return 0;
+    sock_server_get_stats(e->sock, &st);
+    return st.clients;
+}
+
 static void kube_log(int level, const char *message, void *userdata)
 {
     log_internal(level, "%s", message);
@@ -685,6 +697,8 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         if (r < 0)
             return log_error_errno(r, "cannot listen on %s: %s", o->socket_path, strerror(-r));
     }
+
+    metric_set_func(e->metrics->socket_clients, socket_clients, e);
 
     /* The optional HTTP endpoint of the old sidecar. */
     if (o->http_addr[0]) {
