@@ -6,6 +6,8 @@
 #   2. leader-probe against a live server answering "leader": the daemon's own
 #      socket server (daemon/sock_server on sd-event, via fake-proto-server
 #      --mode served; SERVER_MODE=leader uses the plain scripted server),
+#   (and, for the split, leader-probe --version: the same process without the
+#   round trip to the server)
 #   3. the probe it replaces: sh -c 'curl -s http://localhost:PORT/ | grep -q "$HOSTNAME"'
 #      against a local HTTP server (Python standard library) serving
 #      {"name":"<hostname>"}.
@@ -102,6 +104,7 @@ while [ $r -le "$rounds" ]; do
     HOSTNAME=$host hyperfine -N --warmup 20 --runs "$runs" --export-json "$tmp/result.$r.json" \
         -n no-op "$tmp/noop" \
         -n leader-probe "$probe --socket $sock" \
+        -n probe-no-ipc "$probe --version" \
         -n curl-pipeline "$curl_cmd"
     r=$((r + 1))
 done
@@ -121,9 +124,11 @@ rows = []
 for n, f in enumerate(files, 1):
     res = {r["command"]: r for r in json.load(open(f))["results"]}
     noop, probe, curl = res["no-op"], res["leader-probe"], res["curl-pipeline"]
+    noipc = res["probe-no-ipc"]
     print()
     print("round %-9d %12s %12s %12s %12s" % (n, "wall mean", "wall median", "wall min", "user+sys"))
-    for name, r in (("no-op", noop), ("leader-probe", probe), ("curl-pipeline", curl)):
+    for name, r in (("no-op", noop), ("leader-probe", probe), ("probe-no-ipc", noipc),
+                     ("curl-pipeline", curl)):
         print("  %-13s %12s %12s %12s %12s" % (name, ms(r["mean"]), ms(r["median"]), ms(r["min"]),
                                              ms(cpu(r))))
     rows.append({
