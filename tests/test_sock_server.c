@@ -344,7 +344,7 @@ static void test_idle_and_bound(sd_event *e)
         close(fds[i]);
     }
     uint64_t waited = now_boot_usec() - t0;
-    CHECK(waited >= 120 * USEC_PER_MSEC && waited < 1500 * USEC_PER_MSEC);
+    CHECK(waited >= 120 * USEC_PER_MSEC && waited < 3000 * USEC_PER_MSEC);
     sock_server_get_stats(s, &st);
     CHECK_EQ_INT(st.dropped_idle, 5);
     CHECK_EQ_INT(st.clients, 0);
@@ -452,7 +452,7 @@ static void test_watch(sd_event *e)
     pump(e, 20 * USEC_PER_MSEC);
     f.term = 71;
     sock_server_publish(s);
-    pump(e, 600 * USEC_PER_MSEC);
+    pump(e, 1000 * USEC_PER_MSEC);
     SockServerStats st;
     sock_server_get_stats(s, &st);
     CHECK_EQ_INT(st.dropped_slow, 1);
