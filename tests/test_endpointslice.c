@@ -320,15 +320,31 @@ static void on_withdrawn(EndpointSlice *s, bool ok, void *userdata)
 }
 
 /* The test server's admin endpoint (faults); a blocking request is fine here. */
-static size_t discard(char *p, size_t size, size_t n, void *u)
+typedef struct Buf {
+    char *p;
+    size_t n;
+} Buf;
+
+static size_t collect(char *p, size_t size, size_t n, void *u)
 {
-    (void)p;
-    (void)u;
+    Buf *b = u;
+    char *q;
+
+    if (!b)
+        return size * n;
+    q = realloc(b->p, b->n + size * n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->n, p, size * n);
+    b->n += size * n;
+    q[b->n] = 0;
+    b->p = q;
     return size * n;
 }
 
-static int admin(const char *method, const char *path, const char *body)
+static int admin(const char *method, const char *path, const char *body, char **ret_body)
 {
+    Buf out = {0};
     char url[512], auth[512];
     struct curl_slist *h = NULL;
     CURL *c = curl_easy_init();
@@ -345,7 +361,8 @@ static int admin(const char *method, const char *path, const char *body)
     curl_easy_setopt(c, CURLOPT_CAINFO, getenv("KUBEAPI_CA"));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, ret_body ? &out : NULL);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
     if (body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -353,6 +370,8 @@ static int admin(const char *method, const char *path, const char *body)
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
+    if (ret_body)
+        *ret_body = out.p;
     return r == CURLE_OK && code >= 200 && code < 300 ? 0 : -1;
 }
 
@@ -440,44 +459,50 @@ static void test_api(void)
     }
     CHECK(wait_slice(reader, &cfg_b, ENDPOINTSLICE_CONTENT_OURS, 500000));
 
-    /* Conflict: B's update is delayed while someone else writes the slice;
-     * B's stale write gets 409, B re-reads and writes again. */
+    /* Conflict: B's update is held by the server while someone else writes
+     * the slice; released, it gets 409 (stale resourceVersion); B re-reads
+     * and writes again. */
     {
         static const char *const path[] = {"metadata", "annotations", "touch", NULL};
         char *edited = NULL;
         size_t len;
-        uint64_t conflicts;
+        uint64_t conflicts, t_end;
+        bool held = false;
 
         endpointslice_stats(b, &st);
         conflicts = st.conflicts;
         CHECK(admin("POST", "/_admin/faults",
-                    "{\"client\":\"candidate-2\",\"kind\":\"latency\",\"ms\":400,"
-                    "\"verbs\":[\"update\"],\"count\":1}") == 0);
-        /* make B rewrite: the slice now lists A's address again */
+                    "{\"client\":\"candidate-2\",\"kind\":\"hang\",\"verbs\":[\"update\"],"
+                    "\"resources\":[\"endpointslices\"]}",
+                    NULL) == 0);
+        /* make B rewrite at its next resync: the slice lists A's address again */
         g = get_slice(reader);
-        {
-            char *eps = NULL;
-            EndpointSliceConfig x = cfg_a;
-            CHECK(endpointslice_edit_json(&x, g.body, g.len, true, &edited, &len) == 0);
-            (void)eps;
-        }
+        CHECK(endpointslice_edit_json(&cfg_a, g.body, g.len, true, &edited, &len) == 0);
         put_slice(reader, edited);
         free(edited);
         free(g.body);
-        /* B's resync (300 ms) reads A's address, sends its update (held 400 ms);
-         * meanwhile the slice changes once more */
-        run_for(450000);
+        /* wait until B's update is held */
+        t_end = now_usec() + 3000000;
+        while (!held && now_usec() < t_end) {
+            char *body = NULL;
+            run_for(20000);
+            if (admin("GET", "/_admin/faults", NULL, &body) == 0 && body)
+                held = strstr(body, "\"applied\": 1") || strstr(body, "\"applied\":1");
+            free(body);
+        }
+        CHECK(held);
+        /* the slice changes meanwhile, then B's stale update is let through */
         g = get_slice(reader);
         CHECK(json_edit(g.body, g.len, path, "\"1\"", 1 << 20, &edited, &len) == 0);
         put_slice(reader, edited);
         free(edited);
         free(g.body);
+        CHECK(admin("DELETE", "/_admin/faults", NULL, NULL) == 0);
         CHECK(wait_slice(reader, &cfg_b, ENDPOINTSLICE_CONTENT_OURS, 3000000));
         endpointslice_stats(b, &st);
         fprintf(stderr, "conflicts seen by B: %llu\n",
                 (unsigned long long)(st.conflicts - conflicts));
         CHECK(st.conflicts > conflicts);
-        (void)admin("DELETE", "/_admin/faults", NULL);
     }
 
     /* B withdraws (graceful): endpoints emptied, only once */
@@ -498,7 +523,8 @@ static void test_api(void)
     endpointslice_set_leader(b, true);
     CHECK(wait_slice(reader, &cfg_b, ENDPOINTSLICE_CONTENT_OURS, 3000000));
     CHECK(admin("POST", "/_admin/faults",
-                "{\"client\":\"candidate-2\",\"kind\":\"partition\",\"mode\":\"cut\"}") == 0);
+                "{\"client\":\"candidate-2\",\"kind\":\"partition\",\"mode\":\"cut\"}",
+                NULL) == 0);
     claim_b.left = 0;
     wb = (Withdrawn){0};
     {
@@ -508,7 +534,7 @@ static void test_api(void)
         CHECK(wb.called && !wb.ok);
         CHECK(now_usec() - t0 < 1500000);
     }
-    (void)admin("DELETE", "/_admin/faults", NULL);
+    (void)admin("DELETE", "/_admin/faults", NULL, NULL);
 
     endpointslice_free(a);
     endpointslice_free(b);
