@@ -8,14 +8,27 @@ daemons, lease 3 s, renew deadline 2 s, retry 0.5 s.
 - 503 storm of 3 s (longer than the renew deadline): the leader stops claiming
   no later than renew deadline after its last committed renew; nobody leads
   during the storm; a leader again within lease + 2 s after it.
+- A slow API for the leader (1.5 s latency before every update it sends is
+  processed, for 4 s): the leader's claim is counted from the send time of
+  its renew, not from the answer: every deadline it publishes on WATCH (line
+  time + valid_ms) is <= the send time (the renewTime it stamped, 1.5 s
+  before the server committed it) of its last committed renew + renew
+  deadline; never two leaders; a leader after.
 """
 
+import datetime
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
+
+
+def parse_micro(ts):
+    """A MicroTime ("2026-01-02T03:04:05.123456Z") -> seconds since the epoch."""
+    d = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return d.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
 class Storms(FailoverTest):
@@ -65,6 +78,49 @@ class Storms(FailoverTest):
             self.assertIsNotNone(new, "no leader after the storm")
             say("  a leader again (%s) %.3f s after the storm" % (new.name, s.t1 - t1))
             time.sleep(0.5)
+            self.finish(c)
+
+    def test_slow_api_counts_send_time(self):
+        lat = 1.5
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.6)
+            t0 = now()
+            fid = c.fault(client=old.user, kind="latency", ms=int(lat * 1000), verbs=["update"])
+            time.sleep(4.0)
+            c.clear_fault(fid)
+            t1 = now()
+            new, s = c.wait_leader(c.lease_s + 2, after=t1)
+            self.assertIsNotNone(new, "no leader after the slow period")
+            time.sleep(0.5)
+            # (commit instant, send instant = the renewTime the daemon stamped)
+            commits = []
+            for e in c.lease_log():
+                if e["client"] == old.user and e["holder"] == old.name and e["renewTime"]:
+                    sent = parse_micro(e["renewTime"]) - c.real_minus_mono
+                    commits.append((e["t"], sent))
+            slow = [x for x in commits if t0 < x[1] < t1 - 0.1]
+            self.assertTrue(slow, "no slow renew was committed")
+            for ct, st in slow:
+                self.assertGreaterEqual(ct - st, lat - 0.1, "latency not applied?")
+            worst = None
+            n = 0
+            for t, d, pod, m in list(c.watch.messages):
+                if pod != old.name or not m.get("is_leader") or d is None or t < t0:
+                    continue
+                prior = [x for x in commits if x[0] <= t + 0.005]
+                if not prior:
+                    continue
+                n += 1
+                margin = (d + m["valid_ms"] / 1000.0) - (prior[-1][1] + c.renew_s)
+                worst = margin if worst is None else max(worst, margin)
+            say("  slow API (%.1f s per update) for %s: %d slow renews committed, %d leader "
+                "lines; latest published deadline vs its renew's send time + renew deadline: "
+                "%s" % (lat, old.name, len(slow), n,
+                        "%+.3f s" % worst if worst is not None else "no lines"))
+            if worst is not None:
+                self.assertLessEqual(worst, 0.05, "a claim was counted from the answer, "
+                                     "not from the send time of the renew")
             self.finish(c)
 
 
