@@ -452,7 +452,7 @@ struct LockOp {
     ElectionRecord rec; /* create/update: what to write */
     uint64_t base_revision;
     bool ep_checked;     /* update without a kept Endpoints: read first */
-    bool lease_retried;  /* the Lease step was retried once after a 409 */
+    bool lease_retried;  /* the Lease PUT found it deleted: created once instead */
     bool primary_found;
     ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
 
@@ -804,10 +804,13 @@ static int op_start(LockOp *op, Step s, LockOp **ret)
     return 0;
 }
 
-/* MultiLock: after the Endpoints write committed, the Lease follows it. */
+/* MultiLock: after the Endpoints write committed, the Lease follows it, conditional on the Lease
+ * as last observed (absent: a create). A Lease written since then is a write our decision did not
+ * see (a Lease-only candidate during the move to --lock leases, say): that is a conflict, never
+ * overwritten (client-go's MultiLock re-reads and overwrites it). */
 static void lease_follow(LockOp *op)
 {
-    (void)op_request(op, op->l->have_lease ? STEP_LEASE_PUT : STEP_LEASE_GET);
+    (void)op_request(op, op->l->have_lease ? STEP_LEASE_PUT : STEP_LEASE_CREATE);
 }
 
 static void finish_multi_write(LockOp *op, long http)
@@ -965,40 +968,18 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
     }
 
     /* A write: the Lease follows the committed Endpoints record. */
-    switch (op->step) {
-    case STEP_LEASE_GET:
-        if (result == KUBE_E_NOT_FOUND)
-            (void)op_request(op, STEP_LEASE_CREATE);
-        else if (result == KUBE_OK)
-            (void)op_request(op, STEP_LEASE_PUT);
-        else
-            fail_from(op, resp, result);
+    if (result == KUBE_OK) {
+        finish_multi_write(op, resp->http_status);
         return;
-    case STEP_LEASE_PUT:
-    case STEP_LEASE_CREATE:
-        if (result == KUBE_OK) {
-            finish_multi_write(op, resp->http_status);
-            return;
-        }
-        if (!op->lease_retried && (result == KUBE_E_CONFLICT || result == KUBE_E_ALREADY_EXISTS ||
-                                   result == KUBE_E_NOT_FOUND)) {
-            /* Our copy of the Lease was stale (the previous holder's last renew, a Lease
-             * deleted or created meanwhile): the Endpoints decided, read the Lease again and
-             * write it once more. */
-            op->lease_retried = true;
-            if (result == KUBE_E_NOT_FOUND) {
-                forget_lease(l);
-                (void)op_request(op, STEP_LEASE_CREATE);
-            } else {
-                (void)op_request(op, STEP_LEASE_GET);
-            }
-            return;
-        }
-        fail_from(op, resp, result);
-        return;
-    default:
-        fail_from(op, resp, KUBE_E_PROTOCOL);
     }
+    if (op->step == STEP_LEASE_PUT && result == KUBE_E_NOT_FOUND && !op->lease_retried) {
+        /* Deleted since (by hand): nobody holds a deleted Lease; create it. */
+        op->lease_retried = true;
+        forget_lease(l);
+        (void)op_request(op, STEP_LEASE_CREATE);
+        return;
+    }
+    fail_from(op, resp, result);
 }
 
 static void on_response(KubeClient *c, const KubeResponse *resp, void *userdata)

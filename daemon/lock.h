@@ -15,6 +15,9 @@
  *  - LOCK_ENDPOINTS_LEASES: client-go's MultiLock with the Endpoints primary and the Lease
  *    secondary (what client-go called "endpointsleases"): the Endpoints record is read and
  *    decided on, the Lease follows it; see lock_multi_combine() for what the engine is shown.
+ *    Unlike client-go, the Lease write is conditional on the Lease as last observed: a Lease
+ *    changed since (a Lease-only candidate) fails the op with KUBE_E_CONFLICT (or
+ *    KUBE_E_ALREADY_EXISTS) after the Endpoints was written, and is never overwritten.
  *
  * Operations (get, create, update, watch) run on the API client's loop; every callback comes
  * from the loop, never from inside the starting call, exactly once unless the op is cancelled.

@@ -644,6 +644,23 @@ static void test_api_multi(KubeClient *c)
     o = do_update(a, &r4, o.res.record.revision);
     CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, "pod-a") == 0);
 
+    /* A Lease written after our last look (a Lease-only candidate) is not overwritten: the op
+     * fails with a conflict once the Endpoints is written, and the Lease keeps its holder. */
+    o = do_get(lease_only);
+    CHECK(o.res.result == KUBE_OK);
+    ElectionRecord in2 = wr("intruder", 9);
+    o = do_update(lease_only, &in2, o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    ElectionRecord r5 = wr("pod-a", 10);
+    o = do_update(a, &r5, 0);
+    CHECK(o.res.result == KUBE_E_CONFLICT);
+    CHECK(strstr(o.error, "endpoints written, lease not") != NULL);
+    body = raw_get(c, &KUBE_RESOURCE_LEASES, "multi");
+    CHECK(body && strstr(body, "\"holderIdentity\":\"intruder\""));
+    free(body);
+    o = do_get(a);
+    CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, LOCK_UNKNOWN_LEADER) == 0);
+
     lock_op_cancel(watch);
     lock_free(a);
     lock_free(w);
