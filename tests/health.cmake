@@ -4,6 +4,8 @@
 #                the test itself (status codes, hang, endless body, TCP refused
 #                and timeout, loop responsiveness); EndpointSlice bodies and
 #                classification; the engine's HEALTH rules
+#   fuzz:        the EndpointSlice classifier/editor (the API server's answer)
+#                and the --endpoint-port parser
 #   integration: the EndpointSlice writer against the Kubernetes API test
 #                server; the daemon end to end (health handoff, flapping, a
 #                hanging health endpoint; the slice through handoff, SIGKILL,
@@ -48,4 +50,15 @@ if(NOT LE_FUZZ)
                      $<TARGET_FILE:leader-elector>)
     set_tests_properties(daemon.endpointslice PROPERTIES LABELS integration TIMEOUT 300)
   endif()
+else()
+  add_executable(fuzz_endpointslice ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_endpointslice.c)
+  target_link_libraries(fuzz_endpointslice PRIVATE leendpointslice)
+  target_link_options(fuzz_endpointslice PRIVATE -fsanitize=fuzzer)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/fuzz_endpointslice)
+  file(MAKE_DIRECTORY ${work})
+  add_test(NAME fuzz_endpointslice.smoke
+           COMMAND fuzz_endpointslice -max_total_time=5 -timeout=10 -rss_limit_mb=1024
+                   -max_len=65536 -print_final_stats=1 ${work}
+                   ${LE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_endpointslice)
+  set_tests_properties(fuzz_endpointslice.smoke PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
