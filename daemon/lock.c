@@ -456,8 +456,11 @@ struct LockOp {
     bool primary_found;
     ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
 
+    bool created; /* the primary write answered 201 */
+
     /* watch */
     KubeRequest *lease_watch;
+    lock_interrupt_fn on_interrupt;
     sd_event_source *timer;
     uint64_t poll;
     uint64_t gen_at_start;
@@ -658,7 +661,7 @@ static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, con
 static void op_ok(LockOp *op, long http, const ElectionRecord *r, uint64_t aux)
 {
     LockResult res = {.result = KUBE_OK, .http_status = http, .has_record = true, .record = *r,
-                      .aux = aux};
+                      .aux = aux, .created = op->created};
     op_finish(op, &res);
 }
 
@@ -915,7 +918,9 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
         }
         break;
     }
-    /* An Endpoints write committed. */
+    /* An Endpoints write committed. The primary decides: its creation is what the engine must
+     * know (a Lease created under it is covered by the observedTime rule on the combined record). */
+    op->created = resp->http_status == 201;
     if (l->type == LOCK_ENDPOINTS_LEASES)
         lease_follow(op);
     else
@@ -944,6 +949,7 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
             fail_from(op, resp, result);
             return;
         }
+        op->created = op->kind != OP_GET && resp->http_status == 201;
         record_from_lease(resp->lease, &r);
         op_ok(op, resp->http_status, &r, 0);
         return;
@@ -1076,6 +1082,23 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
         op->on_event(op->l, &ev, op->userdata);
 }
 
+static void on_lease_watch_interrupt(KubeClient *c, const char *why, void *userdata)
+{
+    LockOp *op = userdata;
+
+    if (op->on_interrupt)
+        op->on_interrupt(op->l, why, op->userdata);
+}
+
+void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn)
+{
+    if (!watch || watch->kind != OP_WATCH)
+        return;
+    watch->on_interrupt = fn;
+    if (watch->lease_watch)
+        kube_watch_set_interrupt(watch->lease_watch, fn ? on_lease_watch_interrupt : NULL);
+}
+
 static void on_lease_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
 {
     LockOp *op = userdata;
@@ -1148,8 +1171,12 @@ static void watch_poll_failed(LockOp *op, int result, long http, const char *err
         op_finish(op, &res);
         return;
     }
-    /* Transient: read again at the next period, as a watch stream resumes by itself. */
-    (void)poll_schedule(op, op->poll);
+    /* Transient: read again at the next period, as a watch stream resumes by itself. The
+     * callback may cancel the watch: schedule first. */
+    if (!poll_schedule(op, op->poll))
+        return;
+    if (op->on_interrupt)
+        op->on_interrupt(op->l, error ? error : kube_result_to_string(result), op->userdata);
 }
 
 int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,

@@ -117,6 +117,7 @@ typedef struct LockResult {
     long http_status;          /* of the request that decided; 0 if none */
     uint64_t retry_after_usec; /* 429/5xx Retry-After, 0: none */
     bool has_record;           /* result KUBE_OK of a get/create/update */
+    bool created;              /* a write that created the (primary) object: HTTP 201 */
     ElectionRecord record;
     uint64_t aux;      /* for ElectionRecord.aux where the engine has it (see lock_multi_combine) */
     const char *error; /* one line for logs, or NULL */
@@ -184,3 +185,8 @@ LockOp *lock_op_cancel(LockOp *op);
  * reads are retried silently (as a watch stream resumes); 403 ends the watch. */
 int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,
                lock_done_fn on_end, void *userdata, LockOp **ret);
+/* Called each time the watch loses the API (a stream interrupted, see kube_watch_set_interrupt();
+ * a failed read of the polled objects), before it resumes by itself; the next event means it is
+ * back. May cancel the watch. */
+typedef void (*lock_interrupt_fn)(Lock *l, const char *why, void *userdata);
+void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <curl/curl.h>
 
 #include "events.h"
 #include "json.h"
@@ -457,7 +458,7 @@ static void test_api_endpoints(KubeClient *c)
     o = do_get(a);
     CHECK(o.res.result == KUBE_E_NOT_FOUND);
     o = do_create(a, &r);
-    CHECK(o.res.result == KUBE_OK && o.res.has_record);
+    CHECK(o.res.result == KUBE_OK && o.res.has_record && o.res.created);
     CHECK(strcmp(o.res.record.holder, "pod-a") == 0 && o.res.record.revision > 0);
     CHECK(o.res.record.renew_time_usec == r.renew_time_usec);
     /* A second create: AlreadyExists. */
@@ -486,7 +487,7 @@ static void test_api_endpoints(KubeClient *c)
     r2 = r;
     r2.renew_time_usec += SEC;
     o = do_update(a, &r2, rev_b);
-    CHECK(o.res.result == KUBE_OK && o.res.record.revision > rev_b);
+    CHECK(o.res.result == KUBE_OK && o.res.record.revision > rev_b && !o.res.created);
     CHECK(o.res.record.renew_time_usec == r2.renew_time_usec);
     ElectionRecord take = wr("pod-b", 1);
     o = do_update(b, &take, rev_b);
@@ -582,7 +583,7 @@ static void test_api_multi(KubeClient *c)
     CHECK(o.res.result == KUBE_E_NOT_FOUND);
     o = do_create(a, &r);
     CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, "pod-a") == 0);
-    CHECK(o.res.aux != 0);
+    CHECK(o.res.aux != 0 && o.res.created);
     /* Both objects hold the record. */
     body = raw_get(c, &KUBE_RESOURCE_LEASES, "multi");
     CHECK(body && strstr(body, "\"holderIdentity\":\"pod-a\""));
@@ -668,6 +669,77 @@ static void test_api_multi(KubeClient *c)
     lock_free(ep_only);
 }
 
+static size_t discard(char *d, size_t sz, size_t n, void *ud)
+{
+    return sz * n;
+}
+
+/* The test server's admin API (blocking is fine in a test). */
+static long admin(const char *method, const char *path, const char *body)
+{
+    char url[1024], auth[512];
+    struct curl_slist *h = NULL;
+    long code = 0;
+    CURL *e = curl_easy_init();
+
+    snprintf(url, sizeof url, "%s%s", getenv("KUBEAPI_URL"), path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", getenv("KUBEAPI_ADMIN_TOKEN"));
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CAINFO, getenv("KUBEAPI_CA"));
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    if (body)
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    if (curl_easy_perform(e) == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    return code;
+}
+
+static int interrupts;
+static void on_interrupt(Lock *l, const char *why, void *ud)
+{
+    interrupts++;
+}
+
+/* A polled watch that loses the API says so (interrupt), keeps reading, and delivers again once
+ * the API is back. */
+static void test_api_poll_interrupt(void)
+{
+    KubeClient *c1 = client("KUBEAPI_TOKEN_FILE_1");
+    Lock *w = mklock(c1, LOCK_ENDPOINTS, "ep-one", "pod-w");
+    Seen s = {0};
+    LockOp *watch = NULL;
+
+    CHECK(lock_watch(w, 0, 100 * 1000, on_event, on_end, &s, &watch) == 0);
+    lock_watch_set_interrupt(watch, on_interrupt);
+    run_until(&s.ended, 1 * SEC); /* runs a few polls */
+    CHECK(s.n > 0 && interrupts == 0);
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"candidate-1\",\"kind\":\"status\",\"code\":500}") == 201);
+    {
+        uint64_t end = now_usec() + 3 * SEC;
+        while (interrupts == 0 && now_usec() < end)
+            sd_event_run(loop, 100000);
+    }
+    CHECK(interrupts > 0 && !s.ended);
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    int n = s.n;
+    {
+        uint64_t end = now_usec() + 3 * SEC;
+        while (s.n == n && now_usec() < end)
+            sd_event_run(loop, 100000);
+    }
+    CHECK(s.n > n && !s.ended);
+    lock_op_cancel(watch);
+    lock_free(w);
+    kube_client_free(c1);
+}
+
 static void test_api_leases(KubeClient *c)
 {
     Lock *a = mklock(c, LOCK_LEASES, "plain", "pod-a");
@@ -680,6 +752,7 @@ static void test_api_leases(KubeClient *c)
     CHECK(lock_watch(a, 30 * SEC, 0, on_event, on_end, &s, &watch) == 0);
     o = do_create(a, &r);
     CHECK(o.res.result == KUBE_OK && o.res.record.renew_time_usec == r.renew_time_usec);
+    CHECK(o.res.created);
     wait_holder(&s, "pod-a", 3 * SEC);
     CHECK(s.n > 0 && s.last.revision == o.res.record.revision);
     r.renew_time_usec += SEC;
@@ -755,6 +828,7 @@ static int run_api(void)
     ro = client("KUBEAPI_RO_TOKEN_FILE");
     test_api_endpoints(c);
     test_api_multi(c);
+    test_api_poll_interrupt();
     test_api_leases(c);
     test_api_events(c, ro);
     kube_client_free(ro);
