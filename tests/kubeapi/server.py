@@ -236,6 +236,31 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         raise Aborted()
 
+    def send_error(self, code, message=None, explain=None):
+        """Protocol-level errors found by http.server (bad request line, header
+        limits, unknown method): answered as Go's net/http does, text/plain
+        '<code> <reason>' and the connection closed; an unknown method reaches the
+        API server's mux in Go, hence 405 with a Status."""
+        self.close_connection = True
+        self._headers_started = True
+        self.request_version = "HTTP/1.1"
+        if code == 501:
+            e = S.method_not_allowed()
+            return self.send_body(e.code, e.body, e.content_type, e.headers)
+        try:
+            phrase = self.responses[code][0]
+        except KeyError:
+            phrase = ""
+        data = ("%d %s" % (code, phrase)).encode()
+        self.request_version = "HTTP/1.1"  # Go answers HTTP/1.1 even to garbage
+        self.send_response_only(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
     def log_message(self, fmt, *args):
         pass  # one line per request is written by _log_request instead
 
