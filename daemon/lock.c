@@ -1076,7 +1076,8 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
         break;
     default:
         /* BOOKMARK: the stream is alive; an event without a record says so to the glue. */
-        return;
+        ev.bookmark = true;
+        break;
     }
     if (op->on_event)
         op->on_event(op->l, &ev, op->userdata);

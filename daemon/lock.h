@@ -126,6 +126,7 @@ typedef struct LockResult {
 typedef void (*lock_done_fn)(Lock *l, const LockResult *res, void *userdata);
 
 typedef struct LockWatchEvent {
+    bool bookmark;         /* no record: only proves the watch is alive (a BOOKMARK) */
     bool deleted;          /* the (primary) object is gone; record.revision: the deletion's */
     ElectionRecord record; /* !deleted: the record as now stored */
     uint64_t aux;          /* as LockResult.aux */

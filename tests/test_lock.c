@@ -543,6 +543,8 @@ typedef struct Seen {
 static void on_event(Lock *l, const LockWatchEvent *ev, void *ud)
 {
     Seen *s = ud;
+    if (ev->bookmark)
+        return;
     s->n++;
     s->deleted = ev->deleted;
     s->last = ev->record;
