@@ -94,6 +94,12 @@ class Launcher(unittest.TestCase):
         self.assertRegex(out["env"]["KUBEAPI_URL"], r"^https://\[::1\]:\d+$")
         self.assertEqual(out["api"], 200)
 
+    def test_server_start_failure_is_reported_and_cleaned(self):
+        p = self.run_launcher(["--bogus-option"], ["true"])
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"server exited before it was ready", p.stderr)
+        self.assertIn(b"unrecognized arguments: --bogus-option", p.stderr)
+
     def test_exit_status(self):
         self.assertEqual(self.run_launcher([], ["sh", "-c", "exit 3"]).returncode, 3)
         self.assertEqual(self.run_launcher([], ["sh", "-c", "exit 77"]).returncode, 77)

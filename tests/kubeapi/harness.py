@@ -89,6 +89,13 @@ class ApiServer:
 
     def start(self, timeout=15):
         self.dir = tempfile.mkdtemp(prefix="kubeapi-")
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()  # also removes the directory (unless kept)
+            raise
+
+    def _start(self, timeout):
         d = self.dir
         make_certs(d)
         self.ca = os.path.join(d, "ca.crt")
@@ -161,7 +168,6 @@ class ApiServer:
                     buf += chunk
         except BaseException:
             os.close(ready_r)
-            self.stop()
             raise
         os.close(ready_r)
         info = json.loads(buf)
