@@ -181,6 +181,29 @@ class Registry(unittest.TestCase):
         self.assertEqual(st, 409)
         self.assertEqual(body, real.replace(b"resourcequotas", b"configmaps"))
 
+    def test_uid_in_body_is_a_precondition(self):
+        # A client writing back a Lease that was deleted and re-created (or just
+        # deleted) gets 409, not an overwrite or a create-on-update.
+        o = self.create("uidpre", holder="a")
+        body = json.loads(json.dumps(o))
+        body["metadata"]["uid"] = "00000000-0000-4000-8000-000000000000"
+        st, e = self.api.json("PUT", self.P("uidpre"), body)
+        self.assertEqual(st, 409)
+        self.assertEqual(e["message"], 'Operation cannot be fulfilled on leases.coordination.k8s.io '
+                         '"uidpre": StorageError: invalid object, Code: 4, Key: /registry/leases/'
+                         'ns1/uidpre, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: '
+                         'UID in precondition: 00000000-0000-4000-8000-000000000000, UID in object '
+                         'meta: %s' % o["metadata"]["uid"])
+        self.assertEqual(e["reason"], "Conflict")
+        self.assertEqual(self.api.request("DELETE", self.P("uidpre"))[0], 200)
+        st, e = self.api.json("PUT", self.P("uidpre"), o)  # stale copy of a deleted Lease
+        self.assertEqual(st, 409)
+        self.assertTrue(e["message"].endswith("UID in object meta: "), e["message"])
+        self.assertEqual(self.api.request("GET", self.P("uidpre"))[0], 404)
+        del o["metadata"]["uid"]
+        st, n = self.api.json("PUT", self.P("uidpre"), o)  # without uid: create on update
+        self.assertEqual(st, 201)
+
     def test_put_creates_missing_lease(self):
         st, o = self.api.json("PUT", self.P("made-by-put"), lease("made-by-put", holder="x"))
         self.assertEqual(st, 201, o)
@@ -331,7 +354,6 @@ class Registry(unittest.TestCase):
     def test_update_keeps_server_fields_and_noop_keeps_rv(self):
         o = self.create("keep", holder="a")
         body = json.loads(json.dumps(o))
-        body["metadata"]["uid"] = "00000000-0000-4000-8000-000000000000"
         body["metadata"]["creationTimestamp"] = "2000-01-01T00:00:00Z"
         st, n = self.api.json("PUT", self.P("keep"), body)
         self.assertEqual(st, 200)
@@ -353,6 +375,11 @@ class Registry(unittest.TestCase):
         st, e = self.api.json("DELETE", self.P("del2"), {"preconditions": {"resourceVersion": "1"}})
         self.assertEqual(st, 409)
         self.assertEqual(e["reason"], "Conflict")
+        self.assertEqual(e["message"], 'Operation cannot be fulfilled on leases.coordination.k8s.io '
+                         '"del2": StorageError: invalid object, Code: 4, Key: /registry/leases/ns1/'
+                         'del2, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: '
+                         'ResourceVersion in precondition: 1, ResourceVersion in object meta: %s'
+                         % o["metadata"]["resourceVersion"])
         st, e = self.api.json("DELETE", self.P("del2"), {"preconditions": {
             "resourceVersion": o["metadata"]["resourceVersion"]}})
         self.assertEqual(st, 200)

@@ -49,6 +49,13 @@ class Resource:
         self.field_selectors = field_selectors
 
     @property
+    def etcd_prefix(self):
+        # the storage key prefix of the real registry (pkg/registry/*/storage);
+        # Endpoints live under "services/endpoints"
+        return "/registry/services/endpoints" if self.plural == "endpoints" else \
+            "/registry/" + self.plural
+
+    @property
     def api_version(self):
         return "%s/%s" % (self.group, self.version) if self.group else self.version
 

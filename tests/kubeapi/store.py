@@ -26,6 +26,16 @@ from . import status
 _GEN_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # utilrand.String alphabet (generateName)
 
 
+def _storage_invalid_obj(res, ns, name, msg):
+    """storage.NewInvalidObjError(key, msg).Error(), which InterpretUpdateError /
+    InterpretDeleteError wrap into a Conflict: the real message reads
+    'Operation cannot be fulfilled on pods "x": StorageError: invalid object,
+    Code: 4, Key: /registry/pods/ns/x, ResourceVersion: 0, AdditionalErrorMsg:
+    Precondition failed: UID in precondition: ..., UID in object meta: ...'."""
+    return ("StorageError: invalid object, Code: 4, Key: %s/%s/%s, ResourceVersion: 0, "
+            "AdditionalErrorMsg: %s" % (res.etcd_prefix, ns, name, msg))
+
+
 class Store:
     def __init__(self, history=1000, first_rv=1000):
         self.cond = threading.Condition()
@@ -165,6 +175,15 @@ class Store:
                                      "namespace sent on the request")
         with self.cond:
             cur = self.objects.get((res.plural, ns, name))
+            # rest.DefaultUpdatedObjectInfo.Preconditions: a uid in the body is a
+            # precondition, checked (storage Preconditions.Check) before anything
+            # else, also against a missing object (uid "").
+            body_uid = meta.get("uid")
+            cur_uid = cur["metadata"].get("uid", "") if cur is not None else ""
+            if body_uid and body_uid != cur_uid:
+                raise status.conflict(res, name, _storage_invalid_obj(
+                    res, ns, name, "Precondition failed: UID in precondition: %s, UID in object "
+                    "meta: %s" % (body_uid, cur_uid)))
             if cur is None:
                 if not res.create_on_update:
                     raise status.not_found(res, name)
@@ -238,13 +257,14 @@ class Store:
             if cur is None:
                 raise status.not_found(res, name)
             if precond_uid and precond_uid != cur["metadata"].get("uid"):
-                raise status.conflict(res, name, "Precondition failed: UID in precondition: %s, "
-                                      "UID in object meta: %s" % (precond_uid,
-                                                                  cur["metadata"].get("uid")))
+                raise status.conflict(res, name, _storage_invalid_obj(
+                    res, ns, name, "Precondition failed: UID in precondition: %s, UID in object "
+                    "meta: %s" % (precond_uid, cur["metadata"].get("uid"))))
             if precond_rv and precond_rv != cur["metadata"]["resourceVersion"]:
-                raise status.conflict(res, name, "Precondition failed: ResourceVersion in "
-                                      "precondition: %s, ResourceVersion in object meta: %s"
-                                      % (precond_rv, cur["metadata"]["resourceVersion"]))
+                raise status.conflict(res, name, _storage_invalid_obj(
+                    res, ns, name, "Precondition failed: ResourceVersion in precondition: %s, "
+                    "ResourceVersion in object meta: %s"
+                    % (precond_rv, cur["metadata"]["resourceVersion"])))
             del self.objects[(res.plural, ns, name)]
             gone = dict(cur)
             gone["metadata"] = dict(cur["metadata"])
