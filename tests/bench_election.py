@@ -130,9 +130,17 @@ def bench_api(args):
         for n in args.candidates:
             while len(c.pods) < n:
                 c.add_pod("cand-%02d" % (len(c.pods) + 1))
-            # settle: every new follower has read the Lease and opened its watch
-            time.sleep(3.0 if n > 1 else 1.0)
+            # settle: every new follower has read the Lease (and opened its watch)
             leader = wait_status_leader(c, 30)
+            deadline = now() + 30
+            while now() < deadline:
+                try:
+                    if all(p.status(0.5).get("leader") == leader.name for p in c.pods):
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.1)
+            time.sleep(2.0)
             c.api.admin("DELETE", "/_admin/stats")
             cpu0, t0 = cpu_ns(leader.pid), now()
             time.sleep(window)

@@ -73,6 +73,7 @@ class LogTail:
         self.pos = {}
 
     def show(self, out):
+        lines = []
         for p in self.cluster.pods:
             try:
                 with open(p.log_path, "rb") as f:
@@ -85,7 +86,9 @@ class LogTail:
                 if any(k in line for k in self.KEEP):
                     # "2026-...Z info  became leader term=1" -> "became leader term=1"
                     msg = line.split("  ", 1)[-1].strip() if "  " in line else line
-                    out.say("         %s %s" % (out.dim("%s log:" % p.name), msg))
+                    lines.append((line.split(" ", 1)[0], p.name, msg))
+        for _, pod, msg in sorted(lines):  # in time order across the pods
+            out.say("         %s %s" % (out.dim("%s log:" % pod), msg))
 
 
 def probe_table(c, out):

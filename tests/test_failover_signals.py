@@ -3,8 +3,9 @@
 renew deadline 2 s, retry 0.5 s), every probe polled at 40 Hz, every WATCH
 claim recorded; never two leaders, terms never reused.
 
-- SIGTERM of the leader: handoff to the first successful probe of the new
-  leader < 1 s, twice in a row; the terminated daemon exits 0.
+- SIGTERM of the leader, then SIGINT of the next: handoff to the first
+  successful probe of the new leader < 1 s each; both daemons release the
+  Lease (empty holder in the lease-log) and exit 0.
 - SIGKILL of the leader: failover <= lease + 1 s, and not before the lease
   could have expired (>= lease - retry - slack: the followers waited).
 - SIGSTOP of the leader longer than the lease, then SIGCONT: another pod takes
@@ -30,9 +31,10 @@ class Signals(FailoverTest):
             self.assert_handoff(h1, 1.0, "graceful handoff")
             self.assertEqual(first.wait(10), 0, "SIGTERMed leader exit status")
             time.sleep(0.3)
-            h2 = c.handoff(h1.new, signal.SIGTERM)
-            self.assert_handoff(h2, 1.0, "second graceful handoff")
+            h2 = c.handoff(h1.new, signal.SIGINT)
+            self.assert_handoff(h2, 1.0, "graceful handoff on SIGINT")
             self.assertNotIn(h2.new, (first, h1.new))
+            self.assertEqual(h1.new.wait(10), 0, "SIGINTed leader exit status")
             # the release is in the lease-log, written by the old leader
             log = c.lease_log()
             releases = [e for e in log if e["type"] == "update" and not e["holder"]]
