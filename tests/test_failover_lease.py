@@ -2,9 +2,10 @@
 """Humans touching the Lease, three daemons (lease 3 s, renew deadline 2 s),
 with the real kubectl when it is installed (else direct API calls).
 
-- The Lease deleted (`kubectl delete lease`): a leader again, quickly; the
-  re-created Lease continues the terms (every acquisition by a daemon writes
-  a term above every term seen before: the lease-log proves it).
+- The Lease deleted (`kubectl delete lease`): the leader stops claiming at
+  once (< 1 s); a leader again (a new WATCH claim) with a term above the old
+  one; the re-created Lease continues the terms (every acquisition by a
+  daemon writes a term above every term seen before: the lease-log proves it).
 - The Lease hand-edited to another holder (`kubectl get -o json` + edit +
   `kubectl replace`): the leader is demoted at once (< 1 s after the edit was
   committed); nobody claims until the intruder's lease has expired on the
@@ -29,18 +30,29 @@ class LeaseEdits(FailoverTest):
             term = old.status()["term"]
             t0 = now()
             how = c.delete_lease()
-            new, s = c.wait_leader(c.lease_s + 3, after=now())
-            self.assertIsNotNone(new, "no leader after the Lease was deleted")
-            time.sleep(0.6)
+            t_del = [e for e in c.lease_log() if e["type"] == "delete"][0]["t"]
+            # the old claim ends (the leader saw the deletion) ...
+            self.assertTrue(self.wait_until(lambda: not old.status()["is_leader"], 2.0),
+                            "%s still claims 2 s after its Lease was deleted" % old.name)
+            end = self.last_claim_end(c, old, before=t_del)
+            # ... and a new claim, by anybody, begins later, with a new term
+            claim = self.wait_until(lambda: [x for x in c.watch.claims("arrival")
+                                             if x.start > t_del], c.lease_s + 5)
+            self.assertTrue(claim, "no leader again after the Lease was deleted")
+            new = c.by_name[claim[0].pod]
+            time.sleep(0.3)
             lease = c.lease()
             self.assertIsNotNone(lease, "nobody re-created the Lease")
-            st = new.status()
-            say("  Lease deleted (%s) while %s led term %d: %s leads term %d, %.3f s later; "
-                "Lease re-created with leaseTransitions %s" % (
-                    how, old.name, term, new.name, st["term"], s.t1 - t0,
-                    lease["spec"].get("leaseTransitions")))
-            self.assertGreater(st["term"], term, "term reused after the Lease was re-created")
+            say("  Lease deleted (%s) while %s led term %d: its claim ended %.3f s after the "
+                "delete; %s leads term %s %.3f s after it; Lease re-created with "
+                "leaseTransitions %s" % (how, old.name, term, end - t_del, new.name,
+                                         claim[0].term, claim[0].start - t_del,
+                                         lease["spec"].get("leaseTransitions")))
+            self.assertLess(end - t_del, 1.0, "the leader kept claiming a deleted Lease")
+            self.assertGreater(claim[0].term, term, "term reused after the Lease was re-created")
+            self.assertGreater(lease["spec"]["leaseTransitions"], term)
             self.assertEqual(lease["spec"]["holderIdentity"], new.name)
+            self.assertGreaterEqual(t_del, t0 - 0.15)
             deletes = [e for e in c.lease_log() if e["type"] == "delete"]
             self.assertEqual(len(deletes), 1)
             self.finish(c)

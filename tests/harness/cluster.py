@@ -350,7 +350,7 @@ class Cluster:
     def samples(self):
         return {name: m.snapshot() for name, m in self.probes.items()}
 
-    def leaders_now(self, fresh=0.3):
+    def leaders_now(self, fresh=1.0):
         """Pods whose latest probe (started within `fresh` s) succeeded."""
         t = now()
         out = []
