@@ -12,6 +12,10 @@ Asserted, besides "never two leaders" on both measures:
   followers observed it);
 - takeover within lease + 1 s of the partition;
 - when the partition heals, the old leader follows the new one (no flapping).
+
+And a follower made blind (its connections cut, then every new watch of its
+hangs without an event, while its other requests work) for 2 lease
+durations: it never claims, the leader keeps leading throughout.
 """
 
 import os
@@ -79,6 +83,27 @@ class Partition(FailoverTest):
 
     def test_partition_cut(self):
         self.partition("cut")
+
+    def test_follower_blind(self):
+        with self.cluster() as c:
+            leader = c.leader()
+            f = [p for p in c.pods if p is not leader][0]
+            time.sleep(0.6)
+            t0 = now()
+            cut = c.fault(client=f.user, kind="partition", mode="cut")
+            time.sleep(0.3)
+            blind = c.fault(client=f.user, kind="hang", verbs=["watch"])
+            c.clear_fault(cut)
+            time.sleep(2 * c.lease_s)
+            c.clear_fault(blind)
+            time.sleep(1.0)
+            claims = [x for x in c.watch.claims("arrival") if x.end > t0]
+            say("  %s blind for %.1f s: claims meanwhile %s; its requests: %s" % (
+                f.name, 2 * c.lease_s, claims, c.stats()["requests"].get(f.user)))
+            self.assertEqual({x.pod for x in claims}, {leader.name})
+            self.assertEqual(len(claims), 1, "the leader's claim was interrupted")
+            self.assertFalse(self.claims_of(c, f))
+            self.finish(c)
 
 
 if __name__ == "__main__":
