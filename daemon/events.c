@@ -67,15 +67,12 @@ int events_format(const EventObjectRef *obj, const char *type, const char *reaso
     const char *ns;
     JsonWriter w = JSON_WRITER_INIT(EVENT_BODY_MAX);
 
-    if (!obj || !obj->name || !*obj->name || !obj->kind || !type || !reason || !ret)
-        return -EINVAL;
-    if (kube_time_format(wall_usec, ts) < 0)
-        return -ERANGE;
+    if (!obj || !obj->name || !*obj->name || !obj->kind || !type || !reason || !ret) return -EINVAL;
+    if (kube_time_format(wall_usec, ts) < 0) return -ERANGE;
     ns = obj->namespace_ && *obj->namespace_ ? obj->namespace_ : "default";
     /* client-go: fmt.Sprintf("%v.%x", ref.Name, t.UnixNano()) */
     snprintf(name, sizeof name, "%s.%" PRIx64, obj->name, (uint64_t)wall_usec * 1000);
-    if (!component)
-        component = EVENTS_COMPONENT;
+    if (!component) component = EVENTS_COMPONENT;
 
     /* core/v1 Event in Go struct order. */
     json_writer_begin_object(&w);
@@ -130,11 +127,9 @@ int events_new(sd_event *event, KubeClient *c, const EventsConfig *cfg, Events *
 {
     Events *ev;
 
-    if (!event || !c || !ret)
-        return -EINVAL;
+    if (!event || !c || !ret) return -EINVAL;
     ev = calloc(1, sizeof *ev);
-    if (!ev)
-        return -ENOMEM;
+    if (!ev) return -ENOMEM;
     ev->event = sd_event_ref(event);
     ev->c = c;
     ev->cap = cfg && cfg->queue_max ? cfg->queue_max : EVENTS_QUEUE_DEFAULT;
@@ -159,8 +154,7 @@ static void pending_done(Pending *p)
 
 Events *events_free(Events *ev)
 {
-    if (!ev)
-        return NULL;
+    if (!ev) return NULL;
     kube_request_cancel(ev->req);
     sd_event_source_disable_unref(ev->kick);
     for (size_t i = 0; ev->queue && i < ev->n; i++)
@@ -209,8 +203,9 @@ static void on_posted(KubeClient *c, const KubeResponse *resp, void *userdata)
         bit = resp->result > 0 && resp->result < 32 ? 1u << resp->result : 1u;
         if (!(ev->logged & bit)) {
             ev->logged |= bit;
-            elog(ev, 2 /* warn */, "cannot post a Kubernetes Event (dropped; events are best "
-                                   "effort, the election is not affected): %s",
+            elog(ev, 2 /* warn */,
+                 "cannot post a Kubernetes Event (dropped; events are best "
+                 "effort, the election is not affected): %s",
                  resp->error ? resp->error : kube_result_to_string(resp->result));
         }
     }
@@ -227,8 +222,7 @@ static void send_next(Events *ev)
         p = &ev->queue[ev->head];
         k = kube_object_create(ev->c, &KUBE_RESOURCE_EVENTS, p->ns, p->body, p->len, ev->timeout,
                                on_posted, ev, &ev->req);
-        if (k >= 0)
-            return;
+        if (k >= 0) return;
         ev->req = NULL;
         ev->stats.failed++;
         elog(ev, 2, "cannot post a Kubernetes Event: %s", strerror(-k));
@@ -249,16 +243,14 @@ int events_post(Events *ev, const EventObjectRef *obj, const char *type, const c
     Pending p = {0};
     int k;
 
-    if (!ev || !obj)
-        return -EINVAL;
+    if (!ev || !obj) return -EINVAL;
     if (ev->n >= ev->cap) {
         ev->stats.dropped++;
         return -ENOBUFS;
     }
     k = events_format(obj, type, reason, message, ev->component, ev->host, wall_usec, &p.body,
                       &p.len);
-    if (k < 0)
-        return k;
+    if (k < 0) return k;
     p.ns = strdup(obj->namespace_ && *obj->namespace_ ? obj->namespace_ : "default");
     if (!p.ns) {
         free(p.body);
@@ -270,8 +262,7 @@ int events_post(Events *ev, const EventObjectRef *obj, const char *type, const c
     /* Sent from the loop: the caller is usually in the middle of an election step. */
     if (!ev->kick) {
         k = sd_event_add_defer(ev->event, &ev->kick, on_kick, ev);
-        if (k < 0)
-            return 0; /* stays queued; the next post tries again */
+        if (k < 0) return 0; /* stays queued; the next post tries again */
     }
     (void)sd_event_source_set_enabled(ev->kick, SD_EVENT_ONESHOT);
     return 0;

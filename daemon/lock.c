@@ -35,8 +35,7 @@ const char *lock_type_to_string(LockType t)
 
 int lock_type_from_string(const char *s, LockType *ret)
 {
-    if (!s)
-        return -EINVAL;
+    if (!s) return -EINVAL;
     for (unsigned i = 0; i < _LOCK_TYPE_MAX; i++)
         if (strcmp(s, lock_type_names[i]) == 0) {
             *ret = (LockType)i;
@@ -55,8 +54,7 @@ static uint64_t revision_of(const char *rv)
     char *end;
     unsigned long long v;
 
-    if (!rv || !*rv)
-        return 0;
+    if (!rv || !*rv) return 0;
     errno = 0;
     v = strtoull(rv, &end, 10);
     return errno || *end ? 0 : (uint64_t)v;
@@ -71,13 +69,10 @@ static int rec_time(const JsonDoc *d, int obj, const char *key, int64_t *ret)
     JsonType y = json_type(d, t);
 
     *ret = 0;
-    if (y == JSON_NONE || y == JSON_NULL)
-        return 0;
-    if (json_string_buf(d, t, buf, sizeof buf) < 0)
-        return -EBADMSG;
+    if (y == JSON_NONE || y == JSON_NULL) return 0;
+    if (json_string_buf(d, t, buf, sizeof buf) < 0) return -EBADMSG;
     /* Go's zero time, as an old writer may have stored it: absent. */
-    if (strncmp(buf, "0001-01-01T00:00:00", 19) == 0)
-        return 0;
+    if (strncmp(buf, "0001-01-01T00:00:00", 19) == 0) return 0;
     return kube_time_parse(buf, strlen(buf), ret) < 0 ? -EBADMSG : 0;
 }
 
@@ -88,10 +83,8 @@ static int rec_int(const JsonDoc *d, int obj, const char *key, int32_t *ret)
     int64_t v;
 
     *ret = 0;
-    if (y == JSON_NONE || y == JSON_NULL)
-        return 0;
-    if (json_int64(d, t, &v) < 0 || v < INT32_MIN || v > INT32_MAX)
-        return -EBADMSG;
+    if (y == JSON_NONE || y == JSON_NULL) return 0;
+    if (json_int64(d, t, &v) < 0 || v < INT32_MIN || v > INT32_MAX) return -EBADMSG;
     *ret = (int32_t)v;
     return 0;
 }
@@ -103,15 +96,12 @@ int lock_record_parse(const char *text, size_t len, ElectionRecord *ret)
     int t, k;
 
     k = json_parse(text, len, 256, &d);
-    if (k < 0)
-        return k == -ENOMEM ? k : -EBADMSG;
-    if (json_type(d, 0) != JSON_OBJECT)
-        return -EBADMSG;
+    if (k < 0) return k == -ENOMEM ? k : -EBADMSG;
+    if (json_type(d, 0) != JSON_OBJECT) return -EBADMSG;
     t = json_get(d, 0, "holderIdentity");
     if (json_type(d, t) == JSON_STRING) {
         k = json_string_buf(d, t, r.holder, sizeof r.holder);
-        if (k < 0)
-            return -EBADMSG; /* longer than any identity, or a bad escape */
+        if (k < 0) return -EBADMSG; /* longer than any identity, or a bad escape */
     } else if (json_type(d, t) != JSON_NONE && json_type(d, t) != JSON_NULL) {
         return -EBADMSG;
     }
@@ -120,10 +110,8 @@ int lock_record_parse(const char *text, size_t len, ElectionRecord *ret)
         rec_time(d, 0, "renewTime", &r.renew_time_usec) < 0 ||
         rec_int(d, 0, "leaderTransitions", &r.lease_transitions) < 0)
         return -EBADMSG;
-    if (r.lease_duration_seconds < 0)
-        r.lease_duration_seconds = 0;
-    if (r.lease_transitions < 0)
-        r.lease_transitions = 0;
+    if (r.lease_duration_seconds < 0) r.lease_duration_seconds = 0;
+    if (r.lease_transitions < 0) r.lease_transitions = 0;
     *ret = r;
     return 0;
 }
@@ -173,8 +161,7 @@ int lock_record_format(const ElectionRecord *r, char **ret, size_t *ret_len)
 
 void lock_endpoints_done(LockEndpoints *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     free(e->name);
     free(e->namespace_);
     free(e->uid);
@@ -190,10 +177,8 @@ static int opt_string(const JsonDoc *d, int obj, const char *key, char **ret)
     int k;
 
     *ret = NULL;
-    if (y == JSON_NONE || y == JSON_NULL)
-        return 0;
-    if (y != JSON_STRING)
-        return -EBADMSG;
+    if (y == JSON_NONE || y == JSON_NULL) return 0;
+    if (y != JSON_STRING) return -EBADMSG;
     k = json_string(d, t, ret);
     return k == -ENOMEM ? k : k < 0 ? -EBADMSG : 0;
 }
@@ -206,13 +191,11 @@ int lock_endpoints_parse(const char *text, size_t len, LockEndpoints *ret)
     int meta, ann, k;
 
     k = json_parse(text, len, 0, &d);
-    if (k < 0)
-        return k == -ENOMEM ? k : -EBADMSG;
+    if (k < 0) return k == -ENOMEM ? k : -EBADMSG;
     if (json_type(d, 0) != JSON_OBJECT || !json_string_eq(d, json_get(d, 0, "kind"), "Endpoints"))
         return -EBADMSG;
     meta = json_get(d, 0, "metadata");
-    if (meta >= 0 && json_type(d, meta) != JSON_OBJECT)
-        return -EBADMSG;
+    if (meta >= 0 && json_type(d, meta) != JSON_OBJECT) return -EBADMSG;
     ann = json_get(d, meta, "annotations");
     if (ann >= 0 && json_type(d, ann) != JSON_OBJECT && json_type(d, ann) != JSON_NULL)
         return -EBADMSG;
@@ -224,8 +207,7 @@ int lock_endpoints_parse(const char *text, size_t len, LockEndpoints *ret)
         goto fail;
     if (value) {
         k = lock_record_parse(value, strlen(value), &e.record);
-        if (k < 0)
-            goto fail;
+        if (k < 0) goto fail;
         e.has_record = true;
     }
     e.record.revision = revision_of(e.resource_version);
@@ -260,13 +242,10 @@ int lock_endpoints_update_body(const LockEndpoints *e, const ElectionRecord *r, 
     _cleanup_free_ char *value = NULL, *qvalue = NULL, *qrv = NULL;
     int k;
 
-    if (!e || !e->raw || !e->resource_version)
-        return -EINVAL;
+    if (!e || !e->raw || !e->resource_version) return -EINVAL;
     k = lock_record_format(r, &value, NULL);
-    if (k < 0)
-        return k;
-    if ((k = quoted(value, &qvalue)) < 0 || (k = quoted(e->resource_version, &qrv)) < 0)
-        return k;
+    if (k < 0) return k;
+    if ((k = quoted(value, &qvalue)) < 0 || (k = quoted(e->resource_version, &qrv)) < 0) return k;
     {
         /* "annotations": null would stop the edit (not an object): drop it first. */
         _cleanup_(json_freep) JsonDoc *d = NULL;
@@ -280,8 +259,7 @@ int lock_endpoints_update_body(const LockEndpoints *e, const ElectionRecord *r, 
             _cleanup_free_ char *tmp = NULL;
             size_t tmp_len;
             k = json_edit(e->raw, e->raw_len, P_ANNS, NULL, max_len, &tmp, &tmp_len);
-            if (k < 0)
-                return k;
+            if (k < 0) return k;
             return json_edit_many(tmp, tmp_len, edits, ELEMENTSOF(edits), max_len, ret, ret_len);
         }
         return json_edit_many(e->raw, e->raw_len, edits, ELEMENTSOF(edits), max_len, ret, ret_len);
@@ -295,11 +273,9 @@ int lock_endpoints_create_body(const char *ns, const char *name, const ElectionR
     JsonWriter w = JSON_WRITER_INIT(max_len);
     int k;
 
-    if (!ns || !name)
-        return -EINVAL;
+    if (!ns || !name) return -EINVAL;
     k = lock_record_format(r, &value, NULL);
-    if (k < 0)
-        return k;
+    if (k < 0) return k;
     json_writer_begin_object(&w);
     json_writer_key(&w, "kind");
     json_writer_value_string(&w, "Endpoints");
@@ -363,8 +339,7 @@ void lock_multi_combine(const ElectionRecord *primary, const ElectionRecord *sec
     }
     r.revision = primary->revision;
     *ret = r;
-    if (ret_aux)
-        *ret_aux = secondary ? record_digest(secondary) : 0;
+    if (ret_aux) *ret_aux = secondary ? record_digest(secondary) : 0;
 }
 
 /* ---- Lease <-> record ---- */
@@ -372,15 +347,12 @@ void lock_multi_combine(const ElectionRecord *primary, const ElectionRecord *sec
 static void record_from_lease(const KubeLease *l, ElectionRecord *r)
 {
     *r = (ElectionRecord){0};
-    if (l->holder_identity)
-        snprintf(r->holder, sizeof r->holder, "%s", l->holder_identity);
+    if (l->holder_identity) snprintf(r->holder, sizeof r->holder, "%s", l->holder_identity);
     if (l->lease_duration_seconds != KUBE_INT_UNSET && l->lease_duration_seconds > 0 &&
         l->lease_duration_seconds <= INT32_MAX)
         r->lease_duration_seconds = (int32_t)l->lease_duration_seconds;
-    if (l->acquire_time_usec != KUBE_TIME_UNSET)
-        r->acquire_time_usec = l->acquire_time_usec;
-    if (l->renew_time_usec != KUBE_TIME_UNSET)
-        r->renew_time_usec = l->renew_time_usec;
+    if (l->acquire_time_usec != KUBE_TIME_UNSET) r->acquire_time_usec = l->acquire_time_usec;
+    if (l->renew_time_usec != KUBE_TIME_UNSET) r->renew_time_usec = l->renew_time_usec;
     if (l->lease_transitions != KUBE_INT_UNSET && l->lease_transitions >= 0 &&
         l->lease_transitions <= INT32_MAX)
         r->lease_transitions = (int32_t)l->lease_transitions;
@@ -451,8 +423,8 @@ struct LockOp {
 
     ElectionRecord rec; /* create/update: what to write */
     uint64_t base_revision;
-    bool ep_checked;     /* update without a kept Endpoints: read first */
-    bool lease_retried;  /* the Lease PUT found it deleted: created once instead */
+    bool ep_checked;    /* update without a kept Endpoints: read first */
+    bool lease_retried; /* the Lease PUT found it deleted: created once instead */
     bool primary_found;
     ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
 
@@ -509,8 +481,7 @@ int lock_new(sd_event *event, KubeClient *c, const LockConfig *cfg, Lock **ret)
         !cfg->name || !cfg->identity || !*cfg->name || !*cfg->identity || !ret)
         return -EINVAL;
     l = calloc(1, sizeof *l);
-    if (!l)
-        return -ENOMEM;
+    if (!l) return -ENOMEM;
     l->event = sd_event_ref(event);
     l->c = c;
     l->type = cfg->type;
@@ -534,8 +505,7 @@ static void op_unlink_free(LockOp *op)
         op->prev->next = op->next;
     else
         l->ops = op->next;
-    if (op->next)
-        op->next->prev = op->prev;
+    if (op->next) op->next->prev = op->prev;
     if (op->is_write) {
         l->writes_inflight--;
         l->write_gen++;
@@ -548,8 +518,7 @@ static void op_unlink_free(LockOp *op)
 
 Lock *lock_free(Lock *l)
 {
-    if (!l)
-        return NULL;
+    if (!l) return NULL;
     while (l->ops)
         op_unlink_free(l->ops);
     kube_lease_done(&l->lease);
@@ -564,8 +533,7 @@ Lock *lock_free(Lock *l)
 
 LockOp *lock_op_cancel(LockOp *op)
 {
-    if (op)
-        op_unlink_free(op);
+    if (op) op_unlink_free(op);
     return NULL;
 }
 
@@ -573,16 +541,14 @@ static LockOp *op_new(Lock *l, OpKind kind, uint64_t timeout, lock_done_fn cb, v
 {
     LockOp *op = calloc(1, sizeof *op);
 
-    if (!op)
-        return NULL;
+    if (!op) return NULL;
     op->l = l;
     op->kind = kind;
     op->cb = cb;
     op->userdata = userdata;
     op->deadline = timeout ? now_boot_usec() + timeout : 0;
     op->next = l->ops;
-    if (op->next)
-        op->next->prev = op;
+    if (op->next) op->next->prev = op;
     l->ops = op;
     if (kind == OP_CREATE || kind == OP_UPDATE) {
         op->is_write = true;
@@ -639,8 +605,7 @@ static void op_finish(LockOp *op, const LockResult *res)
 
     op->cb = NULL;
     op_unlink_free(op);
-    if (cb)
-        cb(l, res, ud);
+    if (cb) cb(l, res, ud);
 }
 
 static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, const char *fmt, ...)
@@ -649,8 +614,8 @@ static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, con
 {
     char msg[768];
     va_list ap;
-    LockResult res = {.result = result, .http_status = http, .retry_after_usec = retry_after,
-                      .error = msg};
+    LockResult res = {
+        .result = result, .http_status = http, .retry_after_usec = retry_after, .error = msg};
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -660,8 +625,12 @@ static void op_fail(LockOp *op, int result, long http, uint64_t retry_after, con
 
 static void op_ok(LockOp *op, long http, const ElectionRecord *r, uint64_t aux)
 {
-    LockResult res = {.result = KUBE_OK, .http_status = http, .has_record = true, .record = *r,
-                      .aux = aux, .created = op->created};
+    LockResult res = {.result = KUBE_OK,
+                      .http_status = http,
+                      .has_record = true,
+                      .record = *r,
+                      .aux = aux,
+                      .created = op->created};
     op_finish(op, &res);
 }
 
@@ -674,8 +643,7 @@ static void on_response(KubeClient *c, const KubeResponse *resp, void *userdata)
 
 static uint64_t remaining(LockOp *op, uint64_t now)
 {
-    if (op->deadline == 0)
-        return 10 * USEC_PER_SEC;
+    if (op->deadline == 0) return 10 * USEC_PER_SEC;
     return op->deadline > now ? op->deadline - now : 0;
 }
 
@@ -715,8 +683,8 @@ static int start_step(LockOp *op, Step s, uint64_t t)
     case STEP_EP_CREATE:
         k = lock_endpoints_create_body(l->ns, l->name, &op->rec, BODY_MAX, &body, &len);
         if (k >= 0)
-            k = kube_object_create(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, body, len, t,
-                                   on_response, op, &op->req);
+            k = kube_object_create(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, body, len, t, on_response,
+                                   op, &op->req);
         break;
     case STEP_EP_PUT:
         k = lock_endpoints_update_body(&l->ep, &op->rec, BODY_MAX, &body, &len);
@@ -731,8 +699,7 @@ static int start_step(LockOp *op, Step s, uint64_t t)
         x.name = strdup(l->name);
         x.namespace_ = strdup(l->ns);
         k = x.name && x.namespace_ ? lease_set_record(&x, &op->rec) : -ENOMEM;
-        if (k >= 0)
-            k = kube_lease_create(l->c, &x, t, on_response, op, &op->req);
+        if (k >= 0) k = kube_lease_create(l->c, &x, t, on_response, op, &op->req);
         break;
     case STEP_LEASE_PUT:
         if (l->have_lease) {
@@ -744,10 +711,8 @@ static int start_step(LockOp *op, Step s, uint64_t t)
             x.namespace_ = strdup(l->ns);
             k = x.name && x.namespace_ ? 0 : -ENOMEM;
         }
-        if (k >= 0)
-            k = lease_set_record(&x, &op->rec);
-        if (k >= 0)
-            k = kube_lease_update(l->c, &x, t, on_response, op, &op->req);
+        if (k >= 0) k = lease_set_record(&x, &op->rec);
+        if (k >= 0) k = kube_lease_update(l->c, &x, t, on_response, op, &op->req);
         break;
     default:
         k = -EINVAL;
@@ -774,8 +739,8 @@ static bool op_request(LockOp *op, Step s)
             watch_poll_failed(op, KUBE_E_TIMEOUT, 0, "poll deadline passed");
             return false;
         }
-        op_fail(op, KUBE_E_TIMEOUT, 0, 0, "%s %s: the operation's deadline passed",
-                step_verb(s), step_object(s));
+        op_fail(op, KUBE_E_TIMEOUT, 0, 0, "%s %s: the operation's deadline passed", step_verb(s),
+                step_object(s));
         return false;
     }
     k = start_step(op, s, t);
@@ -802,8 +767,7 @@ static int op_start(LockOp *op, Step s, LockOp **ret)
         op_unlink_free(op);
         return k;
     }
-    if (ret)
-        *ret = op;
+    if (ret) *ret = op;
     return 0;
 }
 
@@ -911,15 +875,15 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
             return;
         }
         if (result != KUBE_OK) {
-            if (result == KUBE_E_NOT_FOUND)
-                forget_ep(l);
+            if (result == KUBE_E_NOT_FOUND) forget_ep(l);
             fail_from(op, resp, result);
             return;
         }
         break;
     }
     /* An Endpoints write committed. The primary decides: its creation is what the engine must
-     * know (a Lease created under it is covered by the observedTime rule on the combined record). */
+     * know (a Lease created under it is covered by the observedTime rule on the combined record).
+     */
     op->created = resp->http_status == 201;
     if (l->type == LOCK_ENDPOINTS_LEASES)
         lease_follow(op);
@@ -963,8 +927,7 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
             fail_from(op, resp, result);
             return;
         }
-        if (result == KUBE_OK)
-            record_from_lease(resp->lease, &sec);
+        if (result == KUBE_OK) record_from_lease(resp->lease, &sec);
         lock_multi_combine(&op->primary, result == KUBE_OK ? &sec : NULL, l->identity, &out, &aux);
         if (op->kind == OP_WATCH)
             watch_poll_done(op, false, &out, aux);
@@ -1010,11 +973,9 @@ int lock_get(Lock *l, uint64_t timeout_usec, lock_done_fn cb, void *userdata, Lo
 {
     LockOp *op;
 
-    if (!l || !cb || timeout_usec == 0)
-        return -EINVAL;
+    if (!l || !cb || timeout_usec == 0) return -EINVAL;
     op = op_new(l, OP_GET, timeout_usec, cb, userdata);
-    if (!op)
-        return -ENOMEM;
+    if (!op) return -ENOMEM;
     return op_start(op, l->type == LOCK_LEASES ? STEP_LEASE_GET : STEP_EP_GET, ret);
 }
 
@@ -1023,11 +984,9 @@ int lock_create(Lock *l, const ElectionRecord *r, uint64_t timeout_usec, lock_do
 {
     LockOp *op;
 
-    if (!l || !r || !cb || timeout_usec == 0)
-        return -EINVAL;
+    if (!l || !r || !cb || timeout_usec == 0) return -EINVAL;
     op = op_new(l, OP_CREATE, timeout_usec, cb, userdata);
-    if (!op)
-        return -ENOMEM;
+    if (!op) return -ENOMEM;
     op->rec = *r;
     return op_start(op, l->type == LOCK_LEASES ? STEP_LEASE_CREATE : STEP_EP_CREATE, ret);
 }
@@ -1038,11 +997,9 @@ int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64
     LockOp *op;
     Step s;
 
-    if (!l || !r || !cb || timeout_usec == 0)
-        return -EINVAL;
+    if (!l || !r || !cb || timeout_usec == 0) return -EINVAL;
     op = op_new(l, OP_UPDATE, timeout_usec, cb, userdata);
-    if (!op)
-        return -ENOMEM;
+    if (!op) return -ENOMEM;
     op->rec = *r;
     op->base_revision = base_revision;
     if (l->type == LOCK_LEASES)
@@ -1064,8 +1021,7 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
     switch (we->type) {
     case KUBE_WATCH_ADDED:
     case KUBE_WATCH_MODIFIED:
-        if (!we->has_lease)
-            return;
+        if (!we->has_lease) return;
         remember_lease(op->l, &we->lease);
         record_from_lease(&we->lease, &ev.record);
         break;
@@ -1079,22 +1035,19 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
         ev.bookmark = true;
         break;
     }
-    if (op->on_event)
-        op->on_event(op->l, &ev, op->userdata);
+    if (op->on_event) op->on_event(op->l, &ev, op->userdata);
 }
 
 static void on_lease_watch_interrupt(KubeClient *c, const char *why, void *userdata)
 {
     LockOp *op = userdata;
 
-    if (op->on_interrupt)
-        op->on_interrupt(op->l, why, op->userdata);
+    if (op->on_interrupt) op->on_interrupt(op->l, why, op->userdata);
 }
 
 void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn)
 {
-    if (!watch || watch->kind != OP_WATCH)
-        return;
+    if (!watch || watch->kind != OP_WATCH) return;
     watch->on_interrupt = fn;
     if (watch->lease_watch)
         kube_watch_set_interrupt(watch->lease_watch, fn ? on_lease_watch_interrupt : NULL);
@@ -1103,8 +1056,10 @@ void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn)
 static void on_lease_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
 {
     LockOp *op = userdata;
-    LockResult res = {.result = resp->result, .http_status = resp->http_status,
-                      .retry_after_usec = resp->retry_after_usec, .error = resp->error};
+    LockResult res = {.result = resp->result,
+                      .http_status = resp->http_status,
+                      .retry_after_usec = resp->retry_after_usec,
+                      .error = resp->error};
 
     op->lease_watch = NULL;
     op_finish(op, &res);
@@ -1122,8 +1077,7 @@ static bool poll_schedule(LockOp *op, uint64_t delay)
                                        USEC_PER_MSEC, on_poll_timer, op);
     else {
         k = sd_event_source_set_time_relative(op->timer, delay);
-        if (k >= 0)
-            k = sd_event_source_set_enabled(op->timer, SD_EVENT_ONESHOT);
+        if (k >= 0) k = sd_event_source_set_enabled(op->timer, SD_EVENT_ONESHOT);
     }
     if (k < 0) {
         LockResult res = {.result = k, .error = "cannot schedule the next read of the lock"};
@@ -1144,8 +1098,8 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
     }
     op->gen_at_start = l->write_gen;
-    op->deadline = now_boot_usec() + (op->poll * 2 > 2 * USEC_PER_SEC ? op->poll * 2
-                                                                       : 2 * USEC_PER_SEC);
+    op->deadline =
+        now_boot_usec() + (op->poll * 2 > 2 * USEC_PER_SEC ? op->poll * 2 : 2 * USEC_PER_SEC);
     op->primary_found = false;
     (void)op_request(op, STEP_EP_GET);
     return 0;
@@ -1159,10 +1113,8 @@ static void watch_poll_done(LockOp *op, bool deleted, const ElectionRecord *r, u
     bool fresh = l->write_gen == op->gen_at_start && l->writes_inflight == 0;
 
     /* The callback may cancel this op: schedule first, deliver last. */
-    if (!poll_schedule(op, op->poll))
-        return;
-    if (fresh && op->on_event)
-        op->on_event(l, &ev, op->userdata);
+    if (!poll_schedule(op, op->poll)) return;
+    if (fresh && op->on_event) op->on_event(l, &ev, op->userdata);
 }
 
 static void watch_poll_failed(LockOp *op, int result, long http, const char *error)
@@ -1174,8 +1126,7 @@ static void watch_poll_failed(LockOp *op, int result, long http, const char *err
     }
     /* Transient: read again at the next period, as a watch stream resumes by itself. The
      * callback may cancel the watch: schedule first. */
-    if (!poll_schedule(op, op->poll))
-        return;
+    if (!poll_schedule(op, op->poll)) return;
     if (op->on_interrupt)
         op->on_interrupt(op->l, error ? error : kube_result_to_string(result), op->userdata);
 }
@@ -1186,15 +1137,13 @@ int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_e
     LockOp *op;
     int k;
 
-    if (!l || !on_event || !on_end)
-        return -EINVAL;
+    if (!l || !on_event || !on_end) return -EINVAL;
     op = op_new(l, OP_WATCH, 0, on_end, userdata);
-    if (!op)
-        return -ENOMEM;
+    if (!op) return -ENOMEM;
     op->on_event = on_event;
     if (l->type == LOCK_LEASES) {
-        k = kube_lease_watch(l->c, l->ns, l->name, NULL, stream_timeout_usec,
-                             on_lease_watch_event, on_lease_watch_end, op, &op->lease_watch);
+        k = kube_lease_watch(l->c, l->ns, l->name, NULL, stream_timeout_usec, on_lease_watch_event,
+                             on_lease_watch_end, op, &op->lease_watch);
     } else {
         op->poll = poll_usec ? poll_usec : USEC_PER_SEC;
         /* The first read at once (from the loop: no callback inside this call). */
@@ -1206,7 +1155,6 @@ int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_e
         op_unlink_free(op);
         return k;
     }
-    if (ret)
-        *ret = op;
+    if (ret) *ret = op;
     return 0;
 }

@@ -73,7 +73,7 @@ int lock_record_format(const ElectionRecord *r, char **ret, size_t *ret_len);
 typedef struct LockEndpoints {
     char *name, *namespace_, *uid;
     char *resource_version;
-    bool has_record; /* the annotation is present */
+    bool has_record;       /* the annotation is present */
     ElectionRecord record; /* zero (holder "") without the annotation, as client-go's Get */
     char *raw;             /* the object as returned */
     size_t raw_len;

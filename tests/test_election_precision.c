@@ -35,8 +35,7 @@ static const ElectionAction *start_on_free(T *t, uint64_t rev)
     t_step(t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(t);
     CHECK(a && a->type == ELECTION_ACTION_GET);
-    if (!a)
-        abort();
+    if (!a) abort();
     t_step(t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     return t_request(t);
 }
@@ -65,8 +64,7 @@ static void test_whole_seconds_recognised(void)
     t.now.wall_usec = WALL_X75;
     a = start_on_free(&t, 5);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK(a->record.renew_time_usec == WALL_X75 - 750 * (int64_t)MS); /* truncated, not rounded */
     CHECK(a->record.acquire_time_usec == a->record.renew_time_usec);
     CHECK(a->record.lease_duration_seconds == 10);
@@ -79,8 +77,7 @@ static void test_whole_seconds_recognised(void)
         t_fire(&t);
         a = t_request(&t);
         CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
-        if (!a)
-            return;
+        if (!a) return;
         CHECK(a->record.renew_time_usec % (int64_t)SEC == 0);
         CHECK(a->record.renew_time_usec > last);
         CHECK(a->record.acquire_time_usec == WALL_X75 - 750 * (int64_t)MS);
@@ -106,20 +103,18 @@ static void test_same_second_bumped(void)
     t_init_cfg(&t, &c);
     t.now.wall_usec = WALL_X75 - 700 * (int64_t)MS; /* x.050 */
     a = start_on_free(&t, 5);
-    if (!a)
-        abort();
+    if (!a) abort();
     first = a->record.renew_time_usec;
     t_write_ok(&t, a, 6);
     t_fire(&t); /* renew at +2.5 s */
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RENEW);
-    if (!a)
-        return;
+    if (!a) return;
     int64_t second = a->record.renew_time_usec;
     CHECK(second == first + 2 * (int64_t)SEC);
     /* fails at once; the retry comes within the same wall second */
-    t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_TRANSIENT,
-                         NULL));
+    t_step(&t,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_TRANSIENT, NULL));
     CHECK(election_is_leader(&t.e, t.now.boot_usec));
     {
         uint64_t wait = t.timer - t.now.boot_usec;
@@ -131,8 +126,7 @@ static void test_same_second_bumped(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RENEW);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK(a->record.renew_time_usec % (int64_t)SEC == 0);
     CHECK(a->record.renew_time_usec == second + (int64_t)SEC); /* bumped, not equal */
     t_write_ok(&t, a, 8);
@@ -151,8 +145,7 @@ static void test_release_same_second(void)
     t_init_cfg(&t, &c);
     t.now.wall_usec = WALL_X75 + 200 * (int64_t)MS; /* x.950 */
     a = start_on_free(&t, 5);
-    if (!a)
-        abort();
+    if (!a) abort();
     prev = a->record.renew_time_usec;
     t_write_ok(&t, a, 6);
     t_advance(&t, 10 * MS); /* (x+1).960 is not reached: still second x */
@@ -160,8 +153,7 @@ static void test_release_same_second(void)
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RELEASE);
-    if (!a)
-        return;
+    if (!a) return;
     CHECK(a->record.holder[0] == 0);
     CHECK(a->record.renew_time_usec == prev + (int64_t)SEC);
     CHECK(a->record.renew_time_usec - t.now.wall_usec <= (int64_t)SEC);
@@ -180,8 +172,7 @@ static void test_without_precision_truncation_is_a_duplicate(void)
     t_init_cfg(&t, &c);
     t.now.wall_usec = WALL_X75;
     a = start_on_free(&t, 5);
-    if (!a)
-        abort();
+    if (!a) abort();
     CHECK(a->record.renew_time_usec == WALL_X75); /* µs */
     back = a->record;
     back.renew_time_usec -= back.renew_time_usec % (int64_t)SEC;
@@ -205,8 +196,7 @@ static void test_follower_sees_changes(void)
     t_init_cfg(&t, &c);
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
-    if (!a)
-        abort();
+    if (!a) abort();
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     seen = t.now.boot_usec;
     CHECK_EQ_U(t.timer, seen + 10 * SEC);
@@ -252,15 +242,13 @@ static void test_peer_lease_duration(bool check, int32_t lds, bool expect_acquir
     t_init_cfg(&t, &c);
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
-    if (!a)
-        abort();
+    if (!a) abort();
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     CHECK(t_logged(&t, "not competing") == (check && !expect_acquire));
     /* silence for much longer than any lease */
     for (int i = 0; i < 20 && t.timer != ELECTION_TIME_NONE; i++) {
         t_fire(&t);
-        if (t_request(&t))
-            break;
+        if (t_request(&t)) break;
     }
     t_advance(&t, 60 * SEC);
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_TIMER});
@@ -270,8 +258,7 @@ static void test_peer_lease_duration(bool check, int32_t lds, bool expect_acquir
         a = t_request(&t);
     }
     CHECK((a && a->kind == ELECTION_WRITE_ACQUIRE) == expect_acquire);
-    if (!check || expect_acquire)
-        return;
+    if (!check || expect_acquire) return;
     /* released by it: still not competing (it may still be a candidate) */
     ElectionRecord freed = t_rec("", 1, WALL_X75, WALL_X75, 1, 31);
     t_watch(&t, &freed);
@@ -295,9 +282,9 @@ int main(void)
     test_release_same_second();
     test_without_precision_truncation_is_a_duplicate();
     test_follower_sees_changes();
-    test_peer_lease_duration(true, 5, false);  /* 5 s <= D 5 s: refused */
+    test_peer_lease_duration(true, 5, false); /* 5 s <= D 5 s: refused */
     test_peer_lease_duration(true, 4, false);
-    test_peer_lease_duration(true, 6, true);   /* above D: fine */
-    test_peer_lease_duration(false, 5, true);  /* the check off (Lease mode): as before */
+    test_peer_lease_duration(true, 6, true);  /* above D: fine */
+    test_peer_lease_duration(false, 5, true); /* the check off (Lease mode): as before */
     return t_report("test_election_precision");
 }

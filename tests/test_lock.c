@@ -35,8 +35,7 @@ static int failures;
 static int64_t t_of(const char *s)
 {
     int64_t v = 0;
-    if (kube_time_parse(s, strlen(s), &v) < 0)
-        abort();
+    if (kube_time_parse(s, strlen(s), &v) < 0) abort();
     return v;
 }
 
@@ -57,8 +56,7 @@ static char *load(const char *dir, const char *name, size_t *ret_len)
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
     buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        abort();
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) abort();
     buf[n] = 0;
     fclose(f);
     *ret_len = (size_t)n;
@@ -148,9 +146,10 @@ static void test_record_edges(void)
     CHECK(lock_record_parse("{}", 2, &r) == 0);
     CHECK(r.holder[0] == 0 && r.lease_duration_seconds == 0 && r.renew_time_usec == 0);
     {
-        const char *s = "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":10,\"acquireTime\":null,"
-                        "\"renewTime\":\"2026-11-22T06:00:01.5+01:00\",\"leaderTransitions\":3,"
-                        "\"strategy\":\"OldestEmulationVersion\",\"preferredHolder\":\"b\"}";
+        const char *s =
+            "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":10,\"acquireTime\":null,"
+            "\"renewTime\":\"2026-11-22T06:00:01.5+01:00\",\"leaderTransitions\":3,"
+            "\"strategy\":\"OldestEmulationVersion\",\"preferredHolder\":\"b\"}";
         CHECK(lock_record_parse(s, strlen(s), &r) == 0);
         CHECK(strcmp(r.holder, "a") == 0 && r.lease_duration_seconds == 10);
         CHECK(r.acquire_time_usec == 0);
@@ -190,9 +189,10 @@ static void test_record_edges(void)
 
     /* Endpoints without the annotation: an empty record (client-go), still an Endpoints. */
     {
-        const char *s = "{\"kind\":\"Endpoints\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"e\","
-                        "\"namespace\":\"default\",\"resourceVersion\":\"12\",\"annotations\":null},"
-                        "\"subsets\":[{\"addresses\":[{\"ip\":\"10.0.0.1\"}]}]}";
+        const char *s =
+            "{\"kind\":\"Endpoints\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"e\","
+            "\"namespace\":\"default\",\"resourceVersion\":\"12\",\"annotations\":null},"
+            "\"subsets\":[{\"addresses\":[{\"ip\":\"10.0.0.1\"}]}]}";
         LockEndpoints e = {0};
         char *body = NULL;
         size_t len;
@@ -208,8 +208,9 @@ static void test_record_edges(void)
         lock_endpoints_done(&e);
         const char *lease = "{\"kind\":\"Lease\",\"metadata\":{}}";
         CHECK(lock_endpoints_parse(lease, strlen(lease), &e) == -EBADMSG);
-        const char *badann = "{\"kind\":\"Endpoints\",\"metadata\":{\"annotations\":{\"" LOCK_ANNOTATION
-                             "\":\"not json\"}}}";
+        const char *badann =
+            "{\"kind\":\"Endpoints\",\"metadata\":{\"annotations\":{\"" LOCK_ANNOTATION
+            "\":\"not json\"}}}";
         CHECK(lock_endpoints_parse(badann, strlen(badann), &e) == -EBADMSG);
     }
     /* The create body: as client-go's EndpointsLock.Create, metadata only. */
@@ -294,29 +295,31 @@ static void test_multi(void)
 
 static void test_event_body(void)
 {
-    EventObjectRef o = {.kind = "Lease", .api_version = "coordination.k8s.io/v1", .name = "example",
-                        .namespace_ = "ns", .uid = "u-1", .resource_version = "7"};
+    EventObjectRef o = {.kind = "Lease",
+                        .api_version = "coordination.k8s.io/v1",
+                        .name = "example",
+                        .namespace_ = "ns",
+                        .uid = "u-1",
+                        .resource_version = "7"};
     char *b = NULL;
     int64_t wall = t_of("2026-11-22T06:00:00.123456Z");
 
     CHECK(events_format(&o, "Normal", "LeaderElection", "pod-a became leader", NULL, "pod-a", wall,
                         &b, NULL) == 0);
-    CHECK(b && strcmp(b,
-                      "{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":"
-                      "\"example.18ea489392f48a00\",\"namespace\":\"ns\"},\"involvedObject\":{"
-                      "\"kind\":\"Lease\",\"namespace\":\"ns\",\"name\":\"example\",\"uid\":\"u-1\","
-                      "\"apiVersion\":\"coordination.k8s.io/v1\",\"resourceVersion\":\"7\"},"
-                      "\"reason\":\"LeaderElection\",\"message\":\"pod-a became leader\",\"source\":"
-                      "{\"component\":\"leader-elector\",\"host\":\"pod-a\"},\"firstTimestamp\":"
-                      "\"2026-11-22T06:00:00Z\",\"lastTimestamp\":\"2026-11-22T06:00:00Z\","
-                      "\"count\":1,\"type\":\"Normal\",\"eventTime\":null,\"reportingComponent\":"
-                      "\"leader-elector\",\"reportingInstance\":\"pod-a\"}") == 0);
-    if (b && failures)
-        fprintf(stderr, "event body: %s\n", b);
+    CHECK(b &&
+          strcmp(b, "{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":"
+                    "\"example.18ea489392f48a00\",\"namespace\":\"ns\"},\"involvedObject\":{"
+                    "\"kind\":\"Lease\",\"namespace\":\"ns\",\"name\":\"example\",\"uid\":\"u-1\","
+                    "\"apiVersion\":\"coordination.k8s.io/v1\",\"resourceVersion\":\"7\"},"
+                    "\"reason\":\"LeaderElection\",\"message\":\"pod-a became leader\",\"source\":"
+                    "{\"component\":\"leader-elector\",\"host\":\"pod-a\"},\"firstTimestamp\":"
+                    "\"2026-11-22T06:00:00Z\",\"lastTimestamp\":\"2026-11-22T06:00:00Z\","
+                    "\"count\":1,\"type\":\"Normal\",\"eventTime\":null,\"reportingComponent\":"
+                    "\"leader-elector\",\"reportingInstance\":\"pod-a\"}") == 0);
+    if (b && failures) fprintf(stderr, "event body: %s\n", b);
     free(b);
     o.name = NULL;
-    CHECK(events_format(&o, "Normal", "LeaderElection", "m", NULL, "h", wall, &b, NULL) ==
-          -EINVAL);
+    CHECK(events_format(&o, "Normal", "LeaderElection", "m", NULL, "h", wall, &b, NULL) == -EINVAL);
 }
 
 static int run_unit(const char *datadir)
@@ -358,8 +361,7 @@ static void run_until(bool *flag, uint64_t timeout)
 {
     uint64_t end = now_usec() + timeout;
     while (!*flag && now_usec() < end)
-        if (sd_event_run(loop, 100000) < 0)
-            abort();
+        if (sd_event_run(loop, 100000) < 0) abort();
 }
 
 static KubeClient *client(const char *token_env)
@@ -370,8 +372,7 @@ static KubeClient *client(const char *token_env)
     cfg.ca_file = getenv("KUBEAPI_CA");
     cfg.token_file = getenv(token_env);
     cfg.namespace_ = (char *)"default";
-    if (kube_client_new(loop, &cfg, &c) < 0)
-        abort();
+    if (kube_client_new(loop, &cfg, &c) < 0) abort();
     return c;
 }
 
@@ -379,8 +380,7 @@ static Lock *mklock(KubeClient *c, LockType t, const char *name, const char *id)
 {
     LockConfig lc = {.type = t, .namespace_ = "default", .name = name, .identity = id};
     Lock *l = NULL;
-    if (lock_new(loop, c, &lc, &l) < 0)
-        abort();
+    if (lock_new(loop, c, &lc, &l) < 0) abort();
     return l;
 }
 
@@ -543,8 +543,7 @@ typedef struct Seen {
 static void on_event(Lock *l, const LockWatchEvent *ev, void *ud)
 {
     Seen *s = ud;
-    if (ev->bookmark)
-        return;
+    if (ev->bookmark) return;
     s->n++;
     s->deleted = ev->deleted;
     s->last = ev->record;
@@ -561,8 +560,7 @@ static void wait_holder(Seen *s, const char *holder, uint64_t timeout)
 {
     uint64_t end = now_usec() + timeout;
     while (now_usec() < end && !(s->n > 0 && !s->deleted && strcmp(s->last.holder, holder) == 0))
-        if (sd_event_run(loop, 100000) < 0)
-            abort();
+        if (sd_event_run(loop, 100000) < 0) abort();
 }
 
 static void test_api_multi(KubeClient *c)
@@ -693,10 +691,8 @@ static long admin(const char *method, const char *path, const char *body)
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-    if (body)
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-    if (curl_easy_perform(e) == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    if (body) curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    if (curl_easy_perform(e) == CURLE_OK) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
     return code;
@@ -771,8 +767,10 @@ static void test_api_events(KubeClient *c, KubeClient *ro)
 {
     Events *ev = NULL, *denied = NULL;
     EventsConfig cfg = {.host = "pod-a", .queue_max = 2};
-    EventObjectRef obj = {.kind = "Lease", .api_version = "coordination.k8s.io/v1",
-                          .name = "plain", .namespace_ = "default"};
+    EventObjectRef obj = {.kind = "Lease",
+                          .api_version = "coordination.k8s.io/v1",
+                          .name = "plain",
+                          .namespace_ = "default"};
     EventsStats st;
     struct timespec ts;
 
@@ -824,8 +822,7 @@ static int run_api(void)
         fprintf(stderr, "run under tests/with-apiserver.py\n");
         return 2;
     }
-    if (sd_event_new(&loop) < 0)
-        abort();
+    if (sd_event_new(&loop) < 0) abort();
     c = client("KUBEAPI_TOKEN_FILE");
     ro = client("KUBEAPI_RO_TOKEN_FILE");
     test_api_endpoints(c);
@@ -851,8 +848,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s unit DATADIR | api\n", argv[0]);
         return 2;
     }
-    if (r)
-        return r;
+    if (r) return r;
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
