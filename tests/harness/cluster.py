@@ -74,6 +74,7 @@ class Pod:
         self.token_file = os.path.join(self.dir, "token")
         self.log_path = os.path.join(self.dir, "daemon.log")
         self.user = "candidate-%d" % index
+        self.identity = cluster.identities.get(name, name)  # --id, normally the pod name
         self.proc = None
         self.rc = None
         self.signals = []  # (monotonic time, signal number)
@@ -85,7 +86,7 @@ class Pod:
     def command(self):
         c = self.cluster
         cmd = list(c.wrapper) + [c.daemon, "--election", c.election, "--namespace", c.namespace,
-                                 "--id", self.name, "--server", c.api.url,
+                                 "--id", self.identity, "--server", c.api.url,
                                  "--ca-file", c.api.ca, "--token-file", self.token_file,
                                  "--socket", self.socket]
         if c.timings:
@@ -178,10 +179,11 @@ class Cluster:
     def __init__(self, daemon, probe, pods=3, names=None, election="failover",
                  namespace="default", timings=FAST, extra_args=(), wrapper=(), probe_hz=40,
                  probe_timeout="800ms", api_args=(), keep=None, log=None, watch=True,
-                 monitor=True, start=True):
+                 monitor=True, start=True, identities=None):
         self.daemon = os.path.abspath(daemon)
         self.probe = os.path.abspath(probe)
         self.names = list(names) if names else ["pod-%s" % chr(ord("a") + i) for i in range(pods)]
+        self.identities = dict(identities or {})
         self.election = election
         self.namespace = namespace
         self.timings = tuple(timings) if timings else None
@@ -270,7 +272,8 @@ class Cluster:
         return p
 
     def _monitor(self, p):
-        m = M.ProbeMonitor(self.probe, p.name, p.socket, self.probe_period, self.probe_timeout)
+        m = M.ProbeMonitor(self.probe, p.name, p.socket, self.probe_period, self.probe_timeout,
+                           identity=p.identity)
         self.probes[p.name] = m
         m.start()
 
@@ -328,7 +331,7 @@ class Cluster:
         try:
             self.shutdown()
         finally:
-            if failed:
+            if failed and not getattr(self, "dumped", False):
                 self.dump_logs()
             if self.api:
                 self.api.stop()  # removes self.dir too, unless kept
@@ -544,8 +547,11 @@ class Cluster:
         self.shutdown()
         problems = []
         samples = self.samples()
-        for a, b in [(x, y) for _, x, y in M.probe_violations(samples)]:
-            problems.append("PROBES: two leaders: %r and %r" % (a, b))
+        pv = M.probe_violations(samples)
+        for _, x, y in pv[:5]:
+            problems.append("PROBES: two leaders: %r and %r" % (x, y))
+        if len(pv) > 5:
+            problems.append("PROBES: ... %d more probe overlaps" % (len(pv) - 5))
         rep = {"probe_rate_hz": {}, "probes": {}, "claims": {}}
         for name, ss in samples.items():
             p = self.by_name[name]
@@ -609,5 +615,6 @@ class Cluster:
         rep["problems"] = problems
         if problems:
             self.dump_logs()
+            self.dumped = True
             raise AssertionError("%d problem(s):\n  " % len(problems) + "\n  ".join(problems))
         return rep

@@ -56,10 +56,12 @@ class Sample:
 class ProbeMonitor(threading.Thread):
     """Runs `leader-probe --socket S --id POD` every `period` seconds."""
 
-    def __init__(self, probe, pod_name, socket_path, period=0.025, timeout="800ms"):
+    def __init__(self, probe, pod_name, socket_path, period=0.025, timeout="800ms",
+                 identity=None):
         super().__init__(name="probe-" + pod_name, daemon=True)
         self.pod = pod_name
-        self.cmd = [probe, "--socket", socket_path, "--id", pod_name, "--timeout", timeout]
+        self.cmd = [probe, "--socket", socket_path, "--id", identity or pod_name,
+                    "--timeout", timeout]
         self.period = period
         self.samples = []  # appended by this thread only; list.append is atomic
         self._stop_ev = threading.Event()
