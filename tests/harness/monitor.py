@@ -203,10 +203,10 @@ class WatchMonitor(threading.Thread):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.setblocking(False)
         try:
+            # A Unix socket connect completes at once, or fails (EAGAIN: the
+            # backlog is full; retried on the next round like any failure).
             s.connect(c.path)
             s.send(b"WATCH\n")
-        except (BlockingIOError, InterruptedError):
-            pass  # a Unix socket connect completes at once or fails
         except OSError:
             s.close()
             return
