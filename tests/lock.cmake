@@ -16,7 +16,7 @@ if(NOT LE_FUZZ)
   set_tests_properties(lock.api PROPERTIES LABELS integration TIMEOUT 120)
 
   # Skipped (77) until the daemon has --lock: see the issue-6 integration.
-  foreach(mode rollout refuse)
+  foreach(mode rollout endpoints refuse control)
     add_test(NAME migration.${mode}
              COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_migration.py
                      $<TARGET_FILE:leader-elector> ${mode})

@@ -30,7 +30,8 @@ leader-elector 0.4/0.5, and the client-go leaderelection package it used then):
   old image did.
 
 Test-only flags: --server URL --token-file F --ca-file F (the test API server),
---log FILE. Python standard library only.
+--log FILE, --liar (a broken candidate for negative controls: it answers that it leads,
+whatever the lock says). Python standard library only.
 """
 
 import argparse
@@ -135,6 +136,8 @@ class OldSidecar:
         self.log_file.write("%.3f %s %s\n" % (time.time(), self.a.id, msg))
 
     def set_leader(self, name):
+        if self.a.liar:
+            name = self.a.id
         with self.lock:
             if name != self.leader:
                 self.log("%s is the leader" % name)  # the old image printed this line
@@ -288,6 +291,7 @@ def main():
     p.add_argument("--token-file", required=True)
     p.add_argument("--ca-file")
     p.add_argument("--log")
+    p.add_argument("--liar", action="store_true")
     a = p.parse_args()
     # The old image's PID 1 was a shell that ignored SIGTERM.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

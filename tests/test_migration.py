@@ -4,7 +4,7 @@
 (tests/old_sidecar.py) and leader-elector daemons in --lock endpointsleases mode share one
 election on the Kubernetes API test server, with the old manifests' flags (--ttl, --http).
 
-  usage: test_migration.py LEADER_ELECTOR rollout|refuse
+  usage: test_migration.py LEADER_ELECTOR rollout|endpoints|refuse|control
 
 rollout: three old candidates elect a leader; a rolling replacement follows, as a Deployment
   rollout does it: a new daemon starts, then an old pod is killed (the old image ignored SIGTERM:
@@ -18,9 +18,13 @@ rollout: three old candidates elect a leader; a rolling replacement follows, as 
   curl -s http://localhost:PORT/ | grep NAME passes on the leader only, a Node.js poller prints
   it (kubectl, curl and node are skipped visibly when absent), Events were posted, and SIGTERM
   hands over to another daemon quickly.
+endpoints: the same rollout with the daemons in --lock endpoints mode (the annotation only).
 refuse: an old candidate with --ttl 2s (leaseDurationSeconds 2) holds the lock; a daemon whose
   renew deadline is 2 s must log that it does not compete, and must not take over after the old
   one dies.
+control: the negative control of the monitor: a broken old candidate that says it leads
+  whatever the lock says (old_sidecar.py --liar) next to a daemon that leads: the monitor must
+  report two leaders (else the rollout's "never two leaders" would prove nothing).
 Exit 0 ok, 1 failure, 77 skipped (a daemon without --lock)."""
 
 import http.client
@@ -121,8 +125,9 @@ class Candidate:
 
 
 class Migration:
-    def __init__(self, daemon, api, work, election):
+    def __init__(self, daemon, api, work, election, lock="endpointsleases"):
         self.daemon, self.api, self.work, self.election = daemon, api, work, election
+        self.lock_type = lock
         self.cands = {}
         self.live = {}
         self.lock = threading.Lock()
@@ -137,13 +142,14 @@ class Migration:
         self.n_token = self.n_token % 9 + 1
         return self.api.token_files["candidate-%d" % self.n_token]
 
-    def start_old(self, name, ttl=TTL):
+    def start_old(self, name, ttl=TTL, extra=()):
         port = free_port()
         log = os.path.join(self.work, name + ".log")
         p = subprocess.Popen([PY, OLD, "--election", self.election, "--id", name, "--ttl", ttl,
                               "--http", "127.0.0.1:%d" % port, "--server", self.api.url,
                               "--token-file", self.token_file(), "--ca-file", self.api.ca,
-                              "--log", log], stdout=subprocess.DEVNULL, stderr=open(log, "a"))
+                              "--log", log] + list(extra), stdout=subprocess.DEVNULL,
+                             stderr=open(log, "a"))
         c = Candidate(self, "old", name, p, port, log=log)
         self._add(c)
         return c
@@ -155,7 +161,7 @@ class Migration:
         env = dict(os.environ)
         env.pop("POD_NAME", None)
         env.pop("POD_NAMESPACE", None)
-        args = [self.daemon, "--election", self.election, "--lock", "endpointsleases",
+        args = [self.daemon, "--election", self.election, "--lock", self.lock_type,
                 "--id", name, "--ttl", ttl, "--http", "127.0.0.1:%d" % port,
                 "--socket", sock, "--server", self.api.url, "--token-file", self.token_file(),
                 "--ca-file", self.api.ca] + list(extra)
@@ -332,9 +338,9 @@ def consumers(m, leader, followers):
                                                                           p.stdout.strip()))
 
 
-def rollout(daemon):
+def rollout(daemon, lock="endpointsleases"):
     with ApiServer(quiet=True) as api, tempfile.TemporaryDirectory(prefix="le-migr-") as work:
-        m = Migration(daemon, api, work, "example")
+        m = Migration(daemon, api, work, "example", lock)
         try:
             _rollout(m)
         finally:
@@ -404,7 +410,10 @@ def _rollout(m):
     time.sleep(LEASE)  # let every follower observe the latest state
     check(annotation_holder(m.api, m.election) == nl.name,
           "the Endpoints annotation names %s" % nl.name)
-    check(lease_holder(m.api, m.election) == nl.name, "the Lease names %s" % nl.name)
+    if m.lock_type == "endpointsleases":
+        check(lease_holder(m.api, m.election) == nl.name, "the Lease names %s" % nl.name)
+    else:
+        check(lease_holder(m.api, m.election) is None, "no Lease (--lock %s)" % m.lock_type)
     for n in news:
         st = n.ask()
         check(st is not None and st[1] == nl.name, "%s names %s" % (n.name, nl.name))
@@ -475,10 +484,32 @@ def refuse(daemon):
                 m.dump_logs()
 
 
+def control(daemon):
+    with ApiServer(quiet=True) as api, tempfile.TemporaryDirectory(prefix="le-migr-") as work:
+        m = Migration(daemon, api, work, "control")
+        try:
+            n = m.start_new("new-0")
+            leader = m.wait_leader(10)
+            if not check(leader is n, "the daemon leads"):
+                return
+            m.start_monitor()
+            m.start_old("old-liar", extra=["--liar"])
+            end = now() + 5
+            while now() < end and not m.violations:
+                time.sleep(0.1)
+            m.stop_monitor()
+            check(m.violations and set(m.violations[0][2]) == {"new-0", "old-liar"},
+                  "the monitor reports the two claims: %s" % m.violations[:1])
+        finally:
+            m.close()
+            if failures:
+                m.dump_logs()
+
+
 def main():
     global T0
     T0 = now()
-    if len(sys.argv) != 3 or sys.argv[2] not in ("rollout", "refuse"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("rollout", "endpoints", "refuse", "control"):
         print(__doc__)
         return 2
     daemon = sys.argv[1]
@@ -486,7 +517,8 @@ def main():
     if "--lock" not in h.stdout:
         print("SKIP: %s has no --lock yet (the issue-6 integration patch is not applied)" % daemon)
         return 77
-    {"rollout": rollout, "refuse": refuse}[sys.argv[2]](daemon)
+    {"rollout": rollout, "endpoints": lambda d: rollout(d, "endpoints"),
+     "refuse": refuse, "control": control}[sys.argv[2]](daemon)
     if failures:
         print("%d check(s) failed: %s" % (len(failures), failures))
         return 1
