@@ -670,7 +670,7 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
     if (version != PROTO_VERSION)
         return -EPROTONOSUPPORT;
 
-    char type[8];
+    char type[8] = {0}; /* zeroed: gcc compares it to constants in whole words */
     if (!(seen & FIELD_BIT(F_TYPE)) || json_get_string(&j, value_of[F_TYPE], type, sizeof(type)) < 0)
         return -EBADMSG;
 
@@ -678,7 +678,7 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
     ProtoReply rep = {0};
     if (strcmp(type, "status") == 0) {
         ProtoStatus *s = &rep.status;
-        char state[24];
+        char state[24] = {0};
 
         rep.type = PROTO_REPLY_STATUS;
         if ((seen & STATUS_REQUIRED) != STATUS_REQUIRED)
