@@ -426,6 +426,7 @@ struct LockOp {
     bool ep_checked;    /* update without a kept Endpoints: read first */
     bool lease_retried; /* the Lease PUT found it deleted: created once instead */
     bool primary_found;
+    bool primary_absent; /* MultiLock get/watch: the Endpoints is absent (the Lease is read too) */
     ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
 
     bool created; /* the primary write answered 201 */
@@ -829,6 +830,13 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
     switch (op->kind) {
     case OP_GET:
     case OP_WATCH:
+        if (result == KUBE_E_NOT_FOUND && l->type == LOCK_ENDPOINTS_LEASES && !op->primary_absent) {
+            /* No Endpoints: the answer is "not found", but read the Lease too, so that the
+             * create that follows writes it on top of what is there (or creates it). */
+            op->primary_absent = true;
+            (void)op_request(op, STEP_LEASE_GET);
+            return;
+        }
         if (result == KUBE_E_NOT_FOUND) {
             if (op->kind == OP_WATCH) {
                 ElectionRecord none = {0};
@@ -920,6 +928,15 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
     }
 
     /* MultiLock. */
+    if ((op->kind == OP_GET || op->kind == OP_WATCH) && op->primary_absent) {
+        if (op->kind == OP_WATCH) {
+            ElectionRecord none = {0};
+            watch_poll_done(op, true, &none, 0);
+        } else {
+            op_fail(op, KUBE_E_NOT_FOUND, 404, 0, "get endpoints: not found");
+        }
+        return;
+    }
     if (op->kind == OP_GET || op->kind == OP_WATCH) {
         ElectionRecord sec, out;
         uint64_t aux;
@@ -1100,7 +1117,7 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
     op->gen_at_start = l->write_gen;
     op->deadline =
         now_boot_usec() + (op->poll * 2 > 2 * USEC_PER_SEC ? op->poll * 2 : 2 * USEC_PER_SEC);
-    op->primary_found = false;
+    op->primary_found = op->primary_absent = false;
     (void)op_request(op, STEP_EP_GET);
     return 0;
 }

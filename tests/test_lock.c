@@ -662,6 +662,26 @@ static void test_api_multi(KubeClient *c)
     o = do_get(a);
     CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, LOCK_UNKNOWN_LEADER) == 0);
 
+    /* A Lease without its Endpoints (the Endpoints deleted by hand): "not found", and the
+     * create that follows writes the Lease on top of the one there. */
+    {
+        Lock *l2 = mklock(c, LOCK_LEASES, "multi2", "someone");
+        Lock *a2 = mklock(c, LOCK_ENDPOINTS_LEASES, "multi2", "pod-a");
+        ElectionRecord released = wr("", 11);
+        o = do_create(l2, &released);
+        CHECK(o.res.result == KUBE_OK);
+        o = do_get(a2);
+        CHECK(o.res.result == KUBE_E_NOT_FOUND);
+        ElectionRecord r6 = wr("pod-a", 12);
+        o = do_create(a2, &r6);
+        CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, "pod-a") == 0);
+        body = raw_get(c, &KUBE_RESOURCE_LEASES, "multi2");
+        CHECK(body && strstr(body, "\"holderIdentity\":\"pod-a\""));
+        free(body);
+        lock_free(a2);
+        lock_free(l2);
+    }
+
     lock_op_cancel(watch);
     lock_free(a);
     lock_free(w);
