@@ -11,6 +11,8 @@ claim recorded; never two leaders, terms never reused.
 - SIGSTOP of the leader longer than the lease, then SIGCONT: another pod takes
   over meanwhile (<= lease + 1 s); on resume the stopped daemon answers
   not-leader, on the probe and on WATCH, from its first reply on.
+- SIGSTOP of the leader for 1 s (shorter than renew deadline - retry): no
+  failover; it leads on after SIGCONT.
 """
 
 import os
@@ -87,6 +89,21 @@ class Signals(FailoverTest):
             self.assertEqual(st["leader"], new.name)
             # the new leader kept leading throughout
             self.assertEqual([p.name for p in c.leaders_now()], [new.name])
+            self.finish(c)
+
+    def test_short_sigstop(self):
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.7)
+            t_stop = old.signal(signal.SIGSTOP)
+            time.sleep(1.0)
+            old.signal(signal.SIGCONT)
+            time.sleep(1.5)
+            others = [x for x in c.watch.claims("arrival") if x.pod != old.name]
+            self.assertEqual(others, [], "a 1 s pause caused a failover")
+            self.assertEqual([p.name for p in c.leaders_now()], [old.name])
+            mine = [x for x in self.claims_of(c, old) if x.end > t_stop]
+            say("  SIGSTOP of %s for 1 s: its claims %s" % (old.name, mine))
             self.finish(c)
 
 
