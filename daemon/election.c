@@ -109,6 +109,7 @@ const char *election_event_type_to_string(ElectionEventType x)
         [ELECTION_EVENT_TIMER] = "timer",
         [ELECTION_EVENT_SHUTDOWN] = "shutdown",
         [ELECTION_EVENT_RESIGN] = "resign",
+        [ELECTION_EVENT_HEALTH] = "health",
     };
     return (unsigned)x < _ELECTION_EVENT_MAX ? t[x] : NULL;
 }
@@ -293,7 +294,7 @@ static void claim(Election *e, ElectionActions *out, ElectionSent *s, uint64_t n
 {
     uint64_t d;
 
-    if (!s->claim || s->epoch != e->epoch || e->stopping || e->resigning) return;
+    if (!s->claim || s->epoch != e->epoch || e->stopping || e->resigning || e->unhealthy) return;
     if (now < e->holdoff_until || now < e->backoff_until) return;
     if (s->confirmed_boot == 0) {
         s->confirmed_boot = now;
@@ -544,10 +545,41 @@ static void finish_release(Election *e, ElectionActions *out, uint64_t now, cons
         return;
     }
     e->resigning = false;
-    e->holdoff_until = add_sat(now, e->config.resign_holdoff_usec);
     e->retry_at = 0;
+    if (e->health_release) {
+        /* No hold-off: the health keeps us out while it lasts, and only as long. */
+        e->health_release = false;
+        elog(out, LOG_INFO, "application unhealthy: %s; not competing while unhealthy", how);
+        return;
+    }
+    e->holdoff_until = add_sat(now, e->config.resign_holdoff_usec);
     elog(out, LOG_INFO, "resign: %s; following for %" PRIu64 " ms", how,
          e->config.resign_holdoff_usec / USEC_PER_MSEC);
+}
+
+/* Stops claiming and starts the release (SHUTDOWN: then EXIT; RESIGN and HEALTH: then follower).
+ * Claiming stops before anything is sent: this step's PUBLISH says "not leader" and precedes the
+ * release in the action list. The epoch makes every earlier write unable to confer a claim again. */
+static void begin_release(Election *e, ElectionActions *out, uint64_t n, bool shutdown,
+                          const char *why)
+{
+    if (!e->resigning)
+        e->exit_deadline = add_sat(n, e->config.release_timeout_usec);
+    else
+        e->exit_deadline = min_u64(e->exit_deadline, add_sat(n, e->config.release_timeout_usec));
+    if (shutdown)
+        e->stopping = true;
+    else
+        e->resigning = true;
+    e->epoch++;
+    e->released = false;
+    demote(e, out, why, NULL);
+    e->retry_at = 0;
+    /* Our Lease: release at once, abandoning a request in flight (its answer is ignored).
+     * Otherwise an acquisition in flight may still make it ours: wait for it (bounded). */
+    if (e->cls == ELECTION_CLASS_OURS ||
+        (e->inflight_id != 0 && e->inflight_type == ELECTION_ACTION_GET))
+        e->inflight_id = 0;
 }
 
 /* When may we try to take the Lease (boot µs)? ELECTION_TIME_NONE: not now (unknown). */
@@ -577,6 +609,7 @@ static uint64_t next_send(const Election *e, uint64_t now)
     if (e->exited) return ELECTION_TIME_NONE;
     if (e->stopping || e->resigning) return e->retry_at;
     if (e->need_get || e->cls == ELECTION_CLASS_UNKNOWN) return e->retry_at;
+    if (e->unhealthy) return ELECTION_TIME_NONE; /* no claim of any kind; the watch informs us */
     t = max_u64(e->retry_at, max_u64(e->holdoff_until, e->backoff_until));
     if (e->cls == ELECTION_CLASS_OURS && claiming(e, now)) return max_u64(t, e->next_renew);
     return max_u64(t, takeover_at(e));
@@ -732,6 +765,7 @@ int election_init(Election *e, const ElectionConfig *c)
     e->api_ok = true;
     e->watch_up = true;
     e->timer_armed = ELECTION_TIME_NONE;
+    e->unhealthy = c->start_unhealthy;
     return 0;
 }
 
@@ -742,6 +776,7 @@ void election_view(const Election *e, uint64_t now, ElectionView *ret)
 
     v.is_leader = election_is_leader(e, now);
     v.duplicate_identity = now < e->backoff_until;
+    v.unhealthy = e->unhealthy;
     if (v.is_leader) {
         copy_identity(v.leader, e->config.identity);
         v.term = e->term;
@@ -770,7 +805,8 @@ void election_view(const Election *e, uint64_t now, ElectionView *ret)
 static bool view_differs(const ElectionView *a, const ElectionView *b)
 {
     return a->state != b->state || a->is_leader != b->is_leader || a->term != b->term ||
-           a->duplicate_identity != b->duplicate_identity || strcmp(a->leader, b->leader) != 0;
+           a->duplicate_identity != b->duplicate_identity || a->unhealthy != b->unhealthy ||
+           strcmp(a->leader, b->leader) != 0;
 }
 
 int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
@@ -830,7 +866,11 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
             e->exited = true;
             break;
         }
-        if (e->stopping || (ev->type == ELECTION_EVENT_RESIGN && e->resigning)) break;
+        if (e->stopping || (ev->type == ELECTION_EVENT_RESIGN && e->resigning)) {
+            /* An explicit RESIGN during the health's release adds its hold-off. */
+            if (ev->type == ELECTION_EVENT_RESIGN) e->health_release = false;
+            break;
+        }
         if (ev->type == ELECTION_EVENT_RESIGN && !e->leading_reported &&
             e->cls != ELECTION_CLASS_OURS &&
             (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
@@ -840,27 +880,30 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
                  e->config.resign_holdoff_usec / USEC_PER_MSEC);
             break;
         }
-        /* Stop claiming before anything is sent: this step's PUBLISH says "not leader" and
-         * precedes the release in the action list. The epoch makes every earlier write unable to
-         * confer a claim again. */
-        if (!e->resigning)
-            e->exit_deadline = add_sat(n, e->config.release_timeout_usec);
-        else
-            e->exit_deadline =
-                min_u64(e->exit_deadline, add_sat(n, e->config.release_timeout_usec));
-        if (ev->type == ELECTION_EVENT_SHUTDOWN)
-            e->stopping = true;
-        else
-            e->resigning = true;
-        e->epoch++;
-        e->released = false;
-        demote(e, &out, ev->type == ELECTION_EVENT_SHUTDOWN ? "shutting down" : "resigning", NULL);
-        e->retry_at = 0;
-        /* Our Lease: release at once, abandoning a request in flight (its answer is ignored).
-         * Otherwise an acquisition in flight may still make it ours: wait for it (bounded). */
-        if (e->cls == ELECTION_CLASS_OURS ||
-            (e->inflight_id != 0 && e->inflight_type == ELECTION_ACTION_GET))
-            e->inflight_id = 0;
+        begin_release(e, &out, n, ev->type == ELECTION_EVENT_SHUTDOWN,
+                      ev->type == ELECTION_EVENT_SHUTDOWN ? "shutting down" : "resigning");
+        break;
+    case ELECTION_EVENT_HEALTH:
+        if (ev->healthy == !e->unhealthy) break; /* no change */
+        e->unhealthy = !ev->healthy;
+        if (ev->healthy) {
+            elog(&out, LOG_INFO, "application healthy: competing");
+            e->retry_at = 0;
+            break;
+        }
+        if (e->stopping || e->resigning) {
+            elog(&out, LOG_WARNING, "application unhealthy: already releasing");
+            break;
+        }
+        if (!e->leading_reported && e->cls != ELECTION_CLASS_OURS &&
+            (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
+            elog(&out, LOG_WARNING, "application unhealthy: not competing");
+            break;
+        }
+        /* A leader (or a write of ours that may have made us one): release as RESIGN does. */
+        elog(&out, LOG_WARNING, "application unhealthy: releasing the lease");
+        e->health_release = true;
+        begin_release(e, &out, n, false, "application unhealthy");
         break;
     default:
         return -EINVAL;

@@ -42,6 +42,12 @@
  * Only a write's *answer* confers a claim (the answer alone tells 200 from 201); a record of ours
  * seen on the watch or in a GET is recognised as ours (never a duplicate) and simply renewed.
  *
+ * The application's health (HEALTH events, only when the glue checks it: config.start_unhealthy):
+ * an unhealthy pod never acquires, adopts or renews; a leader that becomes unhealthy stops claiming
+ * and releases exactly as RESIGN does, but without the hold-off (it stays out while unhealthy and
+ * competes again as soon as a HEALTH event says healthy). A pod whose health is not known yet is
+ * unhealthy, so an application that is not up cannot lead. Without health checks nothing changes.
+ *
  * Driving it (the glue, on one sd-event loop):
  *  - election_config_init() + flags, election_config_validate() (exit 64 with its message),
  *    election_init(); then START once the API client and the watch are set up.
@@ -61,6 +67,7 @@
  *    Lease found when a watch is restarted from a fresh GET) as WATCH_EVENT; DELETED as
  *    WATCH_EVENT with deleted=true (record.revision = its resourceVersion). BOOKMARKs: nothing.
  *  - SIGTERM/SIGINT: SHUTDOWN. Socket RESIGN (authorised peer): RESIGN.
+ *  - Health checks (if any): start_unhealthy in the config; HEALTH{healthy} on every flip.
  *  - STATUS replies: election_view(e, now_boot) at the moment of the reply (is_leader is
  *    computed then). Never cache it.
  *  - MicroTime must round-trip at microsecond precision: renewTime identifies our own writes.
@@ -89,6 +96,9 @@ typedef struct ElectionConfig {
     uint64_t resign_holdoff_usec;  /* after RESIGN, no acquisition for this long; 0 = L */
     uint64_t release_timeout_usec; /* SHUTDOWN: EXIT at the latest this long after; 0 = D */
     uint64_t seed;                 /* jitter PRNG seed (the glue passes getrandom() bits) */
+    /* The glue checks the application's health: not competing until a HEALTH event says healthy.
+     * false (no health check): the engine is healthy from the start and HEALTH never comes. */
+    bool start_unhealthy;
 } ElectionConfig;
 
 /* Fills in the kube-controller-manager defaults and the identity (truncated copy refused: returns
@@ -127,6 +137,7 @@ typedef enum ElectionEventType {
     ELECTION_EVENT_TIMER,        /* the timer of the last ARM_TIMER fired (early or late is fine) */
     ELECTION_EVENT_SHUTDOWN,     /* SIGTERM/SIGINT: stop claiming, release, EXIT (bounded) */
     ELECTION_EVENT_RESIGN,       /* stop claiming, release, then follower for the hold-off */
+    ELECTION_EVENT_HEALTH,       /* healthy: the application's health changed (see above) */
     _ELECTION_EVENT_MAX,
 } ElectionEventType;
 
@@ -151,6 +162,7 @@ typedef struct ElectionEvent {
                                 * PUT that re-created a deleted Lease) */
     bool deleted;          /* WATCH_EVENT: DELETED (record.revision = the deletion's, if known) */
     bool watch_up;         /* WATCH_STATE */
+    bool healthy;            /* HEALTH */
     ElectionRecord record; /* GET_RESULT OK, WRITE_RESULT OK, WATCH_EVENT */
 } ElectionEvent;
 
@@ -215,6 +227,7 @@ typedef struct ElectionView {
     int64_t since_usec; /* wall µs: our acquireTime when leading, else the record's (0 unknown) */
     uint64_t valid_ms;  /* leader: until the claim deadline; follower: until the holder's expiry */
     bool duplicate_identity; /* a duplicate was detected and we are backing off */
+    bool unhealthy; /* the application is not healthy (or not known to be yet): not competing */
 } ElectionView;
 
 typedef struct ElectionSent {
@@ -244,6 +257,8 @@ typedef struct Election {
     ElectionConfig config;
     uint64_t rng;
     bool started, stopping, exited, resigning, released;
+    bool unhealthy;      /* HEALTH: not competing */
+    bool health_release; /* the release in progress is the health's: no hold-off after it */
     uint64_t
         epoch; /* bumped when claiming stops for good (release): old writes never claim again */
 

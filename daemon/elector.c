@@ -11,6 +11,8 @@
 #include "duration.h"
 #include "election.h"
 #include "elector.h"
+#include "endpointslice.h"
+#include "health.h"
 #include "http_server.h"
 #include "kube_client.h"
 #include "kube_config.h"
@@ -49,6 +51,18 @@ struct Elector {
 
     Request requests[ELECTOR_REQUESTS_MAX];
 
+    /* --health-http/--health-tcp: NULL without. */
+    HealthChecker *health;
+    MetricSeries *m_health_status, *m_health_ok, *m_health_failed;
+
+    /* --endpointslice: NULL without. On graceful paths the slice is emptied
+     * before the Lease is released: the release waits here meanwhile. */
+    EndpointSlice *slice;
+    ElectionAction pending_release;
+    uint64_t pending_release_since;
+    bool have_pending_release;
+    bool slice_withdraw_tried; /* once per release episode: retries of a release do not wait */
+
     /* The Lease as the server last returned it (raw included): updates are
      * written on top of it, so fields we do not manage survive. */
     KubeLease last;
@@ -67,6 +81,7 @@ struct Elector {
 
 static void elector_step(Elector *e, const ElectionEvent *ev);
 static int watch_start(Elector *e);
+static void send_request(Elector *e, const ElectionAction *a);
 
 static uint64_t revision_of(const char *rv)
 {
@@ -229,7 +244,51 @@ static void request_failed_now(Elector *e, const ElectionAction *a, int r)
     elector_step(e, &ev);
 }
 
+static void on_slice_withdrawn(EndpointSlice *s, bool ok, void *userdata)
+{
+    Elector *e = userdata;
+    ElectionAction a;
+    uint64_t spent;
+
+    (void)s;
+    if (!e->have_pending_release)
+        return;
+    a = e->pending_release;
+    e->have_pending_release = false;
+    spent = now_boot_usec() - e->pending_release_since;
+    a.timeout_usec = a.timeout_usec > spent + USEC_PER_MSEC ? a.timeout_usec - spent : USEC_PER_MSEC;
+    if (!ok)
+        log_warn("releasing the lease without having emptied the EndpointSlice");
+    send_request(e, &a);
+}
+
 static void do_request(Elector *e, const ElectionAction *a)
+{
+    /* EndpointSlice mode: a leader that stops claiming empties the slice
+     * first, so that no traffic goes to it once another pod may lead; the
+     * release waits for that (bounded by half its own timeout). */
+    if (e->slice && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RELEASE &&
+        e->have_pending_release) {
+        /* The engine abandoned the waiting release for this one (SHUTDOWN during
+         * RESIGN): it waits for the same emptying instead. */
+        e->pending_release = *a;
+        return;
+    }
+    if (e->slice && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RELEASE &&
+        !e->slice_withdraw_tried) {
+        uint64_t bound = (a->timeout_usec > 0 ? a->timeout_usec : e->opts.retry_period_usec) / 2;
+        e->slice_withdraw_tried = true;
+        if (endpointslice_withdraw(e->slice, bound, on_slice_withdrawn, e) == 1) {
+            e->pending_release = *a;
+            e->pending_release_since = now_boot_usec();
+            e->have_pending_release = true;
+            return;
+        }
+    }
+    send_request(e, a);
+}
+
+static void send_request(Elector *e, const ElectionAction *a)
 {
     Request *slot = request_slot(e);
     KubeLease l = KUBE_LEASE_INIT;
@@ -353,6 +412,16 @@ static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
     if (v.duplicate_identity)
         (void)proto_strcpy(st->reason, sizeof st->reason,
                            "another process uses this identity: not competing");
+    if (e->health) {
+        HealthState hs = health_checker_state(e->health);
+        const char *why = health_checker_reason(e->health);
+
+        (void)proto_strcpy(st->health, sizeof st->health, health_state_to_string(hs));
+        if (hs != HEALTH_HEALTHY && !st->reason[0])
+            snprintf(st->reason, sizeof st->reason, "%s: %s; not competing",
+                     hs == HEALTH_UNKNOWN ? "application health unknown" : "application unhealthy",
+                     why[0] ? why : "no check finished yet");
+    }
     return 0;
 }
 
@@ -398,6 +467,11 @@ static void publish(Elector *e)
     if (status_now(e, now_boot_usec(), &st) < 0)
         return;
     sock_server_publish(e->sock);
+    if (e->slice) {
+        if (st.is_leader)
+            e->slice_withdraw_tried = false;
+        endpointslice_set_leader(e->slice, st.is_leader);
+    }
     election_metrics_set_leader(e->metrics, st.is_leader);
     election_metrics_set_term(e->metrics, st.term);
     if (strcmp(st.leader, e->published_leader) != 0 || (int64_t)st.term != e->published_term) {
@@ -622,6 +696,163 @@ static void kube_log(int level, const char *message, void *userdata)
     log_internal(level, "%s", message);
 }
 
+/* ---- the application's health ---- */
+
+static void on_health_change(HealthChecker *h, HealthState state, const char *reason,
+                             void *userdata)
+{
+    Elector *e = userdata;
+    ElectionEvent ev = {.type = ELECTION_EVENT_HEALTH, .healthy = state == HEALTH_HEALTHY};
+
+    if (state == HEALTH_HEALTHY)
+        log_info("application healthy: %s", reason);
+    else
+        log_warn("application unhealthy: %s", reason);
+    metric_set(e->m_health_status, state == HEALTH_HEALTHY ? 1 : 0);
+    elector_step(e, &ev);
+    /* The status carries the health even when the engine's view did not change
+     * (unknown -> unhealthy). */
+    sock_server_publish(e->sock);
+}
+
+static void on_health_result(HealthChecker *h, bool ok, uint64_t duration_usec,
+                             const char *reason, void *userdata)
+{
+    Elector *e = userdata;
+
+    metric_inc(ok ? e->m_health_ok : e->m_health_failed);
+    log_debug("health check %s in %llu ms: %s", ok ? "passed" : "failed",
+              (unsigned long long)(duration_usec / USEC_PER_MSEC), reason);
+}
+
+static int health_setup(Elector *e, sd_event *event, const Options *o)
+{
+    HealthConfig hc = {
+        .kind = o->health_kind,
+        .target = o->health_target,
+        .period_usec = o->health_period_usec,
+        .timeout_usec = o->health_timeout_usec,
+        .failure_threshold = o->health_failures,
+        .success_threshold = o->health_successes,
+    };
+    MetricFamily *f = NULL;
+    int r;
+
+    r = health_checker_new(event, &hc, &e->health);
+    if (r < 0)
+        return log_error_errno(r, "cannot check the health of %s: %s", o->health_target,
+                               strerror(-r));
+    health_checker_set_callbacks(e->health, on_health_change, on_health_result, e);
+    if (metrics_family_add(e->metrics->registry, METRIC_GAUGE, "leader_election_health_status",
+                           "1 while the application is healthy (after the failure/success "
+                           "thresholds), else 0",
+                           NULL, 0, NULL, 0, &f) >= 0)
+        (void)metrics_series(f, NULL, &e->m_health_status);
+    if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
+                           "leader_election_health_checks_total",
+                           "Application health checks by result", METRIC_LABELS("result"), 2,
+                           NULL, 0, &f) >= 0) {
+        (void)metrics_series(f, METRIC_LABELS("success"), &e->m_health_ok);
+        (void)metrics_series(f, METRIC_LABELS("failure"), &e->m_health_failed);
+    }
+    return 0;
+}
+
+/* ---- EndpointSlice mode ---- */
+
+/* How much longer we claim, asked at the moment the slice writer sends our
+ * address: never written once the claim has lapsed. */
+static uint64_t slice_claim(void *userdata)
+{
+    Elector *e = userdata;
+    uint64_t now = now_boot_usec();
+    ElectionView v;
+
+    if (!election_is_leader(&e->engine, now))
+        return 0;
+    election_view(&e->engine, now, &v);
+    return v.valid_ms * USEC_PER_MSEC;
+}
+
+static double slice_stat(Elector *e, int which)
+{
+    EndpointSliceStats st;
+
+    endpointslice_stats(e->slice, &st);
+    switch (which) {
+    case 0:
+        return (double)st.gets;
+    case 1:
+        return (double)st.creates;
+    case 2:
+        return (double)st.updates;
+    case 3:
+        return (double)st.conflicts;
+    default:
+        return endpointslice_published(e->slice) ? 1 : 0;
+    }
+}
+static double slice_gets(void *u) { return slice_stat(u, 0); }
+static double slice_creates(void *u) { return slice_stat(u, 1); }
+static double slice_updates(void *u) { return slice_stat(u, 2); }
+static double slice_conflicts(void *u) { return slice_stat(u, 3); }
+static double slice_published(void *u) { return slice_stat(u, 4); }
+
+static int slice_setup(Elector *e, sd_event *event, const Options *o)
+{
+    const char *pod = getenv("POD_NAME");
+    EndpointSliceConfig sc = {
+        .namespace_ = o->namespace_,
+        .name = o->election,
+        .service = o->endpointslice,
+        .pod_ip = o->pod_ip,
+        .pod_name = pod && *pod ? pod : o->id,
+        .pod_namespace = getenv("POD_NAMESPACE"),
+        .pod_uid = getenv("POD_UID"),
+        .node_name = getenv("NODE_NAME"),
+        .ports = o->endpoint_ports,
+        .n_ports = o->n_endpoint_ports,
+        .timeout_usec = o->renew_deadline_usec,
+        .retry_usec = o->retry_period_usec,
+        .resync_usec = o->lease_duration_usec,
+    };
+    MetricFamily *f = NULL;
+    MetricSeries *m = NULL;
+    int r;
+
+    r = endpointslice_new(event, e->kube, &sc, &e->slice);
+    if (r < 0)
+        return log_error_errno(r, "cannot set up the EndpointSlice %s: %s", o->election,
+                               strerror(-r));
+    endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);
+    if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
+                           "leader_election_endpointslice_requests_total",
+                           "Requests on the leader's EndpointSlice by verb",
+                           METRIC_LABELS("verb"), 3, NULL, 0, &f) >= 0) {
+        if (metrics_series(f, METRIC_LABELS("get"), &m) >= 0)
+            metric_set_func(m, slice_gets, e);
+        if (metrics_series(f, METRIC_LABELS("create"), &m) >= 0)
+            metric_set_func(m, slice_creates, e);
+        if (metrics_series(f, METRIC_LABELS("update"), &m) >= 0)
+            metric_set_func(m, slice_updates, e);
+    }
+    if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
+                           "leader_election_endpointslice_conflicts_total",
+                           "409 answers to writes of the EndpointSlice (re-read and retried)",
+                           NULL, 0, NULL, 0, &f) >= 0 &&
+        metrics_series(f, NULL, &m) >= 0)
+        metric_set_func(m, slice_conflicts, e);
+    if (metrics_family_add(e->metrics->registry, METRIC_GAUGE,
+                           "leader_election_endpointslice_published",
+                           "1 while the EndpointSlice is known to hold exactly this pod's address",
+                           NULL, 0, NULL, 0, &f) >= 0 &&
+        metrics_series(f, NULL, &m) >= 0)
+        metric_set_func(m, slice_published, e);
+    log_info("EndpointSlice mode: the leader writes %s into %s/%s for Service %s", o->pod_ip,
+             o->namespace_, o->election, o->endpointslice);
+    return 0;
+}
+
 int elector_new(sd_event *event, const Options *o, Elector **ret)
 {
     _cleanup_(elector_freep) Elector *e = NULL;
@@ -644,6 +875,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     ec.renew_deadline_usec = o->renew_deadline_usec;
     ec.retry_period_usec = o->retry_period_usec;
     ec.resign_holdoff_usec = o->resign_holdoff_usec;
+    ec.start_unhealthy = o->health_kind != HEALTH_CHECK_NONE;
     if (getrandom(&ec.seed, sizeof ec.seed, GRND_NONBLOCK) != sizeof ec.seed)
         ec.seed = now_boot_usec() ^ (uint64_t)getpid();
     r = election_init(&e->engine, &ec);
@@ -678,6 +910,11 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     }
     kube_config_done(&kc);
     kube_client_set_log(e->kube, kube_log, e);
+
+    if (o->health_kind != HEALTH_CHECK_NONE && (r = health_setup(e, event, o)) < 0)
+        return r;
+    if (o->endpointslice[0] && (r = slice_setup(e, event, o)) < 0)
+        return r;
 
     /* The socket. */
     {
@@ -740,6 +977,17 @@ int elector_start(Elector *e)
              (unsigned long long)(e->opts.retry_period_usec / 1000), e->opts.socket_path);
     elector_step(e, &ev);
     (void)watch_start(e);
+    if (e->health) {
+        int r = health_checker_start(e->health);
+        if (r < 0)
+            return log_error_errno(r, "cannot start the health checks: %s", strerror(-r));
+        log_info("checking the application's health: %s every %llums (timeout %llums, "
+                 "unhealthy after %u failures, healthy after %u successes); not competing "
+                 "until healthy",
+                 e->opts.health_target, (unsigned long long)(e->opts.health_period_usec / 1000),
+                 (unsigned long long)(e->opts.health_timeout_usec / 1000), e->opts.health_failures,
+                 e->opts.health_successes);
+    }
     (void)sd_notify(false, "READY=1");
     return 0;
 }
@@ -758,6 +1006,8 @@ Elector *elector_free(Elector *e)
     sd_event_source_disable_unref(e->sig_int);
     http_server_free(e->http);
     sock_server_free(e->sock);
+    health_checker_free(e->health);
+    endpointslice_free(e->slice);
     kube_client_free(e->kube);
     election_metrics_free(e->metrics);
     kube_lease_done(&e->last);

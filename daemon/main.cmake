@@ -6,7 +6,7 @@ add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/options.c
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lecore PUBLIC lekubecodec lejson leelection)
+target_link_libraries(lecore PUBLIC lekubecodec lejson leelection lehealth leendpointslice)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
 target_link_libraries(leader-elector PRIVATE lecore leelection lekube lesockserver lehttp lemetrics

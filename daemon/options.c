@@ -38,6 +38,14 @@ enum {
     OPT_LOG_FORMAT,
     OPT_LOG_LEVEL,
     OPT_VERSION,
+    OPT_HEALTH_HTTP,
+    OPT_HEALTH_TCP,
+    OPT_HEALTH_PERIOD,
+    OPT_HEALTH_TIMEOUT,
+    OPT_HEALTH_FAILURES,
+    OPT_HEALTH_SUCCESSES,
+    OPT_ENDPOINTSLICE,
+    OPT_ENDPOINT_PORT,
 };
 
 void options_help(const char *argv0)
@@ -85,6 +93,25 @@ void options_help(const char *argv0)
            "  --ca-file FILE           CA bundle to verify the server (https is always verified)\n"
            "  --use-cluster-credentials  the old sidecar's flag: use the in-cluster service\n"
            "                           account (the default anyway)\n"
+           "\n"
+           "Application health (optional; leadership follows it):\n"
+           "  --health-http URL        GET this URL (http:// or https://, in this pod, e.g.\n"
+           "                           http://127.0.0.1:8080/healthz); 2xx/3xx is healthy\n"
+           "  --health-tcp HOST:PORT   connect to a numeric address or localhost, e.g.\n"
+           "                           127.0.0.1:5432 or [::1]:5432\n"
+           "  --health-period D        between two checks (default 2s)\n"
+           "  --health-timeout D       one check (default 1s, at most the period)\n"
+           "  --health-failures N      consecutive failures that make it unhealthy (default 3)\n"
+           "  --health-successes N     consecutive successes that make it healthy (default 1)\n"
+           "                           Unhealthy (or not checked yet): never leads; a leader\n"
+           "                           that becomes unhealthy releases the Lease.\n"
+           "\n"
+           "EndpointSlice mode (route a selector-less Service to the leader):\n"
+           "  --endpointslice SERVICE  the leader writes its $POD_IP as the one endpoint of\n"
+           "                           the EndpointSlice named after the election, labelled\n"
+           "                           kubernetes.io/service-name=SERVICE\n"
+           "  --endpoint-port NAME:PORT[/PROTO]  a port of that slice (repeatable; PROTO TCP,\n"
+           "                           UDP or SCTP, default TCP), e.g. http:8080/TCP\n"
            "\n"
            "HTTP (the old sidecar's endpoint, optional):\n"
            "  --http ADDR:PORT         serve GET / {\"name\": leader}, /status, /healthz, /readyz\n"
@@ -187,10 +214,19 @@ int options_parse(Options *o, int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"health-http", required_argument, NULL, OPT_HEALTH_HTTP},
+        {"health-tcp", required_argument, NULL, OPT_HEALTH_TCP},
+        {"health-period", required_argument, NULL, OPT_HEALTH_PERIOD},
+        {"health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT},
+        {"health-failures", required_argument, NULL, OPT_HEALTH_FAILURES},
+        {"health-successes", required_argument, NULL, OPT_HEALTH_SUCCESSES},
+        {"endpointslice", required_argument, NULL, OPT_ENDPOINTSLICE},
+        {"endpoint-port", required_argument, NULL, OPT_ENDPOINT_PORT},
         {},
     };
     const char *ns_flag = NULL, *ns_value = NULL;
-    bool timing_set = false, ttl_set = false;
+    bool timing_set = false, ttl_set = false, health_tuning_set = false, mode_set = false;
+    bool health_timeout_set = false;
     uint64_t ttl = 0;
     const char *e;
     int c, r;
@@ -204,6 +240,10 @@ int options_parse(Options *o, int argc, char **argv)
         .retry_period_usec = 2 * UINT64_C(1000000),
         .log_format = LOG_FORMAT_TEXT,
         .log_level = LOG_LEVEL_INFO,
+        .health_period_usec = HEALTH_DEFAULT_PERIOD_USEC,
+        .health_timeout_usec = HEALTH_DEFAULT_TIMEOUT_USEC,
+        .health_failures = HEALTH_DEFAULT_FAILURES,
+        .health_successes = HEALTH_DEFAULT_SUCCESSES,
     };
 
     optind = 0; /* reset: also re-entrant in tests */
@@ -345,6 +385,79 @@ int options_parse(Options *o, int argc, char **argv)
         case OPT_VERSION:
             printf("leader-elector %s\n", LE_VERSION);
             return 1;
+        case OPT_HEALTH_HTTP:
+        case OPT_HEALTH_TCP: {
+            HealthKind k = c == OPT_HEALTH_HTTP ? HEALTH_CHECK_HTTP : HEALTH_CHECK_TCP;
+            mode_set = true;
+            if (o->health_kind != HEALTH_CHECK_NONE && o->health_kind != k)
+                return usage_error("--health-http conflicts with --health-tcp: one health check");
+            if (k == HEALTH_CHECK_HTTP && health_http_url_validate(optarg) < 0)
+                return usage_error("--health-http: '%s' is not an http:// or https:// URL", optarg);
+            if (k == HEALTH_CHECK_TCP && health_tcp_parse(optarg, NULL, NULL) < 0)
+                return usage_error("--health-tcp: '%s' is not HOST:PORT with a numeric address "
+                                   "or localhost (e.g. 127.0.0.1:5432, [::1]:5432)",
+                                   optarg);
+            o->health_kind = k;
+            if ((r = copy_arg(o->health_target, sizeof o->health_target, optarg,
+                              k == HEALTH_CHECK_HTTP ? "--health-http" : "--health-tcp")) < 0)
+                return r;
+            break;
+        }
+        case OPT_HEALTH_PERIOD:
+        case OPT_HEALTH_TIMEOUT: {
+            const char *flag = c == OPT_HEALTH_PERIOD ? "--health-period" : "--health-timeout";
+            uint64_t *v = c == OPT_HEALTH_PERIOD ? &o->health_period_usec : &o->health_timeout_usec;
+            health_tuning_set = true;
+            health_timeout_set |= c == OPT_HEALTH_TIMEOUT;
+            if ((r = parse_duration_flag(optarg, flag, v)) < 0)
+                return r;
+            if (*v < 1000)
+                return usage_error("%s: must be at least 1ms", flag);
+            break;
+        }
+        case OPT_HEALTH_FAILURES:
+        case OPT_HEALTH_SUCCESSES: {
+            const char *flag = c == OPT_HEALTH_FAILURES ? "--health-failures" : "--health-successes";
+            char *end;
+            unsigned long n;
+            health_tuning_set = true;
+            errno = 0;
+            n = strtoul(optarg, &end, 10);
+            if (errno || *end || end == optarg || optarg[0] == '-' || n < 1 ||
+                n > HEALTH_THRESHOLD_MAX)
+                return usage_error("%s: '%s' is not a number from 1 to %u", flag, optarg,
+                                   HEALTH_THRESHOLD_MAX);
+            if (c == OPT_HEALTH_FAILURES)
+                o->health_failures = (unsigned)n;
+            else
+                o->health_successes = (unsigned)n;
+            break;
+        }
+        case OPT_ENDPOINTSLICE:
+            mode_set = true;
+            if (!endpointslice_service_valid(optarg))
+                return usage_error("--endpointslice: '%s' is not a Service name (lower case "
+                                   "letters, digits and '-', at most 63)",
+                                   optarg);
+            if ((r = copy_arg(o->endpointslice, sizeof o->endpointslice, optarg,
+                              "--endpointslice")) < 0)
+                return r;
+            break;
+        case OPT_ENDPOINT_PORT: {
+            EndpointSlicePort p;
+            mode_set = true;
+            if (endpointslice_port_parse(optarg, &p) < 0)
+                return usage_error("--endpoint-port: '%s' is not NAME:PORT[/TCP|UDP|SCTP] "
+                                   "(e.g. http:8080/TCP)",
+                                   optarg);
+            if (o->n_endpoint_ports >= ENDPOINTSLICE_PORTS_MAX)
+                return usage_error("--endpoint-port: at most %d ports", ENDPOINTSLICE_PORTS_MAX);
+            for (size_t i = 0; i < o->n_endpoint_ports; i++)
+                if (strcmp(o->endpoint_ports[i].name, p.name) == 0)
+                    return usage_error("--endpoint-port: the name '%s' is used twice", p.name);
+            o->endpoint_ports[o->n_endpoint_ports++] = p;
+            break;
+        }
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -354,7 +467,8 @@ int options_parse(Options *o, int argc, char **argv)
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
 
-    if (o->election[0] == '\0' && o->install_probe[0] && !timing_set && !ttl_set)
+    if (o->election[0] == '\0' && o->install_probe[0] && !timing_set && !ttl_set && !mode_set &&
+        !health_tuning_set)
         return 2; /* install the probe only: an init container's job */
     if (o->election[0] == '\0')
         return usage_error("--election NAME is required");
@@ -373,6 +487,31 @@ int options_parse(Options *o, int argc, char **argv)
     }
     if (o->resign_holdoff_usec == 0)
         o->resign_holdoff_usec = o->lease_duration_usec;
+
+    if (health_tuning_set && o->health_kind == HEALTH_CHECK_NONE)
+        return usage_error("--health-period/--health-timeout/--health-failures/"
+                           "--health-successes need --health-http or --health-tcp");
+    if (o->health_timeout_usec > o->health_period_usec) {
+        if (health_timeout_set)
+            return usage_error("--health-timeout must not be longer than --health-period");
+        o->health_timeout_usec = o->health_period_usec; /* the default, for a short period */
+    }
+    if (o->n_endpoint_ports > 0 && !o->endpointslice[0])
+        return usage_error("--endpoint-port needs --endpointslice SERVICE");
+    if (o->endpointslice[0]) {
+        e = getenv("POD_IP");
+        if (o->n_endpoint_ports == 0)
+            return usage_error("--endpointslice needs at least one --endpoint-port NAME:PORT");
+        if (o->n_endpoint_ports > 1)
+            for (size_t i = 0; i < o->n_endpoint_ports; i++)
+                if (!o->endpoint_ports[i].name[0])
+                    return usage_error("--endpoint-port: with several ports, each needs a name");
+        if (!e || !*e)
+            return usage_error("--endpointslice needs $POD_IP (the pod's IP, from the downward "
+                               "API: status.podIP)");
+        if (!endpointslice_address_type(e, o->pod_ip, sizeof o->pod_ip))
+            return usage_error("$POD_IP: '%s' is not an IPv4 or IPv6 address", e);
+    }
 
     if (gethostname(o->hostname, sizeof o->hostname) < 0)
         return usage_error("cannot read the hostname: %s", strerror(errno));

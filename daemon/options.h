@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "endpointslice.h"
+#include "health.h"
+
 /* Everything the command line and the environment say, validated. */
 
 #define OPTIONS_NAME_MAX 253 /* DNS subdomain: Lease names, identities */
@@ -38,6 +41,20 @@ typedef struct Options {
 
     char http_addr[128]; /* --http, "" = off */
     char install_probe[4096];
+
+    /* The application's health (--health-http / --health-tcp): none by default. */
+    HealthKind health_kind;
+    char health_target[HEALTH_URL_MAX];
+    uint64_t health_period_usec;
+    uint64_t health_timeout_usec;
+    unsigned health_failures;
+    unsigned health_successes;
+
+    /* EndpointSlice mode (--endpointslice SERVICE), "" = off. */
+    char endpointslice[ENDPOINTSLICE_SERVICE_MAX + 1];
+    char pod_ip[46]; /* $POD_IP, canonical text; required by --endpointslice */
+    EndpointSlicePort endpoint_ports[ENDPOINTSLICE_PORTS_MAX];
+    size_t n_endpoint_ports;
 
     LogFormat log_format;
     int log_level; /* LOG_LEVEL_* of log.h */

@@ -227,6 +227,10 @@ ssize_t proto_status_format(const ProtoStatus *s, char *buf, size_t size)
         out_key(&o, "boottime_ms");
         out_u64(&o, s->boottime_ms);
     }
+    if (strnlen(s->health, sizeof(s->health)) == sizeof(s->health))
+        return -EINVAL;
+    if (s->health[0])
+        (void)out_field_string(&o, "health", s->health, sizeof(s->health));
     return out_end(&o);
 }
 
@@ -589,6 +593,7 @@ enum {
     F_MESSAGE,
     F_VERB,
     F_BOOTTIME_MS,
+    F_HEALTH,
     _F_MAX,
 };
 
@@ -598,7 +603,7 @@ static const char *const field_names[_F_MAX] = {
     [F_LEADER] = "leader",     [F_IS_LEADER] = "is_leader", [F_TERM] = "term",
     [F_SINCE] = "since",       [F_VALID_MS] = "valid_ms", [F_STATE] = "state",
     [F_REASON] = "reason",     [F_ERROR] = "error",       [F_MESSAGE] = "message",
-    [F_VERB] = "verb",         [F_BOOTTIME_MS] = "boottime_ms",
+    [F_VERB] = "verb",         [F_BOOTTIME_MS] = "boottime_ms", [F_HEALTH] = "health",
 };
 
 #define FIELD_BIT(f) (1u << (f))
@@ -707,6 +712,11 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
         if ((seen & FIELD_BIT(F_BOOTTIME_MS)) &&
             json_get_u64(&j, value_of[F_BOOTTIME_MS], PROTO_VALID_MS_MAX, &s->boottime_ms) < 0)
             return -EBADMSG;
+        /* Informative only (never decides leadership): a value this version cannot hold is
+         * dropped, not an error. */
+        if ((seen & FIELD_BIT(F_HEALTH)) &&
+            json_get_string(&j, value_of[F_HEALTH], s->health, sizeof(s->health)) < 0)
+            s->health[0] = 0;
     } else if (strcmp(type, "error") == 0) {
         rep.type = PROTO_REPLY_ERROR;
         if (!(seen & FIELD_BIT(F_ERROR)) ||

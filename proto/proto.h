@@ -33,6 +33,7 @@
 #define PROTO_HOSTNAME_MAX 64  /* HOST_NAME_MAX */
 #define PROTO_TIMESTAMP_MAX 35 /* RFC 3339, "2006-01-02T15:04:05.999999999+07:00" */
 #define PROTO_REASON_MAX 255
+#define PROTO_HEALTH_MAX 15
 #define PROTO_MESSAGE_MAX 255
 #define PROTO_ERROR_NAME_MAX 31
 
@@ -90,6 +91,10 @@ typedef struct ProtoStatus {
      * 0 = omitted. Every container of a pod shares the kernel's clock, so a
      * client there can tell how old a line is when it reads it. */
     uint64_t boottime_ms;
+    /* Optional: the application's health when the daemon checks it (--health-http/--health-tcp):
+     * "healthy", "unhealthy" or "unknown" (no verdict yet); "" = omitted (not checked). An
+     * unhealthy or unknown daemon never leads; `reason` says why. */
+    char health[PROTO_HEALTH_MAX + 1];
 } ProtoStatus;
 
 typedef enum ProtoReplyType {

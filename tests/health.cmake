@@ -10,8 +10,6 @@
 #                server; the daemon end to end (health handoff, flapping, a
 #                hanging health endpoint; the slice through handoff, SIGKILL,
 #                partition, resign, never two addresses)
-# The engine test and the daemon tests need the integration of issue 5 in
-# election.h and the daemon's flags: they are registered once those exist.
 if(NOT LE_FUZZ)
   add_executable(test_health ${CMAKE_CURRENT_LIST_DIR}/test_health.c)
   target_link_libraries(test_health PRIVATE lehealth)
@@ -27,32 +25,20 @@ if(NOT LE_FUZZ)
   set_tests_properties(endpointslice.unit PROPERTIES LABELS unit TIMEOUT 60)
   set_tests_properties(endpointslice.api PROPERTIES LABELS integration TIMEOUT 120)
 
-  # Re-checked when those files change (until the integration is in, then always true).
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-               ${LE_SOURCE_DIR}/daemon/election.h ${LE_SOURCE_DIR}/daemon/options.c)
-  file(STRINGS ${LE_SOURCE_DIR}/daemon/election.h le_i5_engine REGEX "ELECTION_EVENT_HEALTH")
-  if(le_i5_engine)
-    add_executable(test_election_health ${CMAKE_CURRENT_LIST_DIR}/test_election_health.c)
-    target_include_directories(test_election_health PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-    target_link_libraries(test_election_health PRIVATE leelection)
-    add_test(NAME election.health COMMAND test_election_health)
-    set_tests_properties(election.health PROPERTIES LABELS unit TIMEOUT 60)
-  endif()
+  add_executable(test_election_health ${CMAKE_CURRENT_LIST_DIR}/test_election_health.c)
+  target_include_directories(test_election_health PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_link_libraries(test_election_health PRIVATE leelection)
+  add_test(NAME election.health COMMAND test_election_health)
+  set_tests_properties(election.health PROPERTIES LABELS unit TIMEOUT 60)
 
-  file(STRINGS ${LE_SOURCE_DIR}/daemon/options.c le_i5_flags REGEX "\"health-http\"")
-  file(STRINGS ${LE_SOURCE_DIR}/daemon/options.c le_i5_eps REGEX "\"endpointslice\"")
-  if(le_i5_flags)
-    add_test(NAME daemon.health
-             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_health_e2e.py
-                     $<TARGET_FILE:leader-elector>)
-    set_tests_properties(daemon.health PROPERTIES LABELS integration TIMEOUT 300)
-  endif()
-  if(le_i5_eps)
-    add_test(NAME daemon.endpointslice
-             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice_e2e.py
-                     $<TARGET_FILE:leader-elector>)
-    set_tests_properties(daemon.endpointslice PROPERTIES LABELS integration TIMEOUT 300)
-  endif()
+  add_test(NAME daemon.health
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_health_e2e.py
+                   $<TARGET_FILE:leader-elector>)
+  add_test(NAME daemon.endpointslice
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice_e2e.py
+                   $<TARGET_FILE:leader-elector>)
+  set_tests_properties(daemon.health daemon.endpointslice PROPERTIES
+                       LABELS integration TIMEOUT 300 RESOURCE_LOCK le_failover)
 else()
   add_executable(fuzz_endpointslice ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_endpointslice.c)
   target_link_libraries(fuzz_endpointslice PRIVATE leendpointslice)

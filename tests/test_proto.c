@@ -133,6 +133,7 @@ static void check_status_equal(const ProtoStatus *a, const ProtoStatus *b)
     CHECK_EQ_INT(a->state, b->state);
     CHECK_EQ_STR(a->reason, b->reason);
     CHECK_EQ_INT(a->boottime_ms, b->boottime_ms);
+    CHECK_EQ_STR(a->health, b->health);
 }
 
 static void test_status_roundtrip(void)
@@ -165,11 +166,35 @@ static void test_status_roundtrip(void)
         s.valid_ms = st == PROTO_STATE_STARTING ? PROTO_VALID_MS_MAX : 0;
         strcpy(s.reason, "renew deadline passed");
         s.boottime_ms = st == PROTO_STATE_FOLLOWING ? PROTO_VALID_MS_MAX : 123456;
+        strcpy(s.health, st % 2 ? "unhealthy" : "");
         n = proto_status_format(&s, buf, sizeof(buf));
         CHECK(n > 0);
         CHECK_EQ_INT(proto_reply_parse(buf, (size_t)n, &r), 0);
         check_status_equal(&r.status, &s);
     }
+
+    /* health: last, only when set; informative, so a value this version cannot hold (another
+     * JSON type, too long) is dropped, never an error. */
+    fill_status(&s);
+    strcpy(s.health, "healthy");
+    n = proto_status_format(&s, buf, sizeof(buf));
+    CHECK(n > 0 && strstr(buf, ",\"state\":\"leading\",\"health\":\"healthy\"}\n") != NULL);
+    CHECK_EQ_INT(proto_reply_parse(buf, (size_t)n, &r), 0);
+    check_status_equal(&r.status, &s);
+    for (int k = 0; k < 2; k++) {
+        char line[PROTO_REPLY_MAX];
+        s.health[0] = 0;
+        n = proto_status_format(&s, buf, sizeof(buf));
+        CHECK(n > 2);
+        snprintf(line, sizeof(line), "%.*s,\"health\":%s}\n", (int)n - 2, buf,
+                 k ? "{\"ok\":false}" : "\"a-health-state-longer-than-the-field\"");
+        memset(&r, 0x5a, sizeof(r));
+        CHECK_EQ_INT(proto_reply_parse(line, strlen(line), &r), 0);
+        CHECK_EQ_STR(r.status.health, "");
+    }
+    fill_status(&s);
+    memset(s.health, 'h', sizeof(s.health)); /* unterminated: refused */
+    CHECK_EQ_INT(proto_status_format(&s, buf, sizeof(buf)), -EINVAL);
 
     /* Out of range values are refused by the formatter. */
     fill_status(&s);
