@@ -409,7 +409,8 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
         e->backoff_until = add_sat(now, e->config.lease_duration_usec);
         break;
     case ELECTION_CLASS_ADOPT:
-        elog(out, LOG_INFO, "lease already held by our identity: renewing it before claiming");
+        elog(out, LOG_INFO, "lease already held by our identity: waiting one lease duration, then "
+                            "renewing it before claiming");
         break;
     default:
         break;
@@ -591,10 +592,14 @@ static uint64_t takeover_at(const Election *e)
     case ELECTION_CLASS_FREE:
     case ELECTION_CLASS_OURS:
     case ELECTION_CLASS_EDITED:
-    case ELECTION_CLASS_ADOPT:
         return 0;
     case ELECTION_CLASS_OTHER:
     case ELECTION_CLASS_DUPLICATE:
+    /* Found holding our identity at start-up: most likely our previous incarnation, but possibly
+     * a live one (a pod re-created while its predecessor is cut off from the API, still claiming
+     * until its renew deadline). The two cannot be told apart, so the Lease is waited out like
+     * another holder's: a live predecessor's renews show up meanwhile (DUPLICATE: back off). */
+    case ELECTION_CLASS_ADOPT:
         return add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
     default:
         return ELECTION_TIME_NONE;

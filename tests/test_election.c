@@ -512,21 +512,32 @@ static void test_duplicate_identity(void)
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
 }
 
-/* Start-up with the Lease held by our identity: not claimed until our own write succeeds. */
+/* Start-up with the Lease held by our identity: waited out like another holder's (it may be a
+ * live predecessor cut off from the API), then not claimed until our own write succeeds. */
 static void test_startup_own_identity(void)
 {
     T t;
     const ElectionAction *a;
     ElectionRecord r;
+    uint64_t seen;
 
     t_init(&t, "pod-a");
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
     r = t_rec("pod-a", 15, WALL0 - 100, WALL0 - 50, 3, 60); /* our previous incarnation */
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    seen = t.now.boot_usec;
     CHECK(!t_logged(&t, "duplicate"));
     CHECK(t_logged(&t, "already held by our identity"));
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    CHECK(t_request(&t) == NULL); /* not before the lease ran out on our clock */
+    {
+        ElectionView v;
+        election_view(&t.e, t.now.boot_usec, &v);
+        CHECK(!v.is_leader && v.leader[0] == 0);
+    }
+    t_fire(&t);
+    CHECK(t.now.boot_usec >= seen + 15 * SEC);
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE);
     {
@@ -541,6 +552,32 @@ static void test_startup_own_identity(void)
     t_write_ok(&t, a, 61);
     CHECK(election_is_leader(&t.e, t.now.boot_usec));
     CHECK(t_logged(&t, "became leader term=4"));
+}
+
+/* Start-up with our identity held by a live predecessor (a re-created pod whose old self is still
+ * renewing): its renews arrive while we wait; we never claim during them. */
+static void test_startup_own_identity_live(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-a", 15, WALL0 - 100, WALL0 - 50, 3, 60);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    for (int i = 1; i <= 20; i++) {
+        t_advance(&t, 2 * SEC);
+        r = t_rec("pod-a", 15, WALL0 - 100, WALL0 + i * 2 * (int64_t)SEC, 3, 60 + (uint64_t)i);
+        t_watch(&t, &r);
+        if (i == 1)
+            CHECK(t_logged(&t, "duplicate identity"));
+        CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+        a = t_request(&t);
+        CHECK(a == NULL);
+        if (a) return;
+    }
 }
 
 /* SIGTERM: stop claiming (published) before the release is sent; release as ReleaseOnCancel. */
@@ -802,6 +839,7 @@ int main(void)
     test_deletion_and_terms();
     test_duplicate_identity();
     test_startup_own_identity();
+    test_startup_own_identity_live();
     test_shutdown();
     test_resign();
     test_watch_state_and_stale();
