@@ -6,6 +6,7 @@
 #   migration.*        old-protocol candidates (tests/old_sidecar.py) and daemons in
 #                      endpointsleases mode, rolling replacement, never two leaders;
 #                      classic consumers (kubectl, curl | grep, a Node.js poller)
+#   fuzz_lock_endpoints.smoke (LE_FUZZ) the Endpoints object and annotation decoders
 if(NOT LE_FUZZ)
   add_executable(test_lock ${CMAKE_CURRENT_LIST_DIR}/test_lock.c)
   target_link_libraries(test_lock PRIVATE lelock leevents)
@@ -36,4 +37,16 @@ if(NOT LE_FUZZ)
   else()
     message(STATUS "election.precision not registered: daemon/election.h has no time_precision_usec yet (issue 6 patch)")
   endif()
+else()
+  # The Endpoints lock's decoders (the annotation is outside input).
+  add_executable(fuzz_lock_endpoints ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_lock_endpoints.c)
+  target_link_libraries(fuzz_lock_endpoints PRIVATE lelock)
+  target_link_options(fuzz_lock_endpoints PRIVATE -fsanitize=fuzzer)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/fuzz_lock_endpoints)
+  file(MAKE_DIRECTORY ${work})
+  add_test(NAME fuzz_lock_endpoints.smoke
+           COMMAND fuzz_lock_endpoints -max_total_time=5 -timeout=10 -rss_limit_mb=1024
+                   -max_len=65536 -print_final_stats=1 ${work}
+                   ${LE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_lock_endpoints)
+  set_tests_properties(fuzz_lock_endpoints.smoke PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
