@@ -120,26 +120,9 @@ const char *endpointslice_address_type(const char *ip, char *canon, size_t canon
     return NULL;
 }
 
-static bool name_valid(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-
-    if (n == 0 || n > 253)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '-' && c != '.')
-            return false;
-        if ((i == 0 || i == n - 1) && !alnum)
-            return false;
-    }
-    return true;
-}
-
 static int config_validate(const EndpointSliceConfig *cfg)
 {
-    if (!cfg || !name_valid(cfg->name) || !endpointslice_service_valid(cfg->service) ||
+    if (!cfg || !dns_subdomain_valid(cfg->name) || !endpointslice_service_valid(cfg->service) ||
         !endpointslice_address_type(cfg->pod_ip, NULL, 0) || !cfg->ports || cfg->n_ports == 0 ||
         cfg->n_ports > ENDPOINTSLICE_PORTS_MAX)
         return -EINVAL;

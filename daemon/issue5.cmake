@@ -9,4 +9,4 @@ target_link_libraries(lehealth PUBLIC lecurlevent)
 
 add_library(leendpointslice STATIC ${CMAKE_CURRENT_LIST_DIR}/endpointslice.c)
 target_include_directories(leendpointslice PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(leendpointslice PUBLIC lekube)
+target_link_libraries(leendpointslice PUBLIC leutil lekube)

@@ -1,12 +1,16 @@
 # The daemon itself: flags, logging, the probe installer, the imperative shell
 # around the election engine, and main().
+# Helpers several modules share (util.h).
+add_library(leutil STATIC ${CMAKE_CURRENT_LIST_DIR}/util.c)
+target_include_directories(leutil PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+
 add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/duration.c
   ${CMAKE_CURRENT_LIST_DIR}/log.c
   ${CMAKE_CURRENT_LIST_DIR}/options.c
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lecore PUBLIC lekubecodec lejson leelection lehealth leendpointslice)
+target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
 target_link_libraries(leader-elector PRIVATE lecore leelection lekube lesockserver lehttp lemetrics

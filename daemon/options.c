@@ -11,6 +11,7 @@
 #include "election.h"
 #include "log.h"
 #include "options.h"
+#include "util.h"
 
 #define SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 #define DEFAULT_SOCKET "/var/run/leader-election/leader.sock"
@@ -148,24 +149,6 @@ static int copy_arg(char *dst, size_t size, const char *src, const char *flag)
         return usage_error("%s: value too long (at most %zu bytes)", flag, size - 1);
     memcpy(dst, src, n + 1);
     return 0;
-}
-
-/* A Kubernetes object name (DNS-1123 subdomain): what the API server would
- * accept, so that a typo fails at start and not at the first request. */
-static bool dns_subdomain_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 253)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '-' && c != '.')
-            return false;
-        if ((i == 0 || i == n - 1) && !alnum)
-            return false;
-    }
-    return true;
 }
 
 static int parse_duration_flag(const char *arg, const char *flag, uint64_t *ret)

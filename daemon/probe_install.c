@@ -14,25 +14,6 @@
 #define PROBE_NAME "leader-probe"
 #define PROBE_MAX_SIZE (16 * 1024 * 1024)
 
-static int mkdir_parents(const char *path)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-
-    if (n >= sizeof buf)
-        return -ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
 int probe_install_from(const char *src, const char *dest)
 {
     _cleanup_close_ int in = -1, out = -1;
@@ -47,7 +28,7 @@ int probe_install_from(const char *src, const char *dest)
         return log_error_errno(EINVAL, "install-probe: %s is not a regular file of sane size",
                                src);
 
-    r = mkdir_parents(dest);
+    r = mkdir_parents(dest, 0755);
     if (r < 0)
         return log_error_errno(r, "install-probe: cannot create the directory of %s: %s", dest,
                                strerror(-r));

@@ -670,25 +670,6 @@ void sock_server_get_stats(const SockServer *s, SockServerStats *ret)
     *ret = s->stats;
 }
 
-static int mkdir_parents(const char *path)
-{
-    char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    size_t n = strlen(path);
-
-    if (n >= sizeof(buf))
-        return -ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
 /* 0 when path is free (nothing there, or a stale socket now removed),
  * -EADDRINUSE when a server answers on it, -EEXIST when it is no socket. */
 static int socket_path_claim(const char *path, const struct sockaddr_un *sa, socklen_t sa_len)
@@ -747,7 +728,7 @@ static int sock_server_listen(SockServer *s)
         return -ENAMETOOLONG;
     memcpy(tmp_sa.sun_path, tmp, (size_t)r + 1);
 
-    r = mkdir_parents(s->path);
+    r = mkdir_parents(s->path, 0755);
     if (r < 0)
         return r;
     r = socket_path_claim(s->path, &sa, (socklen_t)sizeof(sa));

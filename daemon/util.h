@@ -4,6 +4,8 @@
 /* Small shared helpers of the daemon, in systemd's style. */
 
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -66,3 +68,12 @@ static inline int64_t now_wall_usec(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)timespec_to_usec(&ts);
 }
+
+/* A Kubernetes object name (DNS-1123 subdomain: at most 253 characters of
+ * lower case letters, digits, '-' and '.', starting and ending alphanumeric):
+ * what the API server accepts, so that a typo fails at start-up. */
+bool dns_subdomain_valid(const char *s);
+
+/* Creates the missing directories above path (not path itself) with mode.
+ * Returns 0 or a negative errno. */
+int mkdir_parents(const char *path, mode_t mode);
