@@ -12,16 +12,9 @@
 #include "kube_time.h"
 #include "kube_watch_event.h"
 
-static int failures;
-static const char *datadir;
+#include "check.h"
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+static const char *datadir;
 
 static char *load(const char *name, size_t *ret_len)
 {
