@@ -2,7 +2,7 @@
 # several leader-elector daemons against the Kubernetes API test server, every
 # probe polled at >= 20 Hz and every WATCH claim recorded, never two leaders.
 # They share one lock so that two of them never compete for the CPU (their
-# bounds are timing bounds); each runs in seconds, all together in ~2 minutes.
+# bounds are timing bounds); each runs in seconds, all together in ~3 minutes.
 if(NOT LE_FUZZ)
   get_property(le_failover_probe GLOBAL PROPERTY LE_PROBE_BINARY)
   set(le_failover_env
@@ -10,7 +10,7 @@ if(NOT LE_FUZZ)
       "LE_PROBE=${le_failover_probe}"
       "PYTHONDONTWRITEBYTECODE=1")
 
-  foreach(t harness signals partition storms token lease resign defaults)
+  foreach(t harness signals partition storms token lease resign defaults chaos)
     add_test(NAME failover.${t}
              COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_${t}.py)
     set_tests_properties(failover.${t} PROPERTIES

@@ -77,7 +77,8 @@ class Pod:
         self.identity = cluster.identities.get(name, name)  # --id, normally the pod name
         self.proc = None
         self.rc = None
-        self.signals = []  # (monotonic time, signal number)
+        self.signals = []  # (monotonic time, signal number), every incarnation
+        self.incarnations = []  # one dict per start: pid, signals, rc
         self.stopped_windows = []  # [t_stop, t_cont or None]
         self.extra_args = []
 
@@ -108,6 +109,8 @@ class Pod:
             log.close()
         self.rc = None
         self.started = now()
+        self.incarnations.append({"pid": self.proc.pid, "proc": self.proc, "signals": [],
+                                  "started": self.started})
         return self
 
     @property
@@ -122,6 +125,7 @@ class Pod:
         t = now()
         os.kill(self.proc.pid, sig)
         self.signals.append((t, sig))
+        self.incarnations[-1]["signals"].append(sig)
         if sig == signal.SIGSTOP:
             self.stopped_windows.append([t, None])
         elif sig == signal.SIGCONT and self.stopped_windows and self.stopped_windows[-1][1] is None:
@@ -607,11 +611,14 @@ class Cluster:
             if check_exit and p.proc is not None:
                 if getattr(p, "hung_on_term", False):
                     problems.append("%s: did not exit after SIGTERM" % p.name)
-                elif p.killed_by_us():
-                    pass
-                elif p.rc != 0:
-                    problems.append("%s: exit status %s after SIGTERM (expected 0)" %
-                                    (p.name, p.rc))
+                for inc in p.incarnations:
+                    rc = inc["proc"].poll()
+                    if signal.SIGKILL in inc["signals"]:
+                        continue  # no exit status to expect
+                    if rc != 0:
+                        problems.append("%s (pid %d): exit status %s after %s (expected 0)" % (
+                            p.name, inc["pid"], rc, "/".join(
+                                signal.Signals(x).name for x in inc["signals"]) or "no signal"))
         rep["problems"] = problems
         if problems:
             self.dump_logs()
