@@ -9,6 +9,7 @@
 #   fuzz_lock_endpoints.smoke (LE_FUZZ) the Endpoints object and annotation decoders
 if(NOT LE_FUZZ)
   add_executable(test_lock ${CMAKE_CURRENT_LIST_DIR}/test_lock.c)
+  target_include_directories(test_lock PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(test_lock PRIVATE lelock leevents)
   add_test(NAME lock.unit COMMAND test_lock unit ${LE_SOURCE_DIR}/tests/data/k8s-api)
   set_tests_properties(lock.unit PROPERTIES LABELS unit TIMEOUT 60)

@@ -16,19 +16,11 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "check.h"
 #include "events.h"
 #include "json.h"
 #include "kube_time.h"
 #include "lock.h"
-
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 #define SEC UINT64_C(1000000)
 
