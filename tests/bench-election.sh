@@ -1,9 +1,10 @@
 #!/bin/sh
 # Benchmarks of leader-election (figures and ratios, not a pass/fail test):
 # handoff and failover times (median, max over repeated runs), API requests
-# per second at 1, 3, 10 and 30 candidates, the daemon's memory (RssAnon,
-# VmRSS) and CPU time while leading, STATUS queries per second and p99
-# latency with 1, 64 and 512 concurrent socket clients. About 3 minutes.
+# per second at 1, 3, 10 and 30 candidates (side by side, one 65 s window),
+# the daemon's memory (RssAnon, VmRSS) and CPU time while leading, STATUS
+# queries per second and p99 latency with 1, 64 and 512 concurrent socket
+# clients. About 3 minutes.
 #   tests/bench-election.sh                   from build/release (built if needed)
 #   tests/bench-election.sh -B DIR            from another build directory
 #   tests/bench-election.sh ... -- --runs 3   options of tests/bench_election.py
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
         break
         ;;
     -h | --help)
-        sed -n '2,11s/^# \{0,1\}//p' "$0"
+        sed -n '2,12s/^# \{0,1\}//p' "$0"
         exit 0
         ;;
     *)

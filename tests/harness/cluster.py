@@ -75,6 +75,7 @@ class Pod:
         self.log_path = os.path.join(self.dir, "daemon.log")
         self.user = "candidate-%d" % index
         self.identity = cluster.identities.get(name, name)  # --id, normally the pod name
+        self.election = cluster.election  # the Lease name; add_pod() may choose another
         self.proc = None
         self.rc = None
         self.signals = []  # (monotonic time, signal number), every incarnation
@@ -86,7 +87,7 @@ class Pod:
 
     def command(self):
         c = self.cluster
-        cmd = list(c.wrapper) + [c.daemon, "--election", c.election, "--namespace", c.namespace,
+        cmd = list(c.wrapper) + [c.daemon, "--election", self.election, "--namespace", c.namespace,
                                  "--id", self.identity, "--server", c.api.url,
                                  "--ca-file", c.api.ca, "--token-file", self.token_file,
                                  "--socket", self.socket]
@@ -116,6 +117,17 @@ class Pod:
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
+
+    def wait_ready(self, timeout):
+        """Waits until the daemon answers on its socket (or exited, or timeout)."""
+        deadline = now() + timeout
+        while now() < deadline and self.alive():
+            try:
+                self.status(0.5)
+                return True
+            except Exception:
+                time.sleep(0.02)
+        return False
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -186,7 +198,8 @@ class Cluster:
                  monitor=True, start=True, identities=None):
         self.daemon = os.path.abspath(daemon)
         self.probe = os.path.abspath(probe)
-        self.names = list(names) if names else ["pod-%s" % chr(ord("a") + i) for i in range(pods)]
+        self.names = (list(names) if names is not None
+                      else ["pod-%s" % chr(ord("a") + i) for i in range(pods)])
         self.identities = dict(identities or {})
         self.election = election
         self.namespace = namespace
@@ -281,11 +294,13 @@ class Cluster:
         self.probes[p.name] = m
         m.start()
 
-    def add_pod(self, name=None, start=True):
-        """One more pod while the cluster runs."""
+    def add_pod(self, name=None, start=True, election=None):
+        """One more pod while the cluster runs (of another election if given)."""
         index = len(self.pods) + 1
         name = name or "pod-%s" % chr(ord("a") + index - 1)
         p = self._add_pod(name, index)
+        if election:
+            p.election = election
         if self.watch:
             self.watch.add(p.name, p.socket)
         if self.with_monitor:
@@ -302,6 +317,13 @@ class Cluster:
         self._shut = True
         grace = grace if grace is not None else (30 if self.wrapper else 10)
         live = [p for p in self.pods if p.alive()]
+        # A daemon SIGTERMed while it is still initialising (before it blocks
+        # the signal) dies of it: let a freshly started one come up first,
+        # so that the exit status check is about shutting down.
+        for p in live:
+            if p.stopped_windows and p.stopped_windows[-1][1] is None:
+                continue
+            p.wait_ready(10 if self.wrapper else 3)
         for p in live:
             if p.stopped_windows and p.stopped_windows[-1][1] is None:
                 p.signal(signal.SIGCONT)
