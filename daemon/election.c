@@ -80,6 +80,7 @@ const char *election_config_validate(const ElectionConfig *c)
         return "renew deadline must be greater than 1.2 x retry period";
     if (c->lease_duration_usec > (uint64_t)INT32_MAX * USEC_PER_SEC)
         return "lease duration must be at most 2147483647 seconds";
+    if (c->time_precision_usec > USEC_PER_SEC) return "time precision must be at most 1 second";
     return NULL;
 }
 
@@ -182,7 +183,8 @@ static bool same_spec(const ElectionRecord *a, const ElectionRecord *b)
     return strcmp(a->holder, b->holder) == 0 &&
            a->lease_duration_seconds == b->lease_duration_seconds &&
            a->acquire_time_usec == b->acquire_time_usec &&
-           a->renew_time_usec == b->renew_time_usec && a->lease_transitions == b->lease_transitions;
+           a->renew_time_usec == b->renew_time_usec &&
+           a->lease_transitions == b->lease_transitions && a->aux == b->aux;
 }
 
 static ElectionAction *emit(ElectionActions *out, ElectionActionType t)
@@ -264,11 +266,17 @@ static void sent_add(Election *e, const ElectionRecord *r, uint64_t send_boot, b
     if (e->n_sent < ELECTION_SENT_MAX) e->n_sent++;
 }
 
-/* Every renewTime we write is distinct (and increasing), so a renewTime identifies our write. */
+/* Every renewTime we write is distinct (and increasing) at the lock's precision, so a renewTime
+ * read back identifies our write and every renew changes the record. At the second precision a
+ * renew within the same second is written one second ahead (never behind a previous write):
+ * nobody compares a renewTime with its own clock. */
 static int64_t next_wall(Election *e, const ElectionNow *now)
 {
+    int64_t p = e->config.time_precision_usec > 1 ? (int64_t)e->config.time_precision_usec : 1;
     int64_t w = now->wall_usec;
-    if (w <= e->last_wall_written) w = e->last_wall_written + 1;
+
+    w -= ((w % p) + p) % p; /* floor, also before the epoch */
+    if (w <= e->last_wall_written) w = e->last_wall_written + p;
     e->last_wall_written = w;
     return w;
 }
@@ -387,6 +395,22 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
     switch (c) {
     case ELECTION_CLASS_OTHER:
         demote(e, out, "lease taken by ", r->holder);
+        if (e->config.check_peer_lease_duration) {
+            bool unsafe =
+                r->lease_duration_seconds > 0 &&
+                (uint64_t)r->lease_duration_seconds * USEC_PER_SEC <= e->config.renew_deadline_usec;
+            if (unsafe && !e->peer_unsafe)
+                elog(out, LOG_ERR,
+                     "not competing: \"%s\" holds the lock with leaseDurationSeconds=%" PRId32
+                     ", not above our renew deadline of %" PRIu64
+                     " ms: as a follower it could take over while we still claim; give every "
+                     "candidate the same timings (e.g. the old sidecar's --ttl)",
+                     r->holder, r->lease_duration_seconds,
+                     e->config.renew_deadline_usec / USEC_PER_MSEC);
+            else if (!unsafe && e->peer_unsafe)
+                elog(out, LOG_INFO, "the lock's holder has safe timings again: competing");
+            e->peer_unsafe = unsafe;
+        }
         break;
     case ELECTION_CLASS_FREE:
         demote(e, out, "lease released", NULL);
@@ -617,6 +641,7 @@ static uint64_t next_send(const Election *e, uint64_t now)
     if (e->unhealthy) return ELECTION_TIME_NONE; /* no claim of any kind; the watch informs us */
     t = max_u64(e->retry_at, max_u64(e->holdoff_until, e->backoff_until));
     if (e->cls == ELECTION_CLASS_OURS && claiming(e, now)) return max_u64(t, e->next_renew);
+    if (e->peer_unsafe) return ELECTION_TIME_NONE; /* see check_peer_lease_duration */
     return max_u64(t, takeover_at(e));
 }
 

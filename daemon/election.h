@@ -70,7 +70,8 @@
  *  - Health checks (if any): start_unhealthy in the config; HEALTH{healthy} on every flip.
  *  - STATUS replies: election_view(e, now_boot) at the moment of the reply (is_leader is
  *    computed then). Never cache it.
- *  - MicroTime must round-trip at microsecond precision: renewTime identifies our own writes.
+ *  - MicroTime must round-trip at microsecond precision (at time_precision_usec for a lock that
+ *    stores whole seconds): renewTime identifies our own writes.
  */
 
 #include <stdbool.h>
@@ -99,6 +100,19 @@ typedef struct ElectionConfig {
     /* The glue checks the application's health: not competing until a HEALTH event says healthy.
      * false (no health check): the engine is healthy from the start and HEALTH never comes. */
     bool start_unhealthy;
+    /* Resolution of the times the lock stores (0 or 1: µs, a Lease's MicroTime; 1000000: the
+     * Endpoints annotation's metav1.Time, whole seconds). Every time written is truncated to it
+     * and every renewTime written is at least one unit above the previous one: the renewTime
+     * read back must still identify our write (duplicate detection), and each renew must change
+     * the record, else followers (client-go, the old sidecar: DeepEqual/bytes of the record)
+     * would not see it as a renew. At most 1 s. */
+    uint64_t time_precision_usec;
+    /* Refuse to compete while the lock was last held by another identity whose record says
+     * leaseDurationSeconds <= our renew deadline: that candidate, as a follower, would wait out
+     * less than we may keep claiming (the Endpoints modes share the lock with old sidecars whose
+     * timings differ). Logged as an error; competing resumes once a record of another holder
+     * with a safe duration is observed. */
+    bool check_peer_lease_duration;
 } ElectionConfig;
 
 /* Fills in the kube-controller-manager defaults and the identity (truncated copy refused: returns
@@ -121,6 +135,10 @@ typedef struct ElectionRecord {
      * orders observations, so a stale watch event never overrides a newer write result. 0 = unknown
      * (then the record is accepted as the newest). For a CREATE/UPDATE action: unused. */
     uint64_t revision;
+    /* Opaque digest of other state the lock reads with the record (the MultiLock's Lease):
+     * a change of it is a change of the record for the observedTime rule, as client-go compares
+     * the concatenated raw records. 0 for a single object. Not written. */
+    uint64_t aux;
 } ElectionRecord;
 
 typedef struct ElectionNow {
@@ -297,6 +315,7 @@ typedef struct Election {
 
     uint64_t holdoff_until, backoff_until, exit_deadline;
     uint64_t timer_armed;
+    bool peer_unsafe; /* check_peer_lease_duration: the last other holder's lease <= our D */
 
     /* last published view, to publish only on change */
     bool pub_valid;

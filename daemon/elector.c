@@ -13,9 +13,11 @@
 #include "elector.h"
 #include "endpointslice.h"
 #include "health.h"
+#include "events.h"
 #include "http_server.h"
 #include "kube_client.h"
 #include "kube_config.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -32,7 +34,7 @@
 
 typedef struct Request {
     struct Elector *elector;
-    KubeRequest *req;
+    LockOp *req;
     uint64_t id; /* the engine's request id */
     ElectionActionType type;
     ElectionWriteKind kind;
@@ -44,6 +46,9 @@ struct Elector {
     Options opts;
     Election engine;
     KubeClient *kube;
+    Lock *lock;          /* the lock object(s): Lease, Endpoints, or both (--lock) */
+    Events *events;      /* --events, else NULL */
+    bool events_leading; /* the last transition an Event was posted for */
     SockServer *sock;
     HttpServer *http;
     ElectionMetrics *metrics;
@@ -63,13 +68,7 @@ struct Elector {
     bool have_pending_release;
     bool slice_withdraw_tried; /* once per release episode: retries of a release do not wait */
 
-    /* The Lease as the server last returned it (raw included): updates are
-     * written on top of it, so fields we do not manage survive. */
-    KubeLease last;
-    uint64_t last_revision;
-    bool have_last;
-
-    KubeRequest *watch;
+    LockOp *watch;
     bool watch_up;
     unsigned watch_failures;
 
@@ -82,52 +81,6 @@ struct Elector {
 static void elector_step(Elector *e, const ElectionEvent *ev);
 static int watch_start(Elector *e);
 static void send_request(Elector *e, const ElectionAction *a);
-
-static uint64_t revision_of(const char *rv)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!rv || !*rv)
-        return 0;
-    errno = 0;
-    v = strtoull(rv, &end, 10);
-    return errno || *end ? 0 : (uint64_t)v;
-}
-
-static void record_from_lease(const KubeLease *l, ElectionRecord *r)
-{
-    *r = (ElectionRecord){0};
-    if (l->holder_identity)
-        snprintf(r->holder, sizeof r->holder, "%s", l->holder_identity);
-    if (l->lease_duration_seconds != KUBE_INT_UNSET && l->lease_duration_seconds > 0 &&
-        l->lease_duration_seconds <= INT32_MAX)
-        r->lease_duration_seconds = (int32_t)l->lease_duration_seconds;
-    if (l->acquire_time_usec != KUBE_TIME_UNSET)
-        r->acquire_time_usec = l->acquire_time_usec;
-    if (l->renew_time_usec != KUBE_TIME_UNSET)
-        r->renew_time_usec = l->renew_time_usec;
-    if (l->lease_transitions != KUBE_INT_UNSET && l->lease_transitions >= 0 &&
-        l->lease_transitions <= INT32_MAX)
-        r->lease_transitions = (int32_t)l->lease_transitions;
-    r->revision = revision_of(l->resource_version);
-}
-
-/* Keeps the newest object the server returned, for the next update. */
-static void remember_lease(Elector *e, const KubeLease *l)
-{
-    KubeLease copy = KUBE_LEASE_INIT;
-    uint64_t rev = revision_of(l->resource_version);
-
-    if (e->have_last && rev != 0 && rev < e->last_revision)
-        return; /* an older view (a late watch event): keep the newer */
-    if (kube_lease_copy(l, &copy) < 0)
-        return; /* out of memory: the next update is based on the older copy, and may conflict */
-    kube_lease_done(&e->last);
-    e->last = copy;
-    e->last_revision = rev;
-    e->have_last = true;
-}
 
 static ElectionResult result_from_kube(int result, ElectionActionType type)
 {
@@ -170,40 +123,46 @@ static const char *verb_of(ElectionActionType t)
     }
 }
 
-static void on_request_done(KubeClient *c, const KubeResponse *resp, void *userdata)
+static void on_request_done(Lock *l, const LockResult *res, void *userdata)
 {
     Request *slot = userdata;
     Elector *e = slot->elector;
-    uint64_t now = now_boot_usec();
     ElectionEvent ev = {
         .type = slot->type == ELECTION_ACTION_GET ? ELECTION_EVENT_GET_RESULT
                                                   : ELECTION_EVENT_WRITE_RESULT,
         .request_id = slot->id,
-        .result = result_from_kube(resp->result, slot->type),
-        .retry_after_usec = resp->retry_after_usec,
-        /* 201: this write created the Lease (a POST, or a PUT of a deleted
+        .result = result_from_kube(res->result, slot->type),
+        .retry_after_usec = res->retry_after_usec,
+        /* 201: this write created the lock object (a POST, or a PUT of a deleted
          * one); the engine then waits out any claim the old object backed. */
-        .created = resp->result == KUBE_OK && resp->http_status == 201,
+        .created = res->result == KUBE_OK && res->created,
     };
     bool renewed = false;
     uint64_t sent = slot->sent_boot;
 
-    election_metrics_api_request(e->metrics, verb_of(slot->type), (int)resp->http_status,
-                                 now - slot->sent_boot);
-    if (resp->http_status > 0 && resp->http_status < 500 && resp->http_status != 429)
-        e->last_api_ok_boot = now;
-    if (resp->result == KUBE_OK && resp->lease) {
-        record_from_lease(resp->lease, &ev.record);
-        remember_lease(e, resp->lease);
+    if (res->result == KUBE_OK && res->has_record) {
+        ev.record = res->record;
+        ev.record.aux = res->aux;
         renewed = slot->type != ELECTION_ACTION_GET && slot->kind != ELECTION_WRITE_RELEASE;
-    } else if (resp->result != KUBE_OK) {
-        log_debug("%s: %s", verb_of(slot->type), resp->error ? resp->error : "failed");
+    } else if (res->result != KUBE_OK) {
+        log_debug("%s: %s", verb_of(slot->type), res->error ? res->error : "failed");
     }
     *slot = (Request){0};
 
     elector_step(e, &ev);
     if (renewed && election_is_leader(&e->engine, now_boot_usec()))
         election_metrics_renewed(e->metrics, sent);
+}
+
+/* Every API request of the lock (several per op for the MultiLock): metrics and /readyz. */
+static void on_lock_request(const char *verb, long http_status, uint64_t latency_usec,
+                            void *userdata)
+{
+    Elector *e = userdata;
+
+    election_metrics_api_request(e->metrics, verb, (int)http_status, latency_usec);
+    if (http_status > 0 && http_status < 500 && http_status != 429)
+        e->last_api_ok_boot = now_boot_usec();
 }
 
 static Request *request_slot(Elector *e)
@@ -217,19 +176,9 @@ static Request *request_slot(Elector *e)
             oldest = &e->requests[i];
     }
     /* Full: the oldest was abandoned by the engine long ago. */
-    kube_request_cancel(oldest->req);
+    lock_op_cancel(oldest->req);
     *oldest = (Request){0};
     return oldest;
-}
-
-static void lease_set_record(KubeLease *l, const ElectionRecord *r)
-{
-    free(l->holder_identity);
-    l->holder_identity = strdup(r->holder);
-    l->lease_duration_seconds = r->lease_duration_seconds;
-    l->acquire_time_usec = r->acquire_time_usec;
-    l->renew_time_usec = r->renew_time_usec;
-    l->lease_transitions = r->lease_transitions;
 }
 
 static void request_failed_now(Elector *e, const ElectionAction *a, int r)
@@ -291,7 +240,6 @@ static void do_request(Elector *e, const ElectionAction *a)
 static void send_request(Elector *e, const ElectionAction *a)
 {
     Request *slot = request_slot(e);
-    KubeLease l = KUBE_LEASE_INIT;
     uint64_t timeout = a->timeout_usec > 0 ? a->timeout_usec : e->opts.retry_period_usec;
     int r;
 
@@ -305,35 +253,16 @@ static void send_request(Elector *e, const ElectionAction *a)
 
     switch (a->type) {
     case ELECTION_ACTION_GET:
-        r = kube_lease_get(e->kube, e->opts.namespace_, e->opts.election, timeout, on_request_done,
-                           slot, &slot->req);
+        r = lock_get(e->lock, timeout, on_request_done, slot, &slot->req);
         break;
     case ELECTION_ACTION_CREATE:
-        l.name = strdup(e->opts.election);
-        l.namespace_ = strdup(e->opts.namespace_);
-        lease_set_record(&l, &a->record);
-        r = l.name && l.namespace_ && l.holder_identity ? 0 : -ENOMEM;
-        if (r == 0)
-            r = kube_lease_create(e->kube, &l, timeout, on_request_done, slot, &slot->req);
+        r = lock_create(e->lock, &a->record, timeout, on_request_done, slot, &slot->req);
         break;
-    default: /* UPDATE */
-        if (e->have_last) {
-            r = kube_lease_copy(&e->last, &l);
-        } else {
-            /* Nothing seen to update: a PUT of a missing Lease creates it. */
-            l.name = strdup(e->opts.election);
-            l.namespace_ = strdup(e->opts.namespace_);
-            r = l.name && l.namespace_ ? 0 : -ENOMEM;
-        }
-        if (r == 0) {
-            lease_set_record(&l, &a->record);
-            r = l.holder_identity ? 0 : -ENOMEM;
-        }
-        if (r == 0)
-            r = kube_lease_update(e->kube, &l, timeout, on_request_done, slot, &slot->req);
+    default: /* UPDATE, on the object(s) as last returned */
+        r = lock_update(e->lock, &a->record, a->base_revision, timeout, on_request_done, slot,
+                        &slot->req);
         break;
     }
-    kube_lease_done(&l);
     if (r < 0) {
         *slot = (Request){0};
         request_failed_now(e, a, r);
@@ -459,6 +388,32 @@ static int sock_resign(void *userdata, const struct ucred *peer, char *ret_messa
     return 0;
 }
 
+/* --events: "<id> became leader" / "<id> stopped leading", as client-go's recorder, on the pod
+ * when the downward API names it, else on the lock object. Best effort: only queued here. */
+static void post_transition(Elector *e, bool leading)
+{
+    const char *pod = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE");
+    EventObjectRef ref;
+    LockObjectRef lr;
+    char msg[ELECTION_IDENTITY_MAX + 32];
+
+    if (!e->events || e->events_leading == leading)
+        return;
+    e->events_leading = leading;
+    if (pod && *pod && pod_ns && *pod_ns) {
+        ref = (EventObjectRef){.kind = "Pod", .api_version = "v1", .name = pod,
+                               .namespace_ = pod_ns};
+    } else {
+        lock_object_ref(e->lock, &lr);
+        ref = (EventObjectRef){.kind = lr.kind, .api_version = lr.api_version, .name = lr.name,
+                               .namespace_ = lr.namespace_, .uid = lr.uid,
+                               .resource_version = lr.resource_version};
+    }
+    snprintf(msg, sizeof msg, "%s %s", e->opts.id, leading ? "became leader" : "stopped leading");
+    if (events_post(e->events, &ref, "Normal", EVENTS_REASON, msg, now_wall_usec()) == -ENOBUFS)
+        log_debug("event queue full: \"%s\" not posted", msg);
+}
+
 /* The view changed, or a renew succeeded: tell watchers, metrics, systemd. */
 static void publish(Elector *e)
 {
@@ -466,6 +421,7 @@ static void publish(Elector *e)
 
     if (status_now(e, now_boot_usec(), &st) < 0)
         return;
+    post_transition(e, st.is_leader);
     sock_server_publish(e->sock);
     if (e->slice) {
         if (st.is_leader)
@@ -554,7 +510,7 @@ static void set_watch_up(Elector *e, bool up)
     elector_step(e, &ev);
 }
 
-static void on_watch_event(KubeClient *c, const KubeWatchEvent *we, void *userdata)
+static void on_watch_event(Lock *l, const LockWatchEvent *we, void *userdata)
 {
     Elector *e = userdata;
     ElectionEvent ev = {.type = ELECTION_EVENT_WATCH_EVENT};
@@ -562,28 +518,15 @@ static void on_watch_event(KubeClient *c, const KubeWatchEvent *we, void *userda
     e->last_api_ok_boot = now_boot_usec();
     e->watch_failures = 0;
     set_watch_up(e, true);
-    switch (we->type) {
-    case KUBE_WATCH_ADDED:
-    case KUBE_WATCH_MODIFIED:
-        if (!we->has_lease)
-            return;
-        record_from_lease(&we->lease, &ev.record);
-        remember_lease(e, &we->lease);
-        break;
-    case KUBE_WATCH_DELETED:
-        ev.deleted = true;
-        ev.record.revision = revision_of(we->resource_version);
-        kube_lease_done(&e->last);
-        e->have_last = false;
-        e->last_revision = ev.record.revision;
-        break;
-    default:
-        return; /* BOOKMARK: only proves the stream is alive */
-    }
+    if (we->bookmark)
+        return; /* only proves the stream is alive */
+    ev.deleted = we->deleted;
+    ev.record = we->record;
+    ev.record.aux = we->aux;
     elector_step(e, &ev);
 }
 
-static void on_watch_interrupt(KubeClient *c, const char *why, void *userdata)
+static void on_watch_interrupt(Lock *l, const char *why, void *userdata)
 {
     Elector *e = userdata;
 
@@ -618,7 +561,7 @@ static void watch_retry_later(Elector *e)
         log_error("cannot schedule the watch: the Lease is no longer watched");
 }
 
-static void on_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
+static void on_watch_end(Lock *l, const LockResult *resp, void *userdata)
 {
     Elector *e = userdata;
 
@@ -632,7 +575,7 @@ static void on_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata
         (void)watch_start(e);
         return;
     }
-    log_warn("watch on the Lease ended: %s", resp->error ? resp->error : "error");
+    log_warn("watch on the lock ended: %s", resp->error ? resp->error : "error");
     set_watch_up(e, false);
     watch_retry_later(e);
 }
@@ -645,10 +588,11 @@ static int watch_start(Elector *e)
         return 0;
     /* Always from the current state: the engine must see the Lease as it is
      * now, and a resumed stream is the client's own business. */
-    r = kube_lease_watch(e->kube, e->opts.namespace_, e->opts.election, NULL, WATCH_STREAM_USEC,
-                         on_watch_event, on_watch_end, e, &e->watch);
+    /* The Endpoints modes read the objects every R/2 (the API client has no generic watch). */
+    r = lock_watch(e->lock, WATCH_STREAM_USEC, e->opts.retry_period_usec / 2, on_watch_event,
+                   on_watch_end, e, &e->watch);
     if (r >= 0)
-        kube_watch_set_interrupt(e->watch, on_watch_interrupt);
+        lock_watch_set_interrupt(e->watch, on_watch_interrupt);
     if (r < 0) {
         log_warn("cannot start the watch: %s", strerror(-r));
         set_watch_up(e, false);
@@ -865,7 +809,6 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         return log_error_errno(ENOMEM, "out of memory");
     e->event = sd_event_ref(event);
     e->opts = *o;
-    e->last = KUBE_LEASE_INIT;
     e->published_term = -1;
 
     r = election_config_init(&ec, o->id);
@@ -876,6 +819,9 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     ec.retry_period_usec = o->retry_period_usec;
     ec.resign_holdoff_usec = o->resign_holdoff_usec;
     ec.start_unhealthy = o->health_kind != HEALTH_CHECK_NONE;
+    ec.time_precision_usec = lock_time_precision_usec(o->lock);
+    /* Old sidecars share the Endpoints lock with their own timings. */
+    ec.check_peer_lease_duration = o->lock != LOCK_LEASES;
     if (getrandom(&ec.seed, sizeof ec.seed, GRND_NONBLOCK) != sizeof ec.seed)
         ec.seed = now_boot_usec() ^ (uint64_t)getpid();
     r = election_init(&e->engine, &ec);
@@ -915,6 +861,21 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         return r;
     if (o->endpointslice[0] && (r = slice_setup(e, event, o)) < 0)
         return r;
+    {
+        LockConfig lc = {.type = o->lock, .namespace_ = o->namespace_, .name = o->election,
+                         .identity = o->id};
+        r = lock_new(event, e->kube, &lc, &e->lock);
+        if (r < 0)
+            return log_error_errno(r, "cannot set up the lock: %s", strerror(-r));
+        lock_set_request_observer(e->lock, on_lock_request, e);
+    }
+    if (o->events) {
+        EventsConfig evc = {.host = o->hostname};
+        r = events_new(event, e->kube, &evc, &e->events);
+        if (r < 0)
+            return log_error_errno(r, "cannot set up events: %s", strerror(-r));
+        events_set_log(e->events, kube_log, e);
+    }
 
     /* The socket. */
     {
@@ -969,9 +930,9 @@ int elector_start(Elector *e)
 {
     ElectionEvent ev = {.type = ELECTION_EVENT_START};
 
-    log_info("candidate %s in election %s/%s (lease %llums, renew deadline %llums, retry %llums), "
-             "socket %s",
-             e->opts.id, e->opts.namespace_, e->opts.election,
+    log_info("candidate %s in election %s/%s (lock %s, lease %llums, renew deadline %llums, "
+             "retry %llums), socket %s",
+             e->opts.id, e->opts.namespace_, e->opts.election, lock_type_to_string(e->opts.lock),
              (unsigned long long)(e->opts.lease_duration_usec / 1000),
              (unsigned long long)(e->opts.renew_deadline_usec / 1000),
              (unsigned long long)(e->opts.retry_period_usec / 1000), e->opts.socket_path);
@@ -998,8 +959,10 @@ Elector *elector_free(Elector *e)
         return NULL;
     e->exiting = true;
     for (size_t i = 0; i < ELEMENTSOF(e->requests); i++)
-        kube_request_cancel(e->requests[i].req);
-    kube_request_cancel(e->watch);
+        lock_op_cancel(e->requests[i].req);
+    lock_op_cancel(e->watch);
+    events_free(e->events);
+    lock_free(e->lock);
     sd_event_source_disable_unref(e->timer);
     sd_event_source_disable_unref(e->watch_retry);
     sd_event_source_disable_unref(e->sig_term);
@@ -1010,7 +973,6 @@ Elector *elector_free(Elector *e)
     endpointslice_free(e->slice);
     kube_client_free(e->kube);
     election_metrics_free(e->metrics);
-    kube_lease_done(&e->last);
     sd_event_unref(e->event);
     free(e);
     return NULL;

@@ -10,8 +10,9 @@ add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/options.c
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice)
+target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice
+                      lelock)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
-target_link_libraries(leader-elector PRIVATE lecore leelection lekube lesockserver lehttp lemetrics
-                      leproto PkgConfig::SYSTEMD)
+target_link_libraries(leader-elector PRIVATE lecore leelection lekube lelock leevents lesockserver
+                      lehttp lemetrics leproto PkgConfig::SYSTEMD)

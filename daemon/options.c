@@ -35,6 +35,8 @@ enum {
     OPT_CA_FILE,
     OPT_USE_CLUSTER_CREDENTIALS,
     OPT_HTTP,
+    OPT_LOCK,
+    OPT_EVENTS,
     OPT_INSTALL_PROBE,
     OPT_LOG_FORMAT,
     OPT_LOG_LEVEL,
@@ -74,6 +76,18 @@ void options_help(const char *argv0)
            "                           retry D/4 (conflicts with the three above)\n"
            "  --resign-holdoff D       after RESIGN, stay follower this long (default: one lease\n"
            "                           duration)\n"
+           "  --lock TYPE              leases (default); endpoints: the old sidecar's lock (the\n"
+           "                           annotation control-plane.alpha.kubernetes.io/leader on the\n"
+           "                           Endpoints NAME); endpointsleases: both, the Endpoints\n"
+           "                           deciding (client-go's MultiLock), to migrate from the old\n"
+           "                           sidecar with a rolling update. In the endpoints modes the\n"
+           "                           namespace defaults to \"default\" and the timings to the\n"
+           "                           old sidecar's (--ttl 10s), and the daemon does not compete\n"
+           "                           while the holder's leaseDurationSeconds is not above its\n"
+           "                           renew deadline\n"
+           "  --events                 post a Kubernetes Event on every leadership transition\n"
+           "                           (on the pod with $POD_NAME/$POD_NAMESPACE, else on the\n"
+           "                           lock object); best effort, never delays the election\n"
            "\n"
            "Socket (what leader-probe and applications ask):\n"
            "  --socket PATH            default $LEADER_ELECTION_SOCKET, else\n"
@@ -192,6 +206,8 @@ int options_parse(Options *o, int argc, char **argv)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"use-cluster-credentials", optional_argument, NULL, OPT_USE_CLUSTER_CREDENTIALS},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"lock", required_argument, NULL, OPT_LOCK},
+        {"events", optional_argument, NULL, OPT_EVENTS},
         {"install-probe", required_argument, NULL, OPT_INSTALL_PROBE},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -343,6 +359,19 @@ int options_parse(Options *o, int argc, char **argv)
             if ((r = copy_arg(o->http_addr, sizeof o->http_addr, optarg, "--http")) < 0)
                 return r;
             break;
+        case OPT_LOCK:
+            if (lock_type_from_string(optarg, &o->lock) < 0)
+                return usage_error("--lock: '%s' is not leases, endpoints or endpointsleases",
+                                   optarg);
+            break;
+        case OPT_EVENTS:
+            if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0)
+                o->events = true;
+            else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0)
+                o->events = false;
+            else
+                return usage_error("--events: '%s' is not true or false", optarg);
+            break;
         case OPT_INSTALL_PROBE:
             if ((r = copy_arg(o->install_probe, sizeof o->install_probe, optarg,
                               "--install-probe")) < 0)
@@ -460,6 +489,12 @@ int options_parse(Options *o, int argc, char **argv)
                            "letters, digits, '-' and '.')",
                            o->election);
 
+    if (o->lock != LOCK_LEASES && !ttl_set && !timing_set) {
+        /* The old sidecar's timings (--ttl 10s): a leader's renew deadline must stay below the
+         * lease duration of every candidate sharing the lock, old ones included. */
+        ttl_set = true;
+        ttl = 10 * UINT64_C(1000000);
+    }
     if (ttl_set) {
         if (timing_set)
             return usage_error("--ttl conflicts with --lease-duration/--renew-deadline/"
@@ -506,6 +541,8 @@ int options_parse(Options *o, int argc, char **argv)
             return -EINVAL;
     }
 
+    if (o->namespace_[0] == '\0' && o->lock != LOCK_LEASES)
+        strcpy(o->namespace_, "default"); /* the old sidecar's --election-namespace default */
     if (o->namespace_[0] == '\0') {
         e = getenv("POD_NAMESPACE");
         if (e && *e) {
@@ -541,6 +578,11 @@ int options_parse(Options *o, int argc, char **argv)
         why = election_config_validate(&ec);
         if (why)
             return usage_error("%s", why);
+        /* Whole-second times: renews less than a second apart would run ahead of the clock. */
+        if (o->retry_period_usec < lock_time_precision_usec(o->lock))
+            return usage_error("--lock %s stores whole seconds: the retry period must be at "
+                               "least 1s",
+                               lock_type_to_string(o->lock));
     }
 
     if (o->use_cluster_credentials && o->server[0])

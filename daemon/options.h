@@ -7,6 +7,7 @@
 
 #include "endpointslice.h"
 #include "health.h"
+#include "lock.h"
 
 /* Everything the command line and the environment say, validated. */
 
@@ -38,6 +39,9 @@ typedef struct Options {
     char token_file[4096];
     char ca_file[4096];
     bool use_cluster_credentials;
+
+    LockType lock; /* --lock: leases (default), endpoints, endpointsleases */
+    bool events;   /* --events: post core/v1 Events on leadership transitions */
 
     char http_addr[128]; /* --http, "" = off */
     char install_probe[4096];

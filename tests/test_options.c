@@ -175,6 +175,33 @@ static void test_options(void)
     CHECK(o.socket_group_set && o.socket_group == 0);
     CHECK(parse(&o, "--election=e", "--socket-group=no-such-group-here", NULL) == -EINVAL);
 
+    /* --lock and --events (issue 6) */
+    CHECK(parse(&o, "--election=e", NULL) == 0);
+    CHECK(o.lock == LOCK_LEASES && !o.events);
+    CHECK(parse(&o, "--election=e", "--lock=leases", "--events", NULL) == 0);
+    CHECK(o.lock == LOCK_LEASES && o.events);
+    CHECK(parse(&o, "--election=e", "--events=false", NULL) == 0 && !o.events);
+    CHECK(parse(&o, "--election=e", "--events=maybe", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--lock=configmaps", NULL) == -EINVAL);
+    /* the Endpoints modes: the old sidecar's namespace and timings by default */
+    setenv("POD_NAMESPACE", "team", 1);
+    CHECK(parse(&o, "--election=e", "--lock=endpoints", NULL) == 0);
+    CHECK(o.lock == LOCK_ENDPOINTS && strcmp(o.namespace_, "default") == 0);
+    CHECK(o.lease_duration_usec == 10000000 && o.renew_deadline_usec == 5000000 &&
+          o.retry_period_usec == 2500000);
+    CHECK(parse(&o, "--election=e", "--lock", "endpointsleases", "--election-namespace=old",
+                "--ttl=20s", NULL) == 0);
+    CHECK(o.lock == LOCK_ENDPOINTS_LEASES && strcmp(o.namespace_, "old") == 0);
+    CHECK(o.lease_duration_usec == 20000000 && o.renew_deadline_usec == 10000000);
+    CHECK(parse(&o, "--election=e", "--lock=endpoints", "--lease-duration=30s",
+                "--renew-deadline=20s", "--retry-period=5s", NULL) == 0);
+    CHECK(o.lease_duration_usec == 30000000 && o.retry_period_usec == 5000000);
+    /* whole-second times: a retry period under 1 s is refused there, fine with Leases */
+    CHECK(parse(&o, "--election=e", "--lock=endpoints", "--ttl=2s", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--ttl=2s", NULL) == 0);
+    CHECK(strcmp(o.namespace_, "team") == 0); /* Leases: $POD_NAMESPACE as before */
+    unsetenv("POD_NAMESPACE");
+
     /* --help and --version: exit 0 without running */
     {
         int saved = dup(1);
