@@ -1,8 +1,7 @@
 # Tests of the lock backends, Events and the migration from the old sidecar (issue 6):
 #   lock.unit          codecs on the real Endpoints capture, MultiLock decisions, Event body
 #   lock.api           every lock type and Events against the test server
-#   election.precision the engine with whole-second times (needs the engine's
-#                      time_precision_usec: registered once daemon/election.h has it)
+#   election.precision the engine with whole-second times (time_precision_usec)
 #   migration.*        old-protocol candidates (tests/old_sidecar.py) and daemons in
 #                      endpointsleases mode, rolling replacement, never two leaders;
 #                      classic consumers (kubectl, curl | grep, a Node.js poller)
@@ -17,27 +16,19 @@ if(NOT LE_FUZZ)
            COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py -- $<TARGET_FILE:test_lock> api)
   set_tests_properties(lock.api PROPERTIES LABELS integration TIMEOUT 120)
 
-  # Skipped (77) until the daemon has --lock: see the issue-6 integration.
   foreach(mode rollout endpoints refuse control)
     add_test(NAME migration.${mode}
              COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_migration.py
                      $<TARGET_FILE:leader-elector> ${mode})
     set_tests_properties(migration.${mode} PROPERTIES LABELS integration TIMEOUT 240
-                         SKIP_RETURN_CODE 77)
+                         RESOURCE_LOCK le_failover)
   endforeach()
 
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${LE_SOURCE_DIR}/daemon/election.h)
-  file(READ ${LE_SOURCE_DIR}/daemon/election.h le_election_h)
-  string(FIND "${le_election_h}" "time_precision_usec" le_has_precision)
-  if(le_has_precision GREATER -1 AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_election_precision.c)
-    add_executable(test_election_precision ${CMAKE_CURRENT_LIST_DIR}/test_election_precision.c)
-    target_include_directories(test_election_precision PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-    target_link_libraries(test_election_precision PRIVATE leelection)
-    add_test(NAME election.precision COMMAND test_election_precision)
-    set_tests_properties(election.precision PROPERTIES LABELS unit TIMEOUT 60)
-  else()
-    message(STATUS "election.precision not registered: daemon/election.h has no time_precision_usec yet (issue 6 patch)")
-  endif()
+  add_executable(test_election_precision ${CMAKE_CURRENT_LIST_DIR}/test_election_precision.c)
+  target_include_directories(test_election_precision PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_link_libraries(test_election_precision PRIVATE leelection)
+  add_test(NAME election.precision COMMAND test_election_precision)
+  set_tests_properties(election.precision PROPERTIES LABELS unit TIMEOUT 60)
 else()
   # The Endpoints lock's decoders (the annotation is outside input).
   add_executable(fuzz_lock_endpoints ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_lock_endpoints.c)
