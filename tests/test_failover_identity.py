@@ -11,13 +11,8 @@ claim while the old one's claim may still run (until the old one's last renew
 duration of silence, as for another holder).  Asserted: no overlap of the two
 processes' WATCH claims (both clocks) or probes; the new one leads in the end.
 
-NOT registered in ctest (tests/failover.cmake): it fails with the current
-start-up rule of DESIGN.md ("a Lease found held by our identity at start-up is
-not claimed until our own renew of it succeeds", as client-go does): the new
-process claims right after its renew while the partitioned old one still
-claims until its renew deadline.  Run it by hand:
-  LE_DAEMON=build/release/daemon/leader-elector \
-  LE_PROBE=build/release/probe/leader-probe /usr/bin/python3 tests/test_failover_identity.py
+(DESIGN.md: a Lease found held by our identity at start-up is waited out
+like another holder's.)
 """
 
 import os
