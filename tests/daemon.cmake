@@ -13,3 +13,11 @@ if(NOT LE_FUZZ)
                    $<TARGET_FILE:leader-elector> ${le_probe})
   set_tests_properties(daemon.cli PROPERTIES LABELS integration TIMEOUT 180)
 endif()
+
+if(NOT LE_FUZZ)
+  # The README documents every flag of both binaries, and names no flag they lack.
+  add_test(NAME docs.flags
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_docs.py
+                   $<TARGET_FILE:leader-elector> ${le_probe} ${LE_SOURCE_DIR}/README.md)
+  set_tests_properties(docs.flags PROPERTIES LABELS integration TIMEOUT 60)
+endif()
