@@ -24,6 +24,16 @@ if(NOT LE_FUZZ)
   add_executable(bench-status-load ${CMAKE_CURRENT_LIST_DIR}/bench-status-load.c)
   target_link_libraries(bench-status-load PRIVATE leproto)
 
+  # The chaos run once more with client-go's MultiLock (Endpoints + Lease), the
+  # migration mode from the old sidecar.
+  add_test(NAME failover.chaos.endpointsleases
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_chaos.py)
+  set_tests_properties(failover.chaos.endpointsleases PROPERTIES
+                       LABELS integration
+                       TIMEOUT 150
+                       RESOURCE_LOCK le_failover
+                       ENVIRONMENT "${le_failover_env};LE_CHAOS_LOCK=endpointsleases;LE_CHAOS_SECONDS=15")
+
   # One chaos run with every daemon under valgrind (valgrind and ASan do not mix).
   if(NOT LE_SANITIZE)
     find_program(LE_FAILOVER_VALGRIND valgrind)

@@ -1,12 +1,31 @@
 #!/usr/bin/python3
-"""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s),
-about 25 s: every 0.6-1.6 s one of SIGTERM of the leader, SIGKILL of a random
+"""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
+with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
+3 s, retry 1 s) for LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of
+SIGTERM of the leader, SIGKILL of a random pod, SIGSTOP of the leader for
+0.5-4.5 s, a partition (hang or cut) of a random pod for 0.5-4 s, a 500 or
+503 storm for everyone of 0.3-2.5 s, RESIGN of the leader; dead pods come
+back (their ReplicaSet restarts them).  Never two leaders on any measure,
+terms never reused, and a leader again within lease + 4 s once the chaos
+stops (2 x lease + 4 s with the endpoints locks).  The seed is printed
+(LE_CHAOS_SEED=N replays a run's choices; timings still vary)."""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
+with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
+3 s, retry 1 s), LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of SIGTERM of the leader, SIGKILL of a random
 pod, SIGSTOP of the leader for 0.5-4.5 s, a partition (hang or cut) of a
 random pod for 0.5-4 s, a 500 or 503 storm for everyone of 0.3-2.5 s, RESIGN
 of the leader; dead pods come back (their ReplicaSet restarts them).  Never
 two leaders on any measure, terms never reused, and a leader again within
-lease + 2 s once the chaos stops.  The seed is printed (LE_CHAOS_SEED=N
-replays a run's choices; timings still vary)."""
+lease + 4 s once the chaos stops (2 x lease + 4 s with the endpoints locks).  The seed is printed (LE_CHAOS_SEED=N
+replays a run's choices; timings still vary)."""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
+with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
+3 s, retry 1 s) for LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of
+SIGTERM of the leader, SIGKILL of a random pod, SIGSTOP of the leader for
+0.5-4.5 s, a partition (hang or cut) of a random pod for 0.5-4 s, a 500 or
+503 storm for everyone of 0.3-2.5 s, RESIGN of the leader; dead pods come
+back (their ReplicaSet restarts them).  Never two leaders on any measure,
+terms never reused, and a leader again within lease + 4 s once the chaos
+stops (2 x lease + 4 s with the endpoints locks).  The seed is printed
+(LE_CHAOS_SEED=N replays a run's choices; timings still vary)."""
 
 import os
 import random
@@ -17,17 +36,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
 
-DURATION = 25.0
+DURATION = 20.0
+
+
+LOCK = os.environ.get("LE_CHAOS_LOCK", "leases")
+DURATION = float(os.environ.get("LE_CHAOS_SECONDS", DURATION))
 
 
 class Chaos(FailoverTest):
     pods = 5
-    extra_args = ("--resign-holdoff", "1s")
+    extra_args = ("--resign-holdoff", "1s", "--lock", LOCK)
+    # The Endpoints record stores whole seconds: a retry period of at least 1 s.
+    timings = FailoverTest.timings if LOCK == "leases" else ("4s", "3s", "1s")
 
     def test_chaos(self):
         seed = int(os.environ.get("LE_CHAOS_SEED") or time.time_ns() % 1000000)
         rnd = random.Random(seed)
-        say("  seed %d" % seed)
+        say("  seed %d, --lock %s, %.0f s" % (seed, LOCK, DURATION))
         with self.cluster() as c:
             c.leader()
             timers = []  # (due, description, fn)
@@ -104,8 +129,10 @@ class Chaos(FailoverTest):
                 if not p.alive():
                     p.start()
             t_calm = now()
-            new, s = c.wait_leader(c.lease_s + 4, after=t_calm)
-            self.assertIsNotNone(new, "no leader within lease + 4 s after the chaos stopped")
+            # the endpoints locks: whole seconds and (MultiLock) two objects to write
+            bound = c.lease_s + 4 if LOCK == "leases" else 2 * c.lease_s + 4
+            new, s = c.wait_leader(bound, after=t_calm)
+            self.assertIsNotNone(new, "no leader within %.0f s after the chaos stopped" % bound)
             claims = c.watch.claims("arrival")
             say("  %d actions; %d WATCH claims; a leader (%s) %.2f s after the chaos" % (
                 actions, len(claims), new.name, s.t1 - t_calm))
