@@ -8,23 +8,6 @@ SIGTERM of the leader, SIGKILL of a random pod, SIGSTOP of the leader for
 back (their ReplicaSet restarts them).  Never two leaders on any measure,
 terms never reused, and a leader again within lease + 4 s once the chaos
 stops (2 x lease + 4 s with the endpoints locks).  The seed is printed
-(LE_CHAOS_SEED=N replays a run's choices; timings still vary)."""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
-with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
-3 s, retry 1 s), LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of SIGTERM of the leader, SIGKILL of a random
-pod, SIGSTOP of the leader for 0.5-4.5 s, a partition (hang or cut) of a
-random pod for 0.5-4 s, a 500 or 503 storm for everyone of 0.3-2.5 s, RESIGN
-of the leader; dead pods come back (their ReplicaSet restarts them).  Never
-two leaders on any measure, terms never reused, and a leader again within
-lease + 4 s once the chaos stops (2 x lease + 4 s with the endpoints locks).  The seed is printed (LE_CHAOS_SEED=N
-replays a run's choices; timings still vary)."""Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
-with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
-3 s, retry 1 s) for LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of
-SIGTERM of the leader, SIGKILL of a random pod, SIGSTOP of the leader for
-0.5-4.5 s, a partition (hang or cut) of a random pod for 0.5-4 s, a 500 or
-503 storm for everyone of 0.3-2.5 s, RESIGN of the leader; dead pods come
-back (their ReplicaSet restarts them).  Never two leaders on any measure,
-terms never reused, and a leader again within lease + 4 s once the chaos
-stops (2 x lease + 4 s with the endpoints locks).  The seed is printed
 (LE_CHAOS_SEED=N replays a run's choices; timings still vary)."""
 
 import os
