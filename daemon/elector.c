@@ -28,9 +28,13 @@
  * it abandoned on SHUTDOWN/RESIGN whose answers it ignores. */
 #define ELECTOR_REQUESTS_MAX 8
 
-/* One watch stream lives at most this long before it is resumed: bounds how
- * long a silently dead connection goes unnoticed. */
-#define WATCH_STREAM_USEC (60 * USEC_PER_SEC)
+/* One watch stream lives between 5 and 10 minutes (random per daemon, as
+ * client-go's reflector picks its timeoutSeconds) before it is resumed from its
+ * last resourceVersion: one cheap request per follower every few minutes, never
+ * in lock-step with the other followers. A dead connection is noticed sooner by
+ * TCP keepalive (kube_client.c), and a follower that hears nothing for a lease
+ * duration tries to take over, which a live Lease answers with a conflict. */
+#define WATCH_STREAM_MIN_USEC (300 * USEC_PER_SEC)
 
 typedef struct Request {
     struct Elector *elector;
@@ -589,7 +593,10 @@ static int watch_start(Elector *e)
     /* Always from the current state: the engine must see the Lease as it is
      * now, and a resumed stream is the client's own business. */
     /* The Endpoints modes read the objects every R/2 (the API client has no generic watch). */
-    r = lock_watch(e->lock, WATCH_STREAM_USEC, e->opts.retry_period_usec / 2, on_watch_event,
+    uint32_t rnd = 0;
+    (void)getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
+    uint64_t stream = WATCH_STREAM_MIN_USEC + WATCH_STREAM_MIN_USEC / 1000 * (rnd % 1000);
+    r = lock_watch(e->lock, stream, e->opts.retry_period_usec / 2, on_watch_event,
                    on_watch_end, e, &e->watch);
     if (r >= 0)
         lock_watch_set_interrupt(e->watch, on_watch_interrupt);

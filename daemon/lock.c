@@ -333,6 +333,12 @@ void lock_multi_combine(const ElectionRecord *primary, const ElectionRecord *sec
             snprintf(r.holder, sizeof r.holder, "%s", LOCK_UNKNOWN_LEADER);
     } else if (strcmp(primary->holder, secondary->holder) != 0) {
         snprintf(r.holder, sizeof r.holder, "%s", LOCK_UNKNOWN_LEADER);
+        /* A released Endpoints record whose Lease write failed (a release cut short by API
+         * errors): its leaseDurationSeconds is the release marker (1), not a holder's timing.
+         * Absent, so the engine waits out its own lease duration and the unsafe-peer check
+         * (check_peer_lease_duration) does not take the marker for a peer's short lease,
+         * which would stop every candidate from competing for good. */
+        if (!primary->holder[0]) r.lease_duration_seconds = 0;
     } else if (secondary->renew_time_usec < r.renew_time_usec) {
         /* Both name the same holder: the claim stands as far as both objects were written. */
         r.renew_time_usec = secondary->renew_time_usec;

@@ -17,7 +17,16 @@ int main(int argc, char **argv)
     _cleanup_(elector_freep) Elector *e = NULL;
     sd_event *event = NULL;
     Options o;
+    sigset_t ss;
     int r;
+
+    /* SIGTERM/SIGINT are taken by the event loop (stop claiming, release, exit): block them
+     * before anything else, so one arriving during start-up waits for the loop instead of
+     * killing the process. */
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGTERM);
+    sigaddset(&ss, SIGINT);
+    sigprocmask(SIG_BLOCK, &ss, NULL);
 
     r = options_parse(&o, argc, argv);
     if (r == 1)

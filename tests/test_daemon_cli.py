@@ -7,6 +7,7 @@ usage: test_daemon_cli.py DAEMON PROBE
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -126,14 +127,14 @@ class Running(unittest.TestCase):
                     f.close()
         self.dir.cleanup()
 
-    def start(self, pod, *extra, election="cli"):
+    def start(self, pod, *extra, election="cli", preexec_fn=None):
         sock = os.path.join(self.dir.name, pod, "le.sock")
         args = [DAEMON, "--election", election, "--namespace", "default", "--id", pod,
                 "--server", self.api.env["KUBEAPI_URL"], "--ca-file", self.api.env["KUBEAPI_CA"],
                 "--token-file", self.api.env["KUBEAPI_TOKEN_FILE"], "--socket", sock, *FAST,
                 *extra]
         p = subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, preexec_fn=preexec_fn)
         self.procs.append(p)
         return p, sock
 
@@ -167,6 +168,30 @@ class Running(unittest.TestCase):
         self.assertFalse(os.path.exists(sock))
         items = self.api.admin("GET", "/_admin/lease-log?name=cli")["items"]
         self.assertEqual(items[-1]["holder"], "", items[-1])
+
+    def test_sigterm_during_start_up(self):
+        # A SIGTERM that arrives before the event loop runs (here: sent at once, while the
+        # daemon starts with SIGTERM blocked by its parent, so it is pending at exec) is acted
+        # on by the loop: a clean exit 0, the socket removed.
+        def blocked():
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        a, sock = self.start("pod-t", election="cli-early", preexec_fn=blocked)
+        a.send_signal(signal.SIGTERM)
+        out, err = a.communicate(timeout=10)
+        self.assertEqual(a.returncode, 0, err)
+        self.assertIn("exited", err)
+        self.assertFalse(os.path.exists(sock))
+
+    def test_sigterm_ignored_by_parent(self):
+        # A parent that ignores SIGTERM (a shell as PID 1 did, in the old image) passes that
+        # on through exec; the daemon still releases and exits on SIGTERM.
+        def ignored():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        a, sock = self.start("pod-u", election="cli-ignored", preexec_fn=ignored)
+        self.assertTrue(self.wait_leader(sock, "pod-u"), "pod-u never became leader")
+        rc, err = self.stop(a)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("released", err)
 
     def test_stale_socket_replaced(self):
         sock = os.path.join(self.dir.name, "pod-s", "le.sock")

@@ -8,6 +8,12 @@
   resigner is the only candidate: it must stay follower for the hold-off
   (no claim before RESIGN + 3 s), then take the Lease (within hold-off + 1.5 s).
 - RESIGN of a follower does not make anybody leader or change the leader.
+- With --lock endpointsleases (client-go's MultiLock), a RESIGN whose release
+  reaches the Endpoints but not the Lease (503 on the resigner's Lease
+  updates, twice): the records disagree (UnknownLeader, with the release marker
+  leaseDurationSeconds=1); the others take that for no holder's timing, wait
+  out their lease and elect a leader (a CI run once saw every candidate stop
+  competing for good here).
 """
 
 import os
@@ -63,6 +69,32 @@ class Resign(FailoverTest):
             self.assertEqual([p.name for p in c.leaders_now()], [leader.name])
             self.assertEqual([x.pod for x in c.watch.claims("arrival") if x.end > t0],
                              [leader.name])
+            self.finish(c)
+
+    def test_half_release_multilock(self):
+        with self.cluster(pods=3, timings=("4s", "3s", "1s"),
+                          extra_args=("--resign-holdoff", "1s",
+                                      "--lock", "endpointsleases")) as c:
+            a = c.leader()
+            time.sleep(1.5)
+            # Two failures: the release's Lease update and the one retry it makes before it
+            # reads the records, sees UnknownLeader and stops (not held by it any more).
+            c.fault(client=a.user, kind="status", code=503, verbs=["update"],
+                    resources=["leases"], count=2)
+            t0 = now()
+            reply = a.resign()
+            self.assertEqual(reply.get("type"), "ok", reply)
+            new, s = c.wait_leader(3 + 2 * c.lease_s + 2, after=t0)
+            c.clear_fault()  # (a fault with a count is gone once used up)
+            logs = "".join(p.log() for p in c.pods)
+            self.assertNotIn("not competing", logs)
+            self.assertIsNotNone(new, "no leader after a release cut short between the "
+                                 "Endpoints and the Lease")
+            after = [e for e in c.lease_log() if e["t"] > t0]
+            self.assertTrue(after and after[0]["holder"],
+                            "the Lease release was not cut short: %r" % after[:1])
+            say("  %s resigned, its Lease release failing: %s leads %.3f s later" % (
+                a.name, new.name, s.t1 - t0))
             self.finish(c)
 
 

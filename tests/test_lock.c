@@ -271,6 +271,13 @@ static void test_multi(void)
     s.renew_time_usec = 5003 * SEC;
     lock_multi_combine(&p, &s, "new-pod", &out, &aux);
     CHECK(out.renew_time_usec == 5002 * (int64_t)SEC);
+    /* Endpoints released, its Lease write lost (holders differ): UnknownLeader, and the release
+     * marker's leaseDurationSeconds=1 is not passed on as a holder's timing. */
+    p = rec("", 6000 * SEC, 3, 44);
+    p.lease_duration_seconds = 1;
+    s = rec("new-pod", 5990 * SEC, 3, 43);
+    lock_multi_combine(&p, &s, "x", &out, &aux);
+    CHECK(strcmp(out.holder, LOCK_UNKNOWN_LEADER) == 0 && out.lease_duration_seconds == 0);
     /* Both released. */
     p = rec("", 6000 * SEC, 3, 44);
     s = rec("", 6000 * SEC, 3, 45);
