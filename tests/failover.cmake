@@ -34,6 +34,19 @@ if(NOT LE_FUZZ)
                        RESOURCE_LOCK le_failover
                        ENVIRONMENT "${le_failover_env};LE_CHAOS_LOCK=endpointsleases;LE_CHAOS_SECONDS=15")
 
+  # The daemons through nghttpx, a TLS + HTTP/2 front end of the test server
+  # (which speaks HTTP/1.1 only): every request HTTP/2, one connection per
+  # daemon, a graceful handoff through the watch stream. Skips (77) without
+  # nghttpx (Debian package nghttp2-proxy).
+  add_test(NAME failover.http2
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_http2.py)
+  set_tests_properties(failover.http2 PROPERTIES
+                       LABELS integration
+                       TIMEOUT 150
+                       RESOURCE_LOCK le_failover
+                       SKIP_RETURN_CODE 77
+                       ENVIRONMENT "${le_failover_env}")
+
   # One chaos run with every daemon under valgrind (valgrind and ASan do not mix).
   if(NOT LE_SANITIZE)
     find_program(LE_FAILOVER_VALGRIND valgrind)
