@@ -46,6 +46,15 @@ if [ -n "$missing" ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    # nghttp2-proxy ships an nghttpx service (127.0.0.1:3000) that Debian enables and starts;
+    # the tests run their own nghttpx on free ports and want no service left behind.
+    case " $missing " in
+    *" nghttp2-proxy "*)
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            $SUDO systemctl disable --now nghttpx.service >/dev/null 2>&1 || true
+        fi
+        ;;
+    esac
 else
     echo "setup.sh: all Debian packages present"
 fi
