@@ -592,7 +592,8 @@ static int watch_start(Elector *e)
         return 0;
     /* Always from the current state: the engine must see the Lease as it is
      * now, and a resumed stream is the client's own business. */
-    /* The Endpoints modes read the objects every R/2 (the API client has no generic watch). */
+    /* The Endpoints modes watch their objects too; R/2 is the period of the reads they fall
+     * back to if the server refuses the watch (see lock_watch()). */
     uint32_t rnd = 0;
     (void)getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
     uint64_t stream = WATCH_STREAM_MIN_USEC + WATCH_STREAM_MIN_USEC / 1000 * (rnd % 1000);

@@ -105,6 +105,7 @@ struct KubeRequest {
     uint64_t stream_timeout;
     uint64_t backoff;
     sd_event_source *dispatch;
+    bool as_lease; /* events decoded as Leases (kube_lease_watch) */
     bool paused;
     bool got_event;
     bool fresh; /* this attempt forced a new connection */
@@ -786,10 +787,11 @@ static bool watch_deliver_lines(KubeRequest *r)
         if (n == 0 || (n == 1 && line[0] == '\r')) continue;
 
         KubeWatchEvent ev = KUBE_WATCH_EVENT_INIT;
-        int k = kube_watch_event_parse(line, n, true, &ev);
+        int k = kube_watch_event_parse(line, n, r->as_lease, &ev);
         if (k < 0) {
             watch_end(r, k == -ENOMEM ? k : KUBE_E_PROTOCOL, 200, NULL,
-                      "a line of the stream is not a Lease watch event");
+                      r->as_lease ? "a line of the stream is not a Lease watch event"
+                                  : "a line of the stream is not a watch event");
             alive = false;
             break;
         }
@@ -1137,9 +1139,12 @@ int kube_lease_delete(KubeClient *c, const char *ns, const char *name,
                           timeout_usec, cb, userdata, ret);
 }
 
-int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char *resource_version,
-                     uint64_t stream_timeout_usec, kube_watch_fn on_event, kube_done_fn on_end,
-                     void *userdata, KubeRequest **ret)
+/* One object by name, of any resource: the one watch machinery (resume, bookmarks, 410,
+ * reconnect with backoff, interruptions, size bounds) for Leases and generic objects. */
+static int watch_start(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
+                       const char *resource_version, uint64_t stream_timeout_usec, bool as_lease,
+                       kube_watch_fn on_event, kube_done_fn on_end, void *userdata,
+                       KubeRequest **ret)
 {
     _cleanup_free_ char *coll = NULL, *ename = NULL;
     KubeRequest *r = NULL;
@@ -1149,7 +1154,7 @@ int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char
 
     if (!c || !name_ok(name) || !on_event || !on_end) return -EINVAL;
     if (resource_version && !*resource_version) resource_version = NULL;
-    coll = object_path(c, &KUBE_RESOURCE_LEASES, ns, NULL);
+    coll = object_path(c, res, ns, NULL);
     ename = escape_segment(name);
     if (!coll || !ename) return -ENOMEM;
     /* "=" of the selector is escaped as %3D, as client-go sends it. */
@@ -1162,6 +1167,7 @@ int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char
     if (k < 0) return k;
     r->on_event = on_event;
     r->stream_timeout = st;
+    r->as_lease = as_lease;
     if (resource_version) {
         r->rv = strdup(resource_version);
         if (!r->rv) {
@@ -1176,6 +1182,14 @@ int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char
     }
     if (ret) *ret = r;
     return 0;
+}
+
+int kube_lease_watch(KubeClient *c, const char *ns, const char *name, const char *resource_version,
+                     uint64_t stream_timeout_usec, kube_watch_fn on_event, kube_done_fn on_end,
+                     void *userdata, KubeRequest **ret)
+{
+    return watch_start(c, &KUBE_RESOURCE_LEASES, ns, name, resource_version, stream_timeout_usec,
+                       true, on_event, on_end, userdata, ret);
 }
 
 /* ---- public: any object ---- */
@@ -1201,6 +1215,16 @@ int kube_object_get(KubeClient *c, const KubeResource *res, const char *ns, cons
     if (!c || !resource_ok(res) || !name_ok(name)) return -EINVAL;
     return request_submit(c, REQ_PLAIN, "GET", object_path(c, res, ns, name), NULL, 0, NULL,
                           timeout_usec, cb, userdata, ret);
+}
+
+int kube_object_watch(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
+                      const char *resource_version, uint64_t stream_timeout_usec,
+                      kube_watch_fn on_event, kube_done_fn on_end, void *userdata,
+                      KubeRequest **ret)
+{
+    if (!resource_ok(res)) return -EINVAL;
+    return watch_start(c, res, ns, name, resource_version, stream_timeout_usec, false, on_event,
+                       on_end, userdata, ret);
 }
 
 int kube_object_list(KubeClient *c, const KubeResource *res, const char *ns, const char *query,

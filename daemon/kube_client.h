@@ -110,20 +110,24 @@ int kube_lease_delete(KubeClient *c, const char *ns, const char *name,
                       const char *resource_version, uint64_t timeout_usec, kube_done_fn cb,
                       void *userdata, KubeRequest **ret);
 
-/* ---- Watch of one Lease by name ----
+/* ---- Watch of one object by name ----
  * GET …/leases?fieldSelector=metadata.name%3DNAME&watch=true&
- * allowWatchBookmarks=true[&resourceVersion=RV]. Without resource_version the
- * server first sends the current object as ADDED. Each event (ADDED,
- * MODIFIED, DELETED with ev->lease; BOOKMARK) goes to on_event, in order.
+ * allowWatchBookmarks=true[&resourceVersion=RV] (kube_object_watch(): the
+ * same on any resource's collection). Without resource_version the server
+ * first sends the current object as ADDED. Each event (ADDED, MODIFIED,
+ * DELETED with ev->object, and ev->lease for kube_lease_watch; BOOKMARK) goes
+ * to on_event, in order.
  * The watch resumes by itself from the last resourceVersion seen when a
  * stream ends (server timeout, connection lost, 5xx, 429, 401) with a
  * bounded backoff. It ends, calling on_end once, when:
  *  - KUBE_E_EXPIRED: an ERROR event 410 (or HTTP 410): the resourceVersion is
- *    too old; get the Lease afresh and start a new watch from its version;
+ *    too old; get the object afresh and start a new watch from its version
+ *    (or without one: the current object comes first as ADDED);
  *  - KUBE_E_FORBIDDEN, KUBE_E_NOT_FOUND, KUBE_E_BAD_REQUEST, KUBE_E_INVALID:
  *    the server refuses this watch;
- *  - KUBE_E_PROTOCOL / KUBE_E_TOO_LARGE: a line that is not an event, or
- *    longer than the bound.
+ *  - KUBE_E_PROTOCOL / KUBE_E_TOO_LARGE: a line that is not an event (for
+ *    kube_lease_watch, an object that is not a Lease), or longer than the
+ *    bound.
  * stream_timeout_usec bounds one stream (timeoutSeconds; 0: 240 s), after
  * which it is resumed; it also bounds how long a silently dead connection
  * goes unnoticed. Cancel with kube_request_cancel(). */
@@ -160,6 +164,14 @@ extern const KubeResource KUBE_RESOURCE_ENDPOINTSLICES; /* discovery.k8s.io/v1 *
  * body of a successful answer is in resp->body (validated as JSON). */
 int kube_object_get(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
                     uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret);
+/* The watch of one object by name as kube_lease_watch() (see there), on any
+ * resource: events carry the raw object (ev->object, NUL-terminated, with
+ * ev->resource_version), not decoded (ev->has_lease false); what the object
+ * must be is the caller's to check. */
+int kube_object_watch(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
+                      const char *resource_version, uint64_t stream_timeout_usec,
+                      kube_watch_fn on_event, kube_done_fn on_end, void *userdata,
+                      KubeRequest **ret);
 /* query: raw URL query without '?' (e.g. "labelSelector=app%3Dx"), or NULL. */
 int kube_object_list(KubeClient *c, const KubeResource *res, const char *ns, const char *query,
                      uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret);

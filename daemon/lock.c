@@ -19,6 +19,8 @@
 
 #define BODY_MAX (1024 * 1024)
 #define RECORD_MAX 4096
+/* A watch of the Endpoints modes polling after a stream failed (not refused): streams again. */
+#define STREAMS_RETRY_USEC (300 * USEC_PER_SEC)
 
 /* ---- names ---- */
 
@@ -385,6 +387,28 @@ typedef enum OpKind {
     OP_WATCH,
 } OpKind;
 
+/* How a watch in the Endpoints modes follows the objects. */
+typedef enum WatchMode {
+    WATCH_SYNC,   /* reading the objects, then watch streams from what was read */
+    WATCH_STREAM, /* watch streams (one per object) */
+    WATCH_POLL,   /* a read every poll period (the streams are refused or failed) */
+} WatchMode;
+
+/* One object as a watch of the Endpoints modes last saw it. */
+typedef struct WatchObject {
+    bool present;
+    ElectionRecord record; /* present: as stored (record.revision: its resourceVersion) */
+    uint64_t revision;     /* of the last change seen (the deletion's when absent); 0: unknown */
+} WatchObject;
+
+/* One watch stream of the Endpoints modes: how it was (re)started, for its 410 Expired. */
+typedef enum StreamStart {
+    STREAM_FROM_READ, /* from the resourceVersion just read (or without one: absent), no event yet
+                       */
+    STREAM_FROM_NOW,  /* without a resourceVersion after a 410, no event yet */
+    STREAM_LIVE,      /* has delivered an event (or a BOOKMARK) since */
+} StreamStart;
+
 typedef enum Step {
     STEP_NONE,
     STEP_EP_GET,
@@ -438,12 +462,23 @@ struct LockOp {
     bool created; /* the primary write answered 201 */
 
     /* watch */
-    KubeRequest *lease_watch;
+    KubeRequest *lease_watch; /* the Lease's stream (LOCK_LEASES; the MultiLock's secondary) */
+    KubeRequest *ep_watch;    /* the Endpoints' stream (Endpoints modes) */
     lock_interrupt_fn on_interrupt;
     sd_event_source *timer;
     uint64_t poll;
     uint64_t gen_at_start;
     bool is_write;
+    WatchMode mode;
+    StreamStart ep_start, lease_start;
+    uint64_t stream_timeout;
+    uint64_t streams_retry_at; /* WATCH_POLL after a stream failure: try streams again then */
+    bool pending;              /* a change not shown yet: one of our writes was in flight */
+    sd_event_source *flush;    /* shows `pending` once our writes are done */
+    bool read_complete;        /* the read found (or not) every object: the streams can start */
+    bool read_sec_found;       /* MultiLock: the read's Lease (read_sec) */
+    ElectionRecord read_sec;
+    WatchObject v_ep, v_lease; /* WATCH_STREAM: the objects as last seen */
 };
 
 LockType lock_type(const Lock *l)
@@ -516,10 +551,18 @@ static void op_unlink_free(LockOp *op)
     if (op->is_write) {
         l->writes_inflight--;
         l->write_gen++;
+        /* Our writes are done: a watch shows what it held back meanwhile (from the loop, after
+         * the write's callback). */
+        if (l->writes_inflight == 0)
+            for (LockOp *w = l->ops; w; w = w->next)
+                if (w->kind == OP_WATCH && w->pending && w->flush)
+                    (void)sd_event_source_set_enabled(w->flush, SD_EVENT_ONESHOT);
     }
     kube_request_cancel(op->req);
     kube_request_cancel(op->lease_watch);
+    kube_request_cancel(op->ep_watch);
     sd_event_source_disable_unref(op->timer);
+    sd_event_source_disable_unref(op->flush);
     free(op);
 }
 
@@ -565,9 +608,35 @@ static LockOp *op_new(Lock *l, OpKind kind, uint64_t timeout, lock_done_fn cb, v
     return op;
 }
 
+/* Newest wins: a change older than one seen (a late event, an answer that crossed a newer event)
+ * is not news. Returns whether it was taken. */
+static bool view_update(WatchObject *o, bool present, const ElectionRecord *r, uint64_t revision)
+{
+    if (revision != 0 && o->revision != 0 && revision < o->revision) return false;
+    o->present = present;
+    if (present)
+        o->record = *r;
+    else
+        o->record = (ElectionRecord){0};
+    o->revision = revision;
+    return true;
+}
+
+/* Every object the server returned (a read, a write's answer, a stream's event) is news for the
+ * streams' view, whichever op it came through. Not absences: a 404 carries no resourceVersion, so
+ * one that crossed a newer event could not be told from news; the view learns of deletions from
+ * the streams. */
+static void views_saw(Lock *l, bool lease, const ElectionRecord *r)
+{
+    for (LockOp *w = l->ops; w; w = w->next)
+        if (w->kind == OP_WATCH && w->mode == WATCH_STREAM)
+            (void)view_update(lease ? &w->v_lease : &w->v_ep, true, r, r->revision);
+}
+
 /* Keeps the newest object of each kind for the next update. */
 static void remember_ep(Lock *l, LockEndpoints *e)
 {
+    views_saw(l, false, &e->record);
     if (l->have_ep && revision_of(e->resource_version) != 0 &&
         revision_of(e->resource_version) < revision_of(l->ep.resource_version))
         return;
@@ -580,7 +649,10 @@ static void remember_ep(Lock *l, LockEndpoints *e)
 static void remember_lease(Lock *l, const KubeLease *x)
 {
     KubeLease copy = KUBE_LEASE_INIT;
+    ElectionRecord r;
 
+    record_from_lease(x, &r);
+    views_saw(l, true, &r);
     if (l->have_lease && revision_of(x->resource_version) != 0 &&
         revision_of(x->resource_version) < revision_of(l->lease.resource_version))
         return;
@@ -846,6 +918,7 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
         if (result == KUBE_E_NOT_FOUND) {
             if (op->kind == OP_WATCH) {
                 ElectionRecord none = {0};
+                op->read_complete = true;
                 watch_poll_done(op, true, &none, 0);
             } else {
                 fail_from(op, resp, result);
@@ -860,10 +933,12 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
             (void)op_request(op, STEP_LEASE_GET);
             return;
         }
-        if (op->kind == OP_WATCH)
+        if (op->kind == OP_WATCH) {
+            op->read_complete = true;
             watch_poll_done(op, false, &op->primary, 0);
-        else
+        } else {
             op_ok(op, resp->http_status, &op->primary, 0);
+        }
         return;
     case OP_CREATE:
         if (result != KUBE_OK) {
@@ -934,6 +1009,12 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
     }
 
     /* MultiLock. */
+    if (op->kind == OP_WATCH && (result == KUBE_OK || result == KUBE_E_NOT_FOUND)) {
+        /* Both objects known: watch streams may follow from here. */
+        op->read_complete = true;
+        op->read_sec_found = result == KUBE_OK;
+        if (result == KUBE_OK) record_from_lease(resp->lease, &op->read_sec);
+    }
     if ((op->kind == OP_GET || op->kind == OP_WATCH) && op->primary_absent) {
         if (op->kind == OP_WATCH) {
             ElectionRecord none = {0};
@@ -1061,7 +1142,7 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
     if (op->on_event) op->on_event(op->l, &ev, op->userdata);
 }
 
-static void on_lease_watch_interrupt(KubeClient *c, const char *why, void *userdata)
+static void on_watch_interrupt(KubeClient *c, const char *why, void *userdata)
 {
     LockOp *op = userdata;
 
@@ -1073,7 +1154,8 @@ void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn)
     if (!watch || watch->kind != OP_WATCH) return;
     watch->on_interrupt = fn;
     if (watch->lease_watch)
-        kube_watch_set_interrupt(watch->lease_watch, fn ? on_lease_watch_interrupt : NULL);
+        kube_watch_set_interrupt(watch->lease_watch, fn ? on_watch_interrupt : NULL);
+    if (watch->ep_watch) kube_watch_set_interrupt(watch->ep_watch, fn ? on_watch_interrupt : NULL);
 }
 
 static void on_lease_watch_end(KubeClient *c, const KubeResponse *resp, void *userdata)
@@ -1124,9 +1206,12 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
     op->deadline =
         now_boot_usec() + (op->poll * 2 > 2 * USEC_PER_SEC ? op->poll * 2 : 2 * USEC_PER_SEC);
     op->primary_found = op->primary_absent = false;
+    op->read_complete = op->read_sec_found = false;
     (void)op_request(op, STEP_EP_GET);
     return 0;
 }
+
+static bool streams_start(LockOp *op);
 
 static void watch_poll_done(LockOp *op, bool deleted, const ElectionRecord *r, uint64_t aux)
 {
@@ -1135,8 +1220,21 @@ static void watch_poll_done(LockOp *op, bool deleted, const ElectionRecord *r, u
 
     bool fresh = l->write_gen == op->gen_at_start && l->writes_inflight == 0;
 
-    /* The callback may cancel this op: schedule first, deliver last. */
-    if (!poll_schedule(op, op->poll)) return;
+    if (op->mode == WATCH_POLL && op->streams_retry_at != 0 &&
+        now_boot_usec() >= op->streams_retry_at)
+        op->mode = WATCH_SYNC;
+    if (op->mode == WATCH_SYNC && fresh && op->read_complete && streams_start(op)) {
+        /* The streams carry on from what was just read. (A read our write overlapped, or one
+         * that left an object unknown, is followed by another read, as a poll's.) */
+    } else {
+        if (op->mode == WATCH_SYNC && fresh && op->read_complete) {
+            /* The streams cannot start: read as before, and try them again later. */
+            op->mode = WATCH_POLL;
+            op->streams_retry_at = now_boot_usec() + STREAMS_RETRY_USEC;
+        }
+        /* The callback may cancel this op: schedule first, deliver last. */
+        if (!poll_schedule(op, op->poll)) return;
+    }
     if (fresh && op->on_event) op->on_event(l, &ev, op->userdata);
 }
 
@@ -1154,6 +1252,248 @@ static void watch_poll_failed(LockOp *op, int result, long http, const char *err
         op->on_interrupt(op->l, error ? error : kube_result_to_string(result), op->userdata);
 }
 
+/* ---- watch streams of the Endpoints modes ----
+ *
+ * After one read of the objects (the poll's read, delivered as it always was), each object is
+ * followed by a watch stream from the resourceVersion read. The watch keeps its own view of the
+ * objects (v_ep, v_lease: newest resourceVersion wins, from its streams and from every object the
+ * server returned to this lock, our writes' answers included; absences from the streams only),
+ * and at each event shows the engine what a read of the objects would return now: the same
+ * records a poll delivers, from the same code (lock_multi_combine() for the MultiLock, with the
+ * other object as last seen). A stream the server refuses, or one that fails beyond resuming,
+ * falls back to the poll. */
+
+/* What a read of the objects would return now, from the objects as last seen. */
+static void watch_show_state(LockOp *op)
+{
+    Lock *l = op->l;
+    LockWatchEvent ev = {0};
+
+    op->pending = false;
+    if (!op->v_ep.present) {
+        /* As a read that finds no Endpoints (on_ep_response): deleted, revision 0, whatever
+         * the Lease. */
+        ev.deleted = true;
+    } else if (l->type == LOCK_ENDPOINTS) {
+        ev.record = op->v_ep.record;
+    } else {
+        lock_multi_combine(&op->v_ep.record, op->v_lease.present ? &op->v_lease.record : NULL,
+                           l->identity, &ev.record, &ev.aux);
+    }
+    if (op->on_event) op->on_event(l, &ev, op->userdata);
+}
+
+static void watch_stream_changed(LockOp *op, bool bookmark)
+{
+    if (op->l->writes_inflight > 0) {
+        /* One of our MultiLock writes may be half done (the Endpoints written, the Lease not
+         * yet), as a poll's read that one of our writes overlapped, which is never delivered:
+         * shown once our writes are done, with both objects as their answers left them. */
+        op->pending = true;
+        return;
+    }
+    if (bookmark && !op->pending) {
+        LockWatchEvent ev = {.bookmark = true};
+        if (op->on_event) op->on_event(op->l, &ev, op->userdata);
+        return;
+    }
+    watch_show_state(op);
+}
+
+static int on_watch_flush(sd_event_source *s, void *userdata)
+{
+    LockOp *op = userdata;
+
+    if (op->pending && op->mode == WATCH_STREAM && op->l->writes_inflight == 0)
+        watch_show_state(op);
+    return 0;
+}
+
+/* A DELETED event older than the object kept (re-created since, as a read or a write of ours
+ * found it) is not news. */
+static bool deletion_stale(const char *kept_rv, const char *deleted_rv)
+{
+    uint64_t k = revision_of(kept_rv), d = revision_of(deleted_rv);
+
+    return k != 0 && d != 0 && d < k;
+}
+
+static void on_ep_stream_event(KubeClient *c, const KubeWatchEvent *we, void *userdata)
+{
+    LockOp *op = userdata;
+    Lock *l = op->l;
+    bool bookmark = false;
+
+    op->ep_start = STREAM_LIVE;
+    switch (we->type) {
+    case KUBE_WATCH_ADDED:
+    case KUBE_WATCH_MODIFIED: {
+        LockEndpoints e = {0};
+        int k = lock_endpoints_parse(we->object, we->object_len, &e);
+        if (k == -ENOMEM) {
+            watch_poll_failed(op, k, 0, "endpoints: out of memory");
+            return;
+        }
+        if (k < 0) {
+            /* As a read of it: not shown, said; the stream goes on (a later change may mend
+             * it). */
+            if (op->on_interrupt)
+                op->on_interrupt(l,
+                                 "endpoints: the watched object is not an Endpoints object with "
+                                 "a readable leader annotation",
+                                 op->userdata);
+            return;
+        }
+        remember_ep(l, &e);
+        lock_endpoints_done(&e);
+        break;
+    }
+    case KUBE_WATCH_DELETED:
+        (void)view_update(&op->v_ep, false, NULL, revision_of(we->resource_version));
+        if (!deletion_stale(l->have_ep ? l->ep.resource_version : NULL, we->resource_version))
+            forget_ep(l);
+        break;
+    default:
+        bookmark = true;
+        break;
+    }
+    watch_stream_changed(op, bookmark);
+}
+
+static void on_lease_stream_event(KubeClient *c, const KubeWatchEvent *we, void *userdata)
+{
+    LockOp *op = userdata;
+    Lock *l = op->l;
+    bool bookmark = false;
+
+    op->lease_start = STREAM_LIVE;
+    switch (we->type) {
+    case KUBE_WATCH_ADDED:
+    case KUBE_WATCH_MODIFIED:
+        if (!we->has_lease) return;
+        remember_lease(l, &we->lease);
+        break;
+    case KUBE_WATCH_DELETED:
+        (void)view_update(&op->v_lease, false, NULL, revision_of(we->resource_version));
+        if (!deletion_stale(l->have_lease ? l->lease.resource_version : NULL, we->resource_version))
+            forget_lease(l);
+        break;
+    default:
+        bookmark = true;
+        break;
+    }
+    watch_stream_changed(op, bookmark);
+}
+
+static void on_ep_stream_end(KubeClient *c, const KubeResponse *resp, void *userdata);
+static void on_lease_stream_end(KubeClient *c, const KubeResponse *resp, void *userdata);
+
+/* Starts the stream of one object: from the object as seen (just read; absent: without a
+ * resourceVersion), or from_now (without one: the object, if any, comes first as ADDED). */
+static int stream_start(LockOp *op, bool lease, bool from_now)
+{
+    Lock *l = op->l;
+    KubeRequest **slot = lease ? &op->lease_watch : &op->ep_watch;
+    const WatchObject *v = lease ? &op->v_lease : &op->v_ep;
+    char buf[24];
+    const char *rv = NULL;
+    int k;
+
+    if (!from_now && v->present && v->revision != 0) {
+        snprintf(buf, sizeof buf, "%" PRIu64, v->revision);
+        rv = buf;
+    }
+    if (lease)
+        k = kube_lease_watch(l->c, l->ns, l->name, rv, op->stream_timeout, on_lease_stream_event,
+                             on_lease_stream_end, op, slot);
+    else
+        k = kube_object_watch(l->c, &KUBE_RESOURCE_ENDPOINTS, l->ns, l->name, rv,
+                              op->stream_timeout, on_ep_stream_event, on_ep_stream_end, op, slot);
+    if (k < 0) {
+        *slot = NULL;
+        return k;
+    }
+    *(lease ? &op->lease_start : &op->ep_start) = from_now ? STREAM_FROM_NOW : STREAM_FROM_READ;
+    if (op->on_interrupt) kube_watch_set_interrupt(*slot, on_watch_interrupt);
+    return 0;
+}
+
+static void streams_stop(LockOp *op)
+{
+    op->ep_watch = kube_request_cancel(op->ep_watch);
+    op->lease_watch = kube_request_cancel(op->lease_watch);
+    op->pending = false;
+}
+
+/* After a read that found (or not) every object: a stream per object from what it found.
+ * Returns false (nothing started) if one cannot start. */
+static bool streams_start(LockOp *op)
+{
+    int k;
+
+    op->v_ep = op->v_lease = (WatchObject){0};
+    (void)view_update(&op->v_ep, op->primary_found, &op->primary,
+                      op->primary_found ? op->primary.revision : 0);
+    (void)view_update(&op->v_lease, op->read_sec_found, &op->read_sec,
+                      op->read_sec_found ? op->read_sec.revision : 0);
+    k = stream_start(op, false, false);
+
+    if (k >= 0 && op->l->type == LOCK_ENDPOINTS_LEASES) k = stream_start(op, true, false);
+    if (k < 0) {
+        streams_stop(op);
+        return false;
+    }
+    op->mode = WATCH_STREAM;
+    op->streams_retry_at = 0;
+    return true;
+}
+
+static void stream_ended(LockOp *op, bool lease, const KubeResponse *resp)
+{
+    StreamStart start = lease ? op->lease_start : op->ep_start;
+    int r = resp->result;
+    bool refused;
+
+    if (r == KUBE_E_EXPIRED) {
+        if (start == STREAM_LIVE) {
+            /* Resumed after a long outage, past the server's history: what happened meanwhile
+             * is unknown. Read the objects afresh, and watch again from there. */
+            streams_stop(op);
+            op->mode = WATCH_SYNC;
+            (void)poll_schedule(op, 0);
+            return;
+        }
+        /* From a resourceVersion just read, too old for the server's watch window (an object
+         * nobody wrote for long): from now, where the object comes first as ADDED. */
+        if (start == STREAM_FROM_READ && stream_start(op, lease, true) >= 0) return;
+    }
+    /* Back to reading the objects every poll period, as before the streams: for good when the
+     * server refuses this watch (RBAC without "watch" on the object, say), else until the
+     * streams are tried again. Read at once: nothing is missed meanwhile. */
+    refused = r == KUBE_E_FORBIDDEN || r == KUBE_E_NOT_FOUND || r == KUBE_E_BAD_REQUEST ||
+              r == KUBE_E_INVALID;
+    streams_stop(op);
+    op->mode = WATCH_POLL;
+    op->streams_retry_at = refused ? 0 : now_boot_usec() + STREAMS_RETRY_USEC;
+    (void)poll_schedule(op, 0);
+}
+
+static void on_ep_stream_end(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    LockOp *op = userdata;
+
+    op->ep_watch = NULL;
+    stream_ended(op, false, resp);
+}
+
+static void on_lease_stream_end(KubeClient *c, const KubeResponse *resp, void *userdata)
+{
+    LockOp *op = userdata;
+
+    op->lease_watch = NULL;
+    stream_ended(op, true, resp);
+}
+
 int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,
                lock_done_fn on_end, void *userdata, LockOp **ret)
 {
@@ -1169,9 +1509,14 @@ int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_e
                              on_lease_watch_end, op, &op->lease_watch);
     } else {
         op->poll = poll_usec ? poll_usec : USEC_PER_SEC;
+        op->mode = WATCH_SYNC;
+        op->stream_timeout = stream_timeout_usec;
+        k = sd_event_add_defer(l->event, &op->flush, on_watch_flush, op);
+        if (k >= 0) k = sd_event_source_set_enabled(op->flush, SD_EVENT_OFF);
         /* The first read at once (from the loop: no callback inside this call). */
-        k = sd_event_add_time_relative(l->event, &op->timer, CLOCK_BOOTTIME, 0, USEC_PER_MSEC,
-                                       on_poll_timer, op);
+        if (k >= 0)
+            k = sd_event_add_time_relative(l->event, &op->timer, CLOCK_BOOTTIME, 0, USEC_PER_MSEC,
+                                           on_poll_timer, op);
     }
     if (k < 0) {
         op->cb = NULL;

@@ -179,15 +179,26 @@ LockOp *lock_op_cancel(LockOp *op);
 
 /* Follows the lock: on_event with the record (or the deletion) as it changes; on_end once when
  * the watch gives up (a result as kube_lease_watch's on_end: KUBE_E_EXPIRED, FORBIDDEN, …).
- * Leases: a watch stream (kube_lease_watch, stream_timeout_usec). Endpoints modes: the API
- * client has no generic watch, so the objects are read every poll_usec (client-go and the old
- * sidecar poll too); a read is never delivered if one of our writes started or finished while
- * it was in flight (it could show one object of a MultiLock write and not the other). Failed
- * reads are retried silently (as a watch stream resumes); 403 ends the watch. */
+ * Leases: a watch stream (kube_lease_watch, stream_timeout_usec).
+ * Endpoints modes: the objects are read once (both for the MultiLock: the Endpoints, then the
+ * Lease), then each is followed by a watch stream (kube_object_watch / kube_lease_watch,
+ * stream_timeout_usec) from the resourceVersion read. Every event shows the engine what a read
+ * of the objects would show at that moment, from the objects as last seen (streams, reads and
+ * our writes' answers, newest resourceVersion first): the same records, deletions (revision 0)
+ * and aux as a read, the MultiLock's from lock_multi_combine() with the other object as last
+ * seen. Nothing is shown while one of our writes is in flight (it could show one object of a
+ * MultiLock write and not the other): what changed meanwhile is shown once our writes are done.
+ * A stream's 410 Expired reads the objects afresh (or, for a resourceVersion just read and
+ * already too old, watches from now). If the server refuses a watch (403: RBAC without "watch"
+ * on the object; 404, 400, 422), or a stream fails otherwise for good, the watch falls back to
+ * reading the objects every poll_usec, as the old sidecar and client-go do (streams
+ * are tried again after a while unless refused); a read is never delivered if one of our writes
+ * started or finished while it was in flight. Failed reads are retried silently (as a watch
+ * stream resumes); 403 on a read ends the watch. */
 int lock_watch(Lock *l, uint64_t stream_timeout_usec, uint64_t poll_usec, lock_event_fn on_event,
                lock_done_fn on_end, void *userdata, LockOp **ret);
 /* Called each time the watch loses the API (a stream interrupted, see kube_watch_set_interrupt();
- * a failed read of the polled objects), before it resumes by itself; the next event means it is
- * back. May cancel the watch. */
+ * a failed read of the objects; an Endpoints event that cannot be decoded), before it resumes by
+ * itself; the next event means it is back. May cancel the watch. */
 typedef void (*lock_interrupt_fn)(Lock *l, const char *why, void *userdata);
 void lock_watch_set_interrupt(LockOp *watch, lock_interrupt_fn fn);

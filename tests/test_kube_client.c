@@ -6,7 +6,8 @@
  *            hang, refused), Retry-After vs deadline, connection reuse, token
  *            rotation, the token never in any log line or error
  *   watch    events, BOOKMARK, resumption from the last resourceVersion,
- *            stream end and partition, ERROR 410 -> expired
+ *            stream end and partition, ERROR 410 -> expired; the same for
+ *            an Endpoints object with kube_object_watch() (raw objects)
  *   kubectl  a Lease written through the client read by the real kubectl
  *            (exit 77 = skipped when kubectl is absent) */
 #include <fcntl.h>
@@ -555,6 +556,168 @@ static void renew(KubeClient *c, const char *name, const char *holder, char *ret
     outcome_reset(&o);
 }
 
+/* kube_object_watch(): raw objects of any resource. */
+typedef struct ObjEvents {
+    int n, added, modified, deleted, bookmarks, with_lease;
+    char last_rv[64];
+    char *last_object;
+    Outcome *end;
+} ObjEvents;
+
+static void on_obj_event(KubeClient *c, const KubeWatchEvent *ev, void *ud)
+{
+    ObjEvents *e = ud;
+    e->n++;
+    switch (ev->type) {
+    case KUBE_WATCH_ADDED:
+        e->added++;
+        break;
+    case KUBE_WATCH_MODIFIED:
+        e->modified++;
+        break;
+    case KUBE_WATCH_DELETED:
+        e->deleted++;
+        break;
+    case KUBE_WATCH_BOOKMARK:
+        e->bookmarks++;
+        break;
+    default:
+        break;
+    }
+    if (ev->has_lease) e->with_lease++;
+    snprintf(e->last_rv, sizeof(e->last_rv), "%s", ev->resource_version);
+    if (ev->type != KUBE_WATCH_BOOKMARK) {
+        free(e->last_object);
+        e->last_object = strndup(ev->object, ev->object_len);
+        CHECK(e->last_object && strlen(e->last_object) == ev->object_len);
+    }
+    fprintf(stderr, "  object event %s rv %s\n", kube_watch_type_to_string(ev->type),
+            ev->resource_version);
+}
+
+static void on_obj_end(KubeClient *c, const KubeResponse *r, void *ud)
+{
+    ObjEvents *e = ud;
+    on_done(c, r, e->end);
+}
+
+static bool obj_events_at_least(int *field, int n, uint64_t timeout)
+{
+    uint64_t end = mono_usec() + timeout;
+    while (*field < n && mono_usec() < end)
+        sd_event_run(loop, 50000);
+    return *field >= n;
+}
+
+static void obj_call(KubeClient *c, const char *method, const char *name, const char *body,
+                     int want, char *ret_rv, size_t size)
+{
+    Outcome o = {.lease = KUBE_LEASE_INIT};
+    if (strcmp(method, "POST") == 0)
+        CHECK(kube_object_create(c, &KUBE_RESOURCE_ENDPOINTS, NULL, body, strlen(body), 5 * SEC,
+                                 on_done, &o, NULL) == 0);
+    else if (strcmp(method, "PATCH") == 0)
+        CHECK(kube_object_patch(c, &KUBE_RESOURCE_ENDPOINTS, NULL, name,
+                                "application/merge-patch+json", body, strlen(body), 5 * SEC,
+                                on_done, &o, NULL) == 0);
+    else
+        CHECK(kube_object_delete(c, &KUBE_RESOURCE_ENDPOINTS, NULL, name, 5 * SEC, on_done, &o,
+                                 NULL) == 0);
+    wait_for(&o, 10 * SEC);
+    CHECK(o.result == want);
+    if (ret_rv) {
+        const char *p = o.body ? strstr(o.body, "\"resourceVersion\":\"") : NULL;
+        snprintf(ret_rv, size, "%s", p ? p + strlen("\"resourceVersion\":\"") : "");
+        char *q = strchr(ret_rv, '"');
+        if (q) *q = 0;
+    }
+    outcome_reset(&o);
+}
+
+static void test_object_watch(KubeClient *c)
+{
+    Outcome end = {.lease = KUBE_LEASE_INIT};
+    ObjEvents ev = {.end = &end};
+    KubeRequest *w = NULL;
+    char rv[64], rv_old[64];
+    char *stats = NULL;
+
+    fprintf(stderr, "== object watch: Endpoints by name, raw objects\n");
+    CHECK(kube_object_watch(c, NULL, NULL, "ew1", NULL, 0, on_obj_event, on_obj_end, &ev, &w) ==
+          -EINVAL);
+    CHECK(kube_object_watch(c, &KUBE_RESOURCE_ENDPOINTS, NULL, "", NULL, 0, on_obj_event,
+                            on_obj_end, &ev, &w) == -EINVAL);
+    obj_call(c, "POST", NULL,
+             "{\"kind\":\"Endpoints\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"ew1\","
+             "\"annotations\":{\"k\":\"v0\"}}}",
+             KUBE_OK, NULL, 0);
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    CHECK(kube_object_watch(c, &KUBE_RESOURCE_ENDPOINTS, NULL, "ew1", NULL, 0, on_obj_event,
+                            on_obj_end, &ev, &w) == 0);
+    CHECK(obj_events_at_least(&ev.added, 1, 5 * SEC));
+    CHECK(ev.last_object && strstr(ev.last_object, "\"kind\":\"Endpoints\"") &&
+          strstr(ev.last_object, "\"name\":\"ew1\"") && strstr(ev.last_object, "\"v0\""));
+    obj_call(c, "PATCH", "ew1", "{\"metadata\":{\"annotations\":{\"k\":\"v1\"}}}", KUBE_OK, rv,
+             sizeof(rv));
+    CHECK(obj_events_at_least(&ev.modified, 1, 5 * SEC));
+    CHECK(strcmp(ev.last_rv, rv) == 0 && strcmp(kube_watch_resource_version(w), rv) == 0);
+    CHECK(ev.last_object && strstr(ev.last_object, "\"v1\""));
+    /* Another Endpoints and a Lease of the same name are not this watch's. */
+    obj_call(c, "POST", NULL,
+             "{\"kind\":\"Endpoints\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"ew-other\"}}",
+             KUBE_OK, NULL, 0);
+    {
+        KubeLease same = new_lease("ew1", "x");
+        Outcome o = {.lease = KUBE_LEASE_INIT};
+        CHECK(kube_lease_create(c, &same, 5 * SEC, on_done, &o, NULL) == 0);
+        wait_for(&o, 10 * SEC);
+        CHECK(o.result == KUBE_OK);
+        outcome_reset(&o);
+        kube_lease_done(&same);
+    }
+    run_for(loop, 300 * MSEC);
+    CHECK(ev.added == 1 && ev.modified == 1 && ev.with_lease == 0);
+    /* What went over the wire: one watch of the Endpoints collection by name. */
+    CHECK(http_call("GET", "/_admin/stats", NULL, NULL, &stats) == 200);
+    CHECK(json_number_after(stats ? strstr(stats, "\"watch\"") : NULL, "\"200\"") == 1);
+    free(stats);
+    w = kube_request_cancel(w);
+
+    fprintf(stderr, "== object watch: resume from a resourceVersion, DELETED\n");
+    snprintf(rv_old, sizeof(rv_old), "%s", rv);
+    obj_call(c, "PATCH", "ew1", "{\"metadata\":{\"annotations\":{\"k\":\"v2\"}}}", KUBE_OK, NULL,
+             0);
+    obj_call(c, "PATCH", "ew1", "{\"metadata\":{\"annotations\":{\"k\":\"v3\"}}}", KUBE_OK, rv,
+             sizeof(rv));
+    free(ev.last_object);
+    ev = (ObjEvents){.end = &end};
+    CHECK(kube_object_watch(c, &KUBE_RESOURCE_ENDPOINTS, NULL, "ew1", rv_old, 1 * SEC, on_obj_event,
+                            on_obj_end, &ev, &w) == 0);
+    CHECK(obj_events_at_least(&ev.modified, 2, 5 * SEC));
+    CHECK(ev.added == 0 && strcmp(ev.last_rv, rv) == 0 && strstr(ev.last_object, "\"v3\""));
+    /* The server ends the 1 s stream: resumed from v3, nothing replayed. */
+    run_for(loop, 2500 * MSEC);
+    CHECK(ev.modified == 2 && ev.added == 0 && !end.done);
+    obj_call(c, "DELETE", "ew1", NULL, KUBE_OK, NULL, 0);
+    CHECK(obj_events_at_least(&ev.deleted, 1, 5 * SEC));
+    CHECK(ev.last_object && strstr(ev.last_object, "\"name\":\"ew1\""));
+    CHECK(strcmp(ev.last_rv, rv) != 0);
+    w = kube_request_cancel(w);
+
+    fprintf(stderr, "== object watch: 410 Expired\n");
+    CHECK(admin("POST", "/_admin/reset-history", NULL) == 200);
+    free(ev.last_object);
+    ev = (ObjEvents){.end = &end};
+    outcome_reset(&end);
+    CHECK(kube_object_watch(c, &KUBE_RESOURCE_ENDPOINTS, NULL, "ew-other", rv_old, 0, on_obj_event,
+                            on_obj_end, &ev, &w) == 0);
+    wait_for(&end, 5 * SEC);
+    CHECK(end.result == KUBE_E_EXPIRED && ev.n == 0);
+    w = NULL;
+    outcome_reset(&end);
+    free(ev.last_object);
+}
+
 static int group_watch(void)
 {
     KubeClient *c = client_with(getenv("KUBEAPI_TOKEN_FILE"), 0);
@@ -673,6 +836,8 @@ static int group_watch(void)
         w2 = kube_request_cancel(w2);
     kube_client_free(ro);
     outcome_reset(&end2);
+
+    test_object_watch(c);
 
     /* Freeing the client with a watch open: no callback. */
     kube_client_free(c);

@@ -5,7 +5,11 @@
  *                           MultiLock decisions, the Event body
  *   test_lock api           (under tests/with-apiserver.py) every lock type against the test
  *                           server: get/create/update/conflict/watch, the MultiLock's Lease
- *                           following the Endpoints, Events posted and a 403 that never blocks
+ *                           following the Endpoints, the Endpoints modes' watch streams
+ *                           (showing what a read shows, no polling, our own writes never
+ *                           shown half done, 410, interruptions, the fallback to reads when
+ *                           the server refuses the watch), Events posted and a 403 that
+ *                           never blocks
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -445,6 +449,14 @@ static ElectionRecord wr(const char *holder, int32_t term)
     return r;
 }
 
+/* wr() in a buffer of its own, for an argument (valid until the next call). */
+static const ElectionRecord *wrp(const char *holder, int32_t term)
+{
+    static ElectionRecord r;
+    r = wr(holder, term);
+    return &r;
+}
+
 static void test_api_endpoints(KubeClient *c)
 {
     Lock *a = mklock(c, LOCK_ENDPOINTS, "ep-one", "pod-a");
@@ -717,27 +729,478 @@ static long admin(const char *method, const char *path, const char *body)
     return code;
 }
 
+typedef struct Body {
+    char *p;
+    size_t n;
+} Body;
+
+static size_t collect(char *d, size_t sz, size_t n, void *ud)
+{
+    Body *b = ud;
+    char *q = realloc(b->p, b->n + sz * n + 1);
+    if (!q) return 0;
+    b->p = q;
+    memcpy(b->p + b->n, d, sz * n);
+    b->n += sz * n;
+    b->p[b->n] = 0;
+    return sz * n;
+}
+
+/* GET of the test server's admin API: the body, or NULL. */
+static char *admin_get(const char *path)
+{
+    char url[1024], auth[512];
+    struct curl_slist *h = NULL;
+    Body b = {0};
+    long code = 0;
+    CURL *e = curl_easy_init();
+
+    snprintf(url, sizeof url, "%s%s", getenv("KUBEAPI_URL"), path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", getenv("KUBEAPI_ADMIN_TOKEN"));
+    h = curl_slist_append(h, auth);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CAINFO, getenv("KUBEAPI_CA"));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    if (curl_easy_perform(e) == CURLE_OK) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    if (code != 200) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* Requests of one test server user with one verb (every status) since the stats were reset. */
+static long requests_of(const char *user, const char *verb)
+{
+    char *body = admin_get("/_admin/stats");
+    JsonDoc *d = NULL;
+    long n = 0;
+
+    CHECK(body && json_parse(body, strlen(body), 0, &d) == 0);
+    if (d) {
+        int codes = json_get_path(d, 0, "requests", user, verb, NULL);
+        if (json_type(d, codes) == JSON_OBJECT)
+            for (int k = json_first(d, codes); k >= 0; k = json_next(d, k)) {
+                int64_t v = 0;
+                if (json_int64(d, k + 1, &v) == 0) n += (long)v;
+            }
+    }
+    json_free(d);
+    free(body);
+    return n;
+}
+
+static void run_for(uint64_t usec)
+{
+    uint64_t end = now_usec() + usec;
+    while (now_usec() < end)
+        if (sd_event_run(loop, 50000) < 0) abort();
+}
+
+/* A 403 for one user's watches of Endpoints, as RBAC without "watch" on them answers. */
+static long refuse_endpoints_watch(const char *user)
+{
+    char spec[2048];
+    snprintf(spec, sizeof spec,
+             "{\"client\":\"%s\",\"kind\":\"body\",\"code\":403,\"verbs\":[\"watch\"],"
+             "\"resources\":[\"endpoints\"],\"body\":\"{\\\"kind\\\":\\\"Status\\\","
+             "\\\"apiVersion\\\":\\\"v1\\\",\\\"metadata\\\":{},\\\"status\\\":\\\"Failure\\\","
+             "\\\"message\\\":\\\"endpoints is forbidden: User \\\\\\\"%s\\\\\\\" cannot watch "
+             "resource \\\\\\\"endpoints\\\\\\\" in API group \\\\\\\"\\\\\\\" in the namespace "
+             "\\\\\\\"default\\\\\\\"\\\",\\\"reason\\\":\\\"Forbidden\\\",\\\"details\\\":{"
+             "\\\"kind\\\":\\\"endpoints\\\"},\\\"code\\\":403}\"}",
+             user, user);
+    return admin("POST", "/_admin/faults", spec);
+}
+
+static bool same_record(const ElectionRecord *a, const ElectionRecord *b)
+{
+    return strcmp(a->holder, b->holder) == 0 &&
+           a->lease_duration_seconds == b->lease_duration_seconds &&
+           a->acquire_time_usec == b->acquire_time_usec &&
+           a->renew_time_usec == b->renew_time_usec &&
+           a->lease_transitions == b->lease_transitions && a->revision == b->revision;
+}
+
+/* Waits until the watch shows what a read of the lock (reader: same type and identity as the
+ * watcher's lock) returns now: the same record, revision and aux, or the same absence. */
+static bool shows_read(Seen *s, Lock *reader, uint64_t timeout)
+{
+    uint64_t end = now_usec() + timeout;
+    Out o = do_get(reader);
+    bool absent = o.res.result == KUBE_E_NOT_FOUND;
+
+    CHECK(o.res.result == KUBE_OK || absent);
+    while (now_usec() < end) {
+        if (s->n > 0 &&
+            (absent ? s->deleted
+                    : !s->deleted && same_record(&s->last, &o.res.record) && s->aux == o.res.aux))
+            return true;
+        if (sd_event_run(loop, 50000) < 0) abort();
+    }
+    fprintf(stderr,
+            "watch shows holder \"%s\" rev %" PRIu64 " aux %" PRIx64
+            "%s; a read: \"%s\" rev %" PRIu64 " aux %" PRIx64 "%s\n",
+            s->last.holder, s->last.revision, s->aux, s->deleted ? " (deleted)" : "",
+            o.res.record.holder, o.res.record.revision, o.res.aux, absent ? " (absent)" : "");
+    return false;
+}
+
+/* The Endpoints lock is watched, not polled: changes arrive with no GET after the first read. */
+static void test_api_watch_endpoints(KubeClient *c)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_2"); /* user candidate-2 */
+    Lock *w = mklock(cw, LOCK_ENDPOINTS, "ep-stream", "pod-w");
+    Lock *a = mklock(c, LOCK_ENDPOINTS, "ep-stream", "pod-a");
+    Lock *reader = mklock(c, LOCK_ENDPOINTS, "ep-stream", "pod-w");
+    ElectionRecord r = wr("pod-a", 0);
+    Seen s = {0};
+    LockOp *watch = NULL;
+    Out o;
+
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    CHECK(lock_watch(w, 30 * SEC, 100 * 1000, on_event, on_end, &s, &watch) == 0);
+    run_until(&s.deleted, 3 * SEC);
+    CHECK(s.deleted && s.n == 1 && s.last.revision == 0); /* the first read found none */
+    o = do_create(a, &r);
+    CHECK(o.res.result == KUBE_OK);
+    wait_holder(&s, "pod-a", 3 * SEC);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    for (int i = 1; i <= 3; i++) {
+        ElectionRecord r2 = r;
+        r2.renew_time_usec += i * SEC;
+        o = do_update(a, &r2, o.res.record.revision);
+        CHECK(o.res.result == KUBE_OK);
+        CHECK(shows_read(&s, reader, 3 * SEC));
+    }
+    /* Another holder, then a label edit (a new revision, the same record). */
+    o = do_update(a, &(ElectionRecord){.holder = "pod-b", .lease_transitions = 1}, 0);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    {
+        Raw p = {0};
+        const char *patch = "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}";
+        CHECK(kube_object_patch(c, &KUBE_RESOURCE_ENDPOINTS, "default", "ep-stream",
+                                "application/merge-patch+json", patch, strlen(patch), 5 * SEC,
+                                on_raw, &p, NULL) == 0);
+        run_until(&p.done, 10 * SEC);
+        CHECK(p.result == KUBE_OK);
+        free(p.body);
+    }
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    run_for(1 * SEC); /* ten poll periods */
+    /* One read at the start, one watch; nothing else. */
+    fprintf(stderr, "endpoints watch: %ld get, %ld watch\n", requests_of("candidate-2", "get"),
+            requests_of("candidate-2", "watch"));
+    CHECK(requests_of("candidate-2", "get") == 1);
+    CHECK(requests_of("candidate-2", "watch") == 1);
+    /* Deleted, re-created. */
+    {
+        Raw d = {0};
+        CHECK(kube_object_delete(c, &KUBE_RESOURCE_ENDPOINTS, "default", "ep-stream", 5 * SEC,
+                                 on_raw, &d, NULL) == 0);
+        run_until(&d.done, 10 * SEC);
+        CHECK(d.result == KUBE_OK);
+        free(d.body);
+    }
+    CHECK(shows_read(&s, reader, 3 * SEC) && s.deleted && s.last.revision == 0);
+    lock_free(a);
+    a = mklock(c, LOCK_ENDPOINTS, "ep-stream", "pod-a");
+    o = do_create(a, &r);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC) && !s.deleted);
+    CHECK(!s.ended);
+    lock_op_cancel(watch);
+    lock_free(w);
+    lock_free(a);
+    lock_free(reader);
+    kube_client_free(cw);
+}
+
+/* The MultiLock: two streams, every event shows what a read of both objects shows. */
+static void test_api_watch_multi(KubeClient *c)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_3"); /* user candidate-3 */
+    Lock *w = mklock(cw, LOCK_ENDPOINTS_LEASES, "multi-s", "pod-w");
+    Lock *reader = mklock(c, LOCK_ENDPOINTS_LEASES, "multi-s", "pod-w");
+    Lock *a = mklock(c, LOCK_ENDPOINTS_LEASES, "multi-s", "pod-a");
+    Lock *wself = mklock(c, LOCK_ENDPOINTS_LEASES, "multi-s", "pod-w");
+    Lock *lease_only = mklock(c, LOCK_LEASES, "multi-s", "intruder");
+    Lock *ep_only = mklock(c, LOCK_ENDPOINTS, "multi-s", "old-pod");
+    Seen s = {0};
+    LockOp *watch = NULL;
+    Out o;
+
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    CHECK(lock_watch(w, 30 * SEC, 100 * 1000, on_event, on_end, &s, &watch) == 0);
+    run_until(&s.deleted, 3 * SEC);
+    CHECK(s.deleted && s.n == 1);
+    ElectionRecord r = wr("pod-a", 0);
+    o = do_create(a, &r);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    r = wr("pod-a", 1);
+    o = do_update(a, &r, o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK && o.res.aux != 0);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-a") == 0);
+    r.renew_time_usec += SEC;
+    o = do_update(a, &r, o.res.record.revision);
+    CHECK(shows_read(&s, reader, 3 * SEC) && s.last.renew_time_usec == r.renew_time_usec);
+    /* The Lease alone changes: a new aux, the holders disagree. */
+    o = do_get(lease_only);
+    o = do_update(lease_only, wrp("intruder", 5), o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, LOCK_UNKNOWN_LEADER) == 0);
+    /* An old client takes the Endpoints. */
+    o = do_get(ep_only);
+    o = do_update(ep_only, wrp("old-pod", 6), o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    /* Both name the watcher: the combined record as a read of it shows it. */
+    o = do_get(wself);
+    o = do_update(wself, wrp("pod-w", 7), o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-w") == 0);
+    /* The Lease deleted: the Endpoints naming the watcher alone is no claim; aux 0. */
+    {
+        Raw d = {0};
+        CHECK(kube_lease_delete(c, "default", "multi-s", NULL, 5 * SEC, on_raw, &d, NULL) == 0);
+        run_until(&d.done, 10 * SEC);
+        free(d.body);
+    }
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, LOCK_UNKNOWN_LEADER) == 0 &&
+          s.aux == 0);
+    o = do_get(a);
+    o = do_update(a, wrp("pod-a", 8), o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-a") == 0 && s.aux != 0);
+    run_for(1 * SEC);
+    /* The first read (the Endpoints and the Lease), two streams; nothing else. */
+    fprintf(stderr, "multilock watch: %ld get, %ld watch\n", requests_of("candidate-3", "get"),
+            requests_of("candidate-3", "watch"));
+    CHECK(requests_of("candidate-3", "get") == 2);
+    CHECK(requests_of("candidate-3", "watch") == 2);
+    /* The Endpoints deleted: deleted, whatever the Lease. */
+    {
+        Raw d = {0};
+        CHECK(kube_object_delete(c, &KUBE_RESOURCE_ENDPOINTS, "default", "multi-s", 5 * SEC, on_raw,
+                                 &d, NULL) == 0);
+        run_until(&d.done, 10 * SEC);
+        CHECK(d.result == KUBE_OK);
+        free(d.body);
+    }
+    CHECK(shows_read(&s, reader, 3 * SEC) && s.deleted && s.last.revision == 0);
+    CHECK(!s.ended);
+    lock_op_cancel(watch);
+    lock_free(w);
+    lock_free(reader);
+    lock_free(a);
+    lock_free(wself);
+    lock_free(lease_only);
+    lock_free(ep_only);
+    kube_client_free(cw);
+}
+
+typedef struct Trace {
+    int n, unknown;
+    ElectionRecord last;
+} Trace;
+
+static void on_trace(Lock *l, const LockWatchEvent *ev, void *ud)
+{
+    Trace *t = ud;
+    if (ev->bookmark || ev->deleted) return;
+    t->n++;
+    t->last = ev->record;
+    if (strcmp(ev->record.holder, LOCK_UNKNOWN_LEADER) == 0) t->unknown++;
+}
+
+static void on_trace_end(Lock *l, const LockResult *res, void *ud)
+{
+    abort(); /* never in this test */
+}
+
+/* Our own MultiLock writes are never shown half done (the Endpoints written, the Lease not yet),
+ * as a poll's read that one of them overlapped was never delivered; the state is shown once
+ * they are done. The negative control: another lock's watch on the same objects does see the
+ * half-done writes (the Lease writes are slowed down), so the check can fail. */
+static void test_api_watch_own_writes(void)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_7"); /* user candidate-7: slow Lease writes */
+    KubeClient *co = client("KUBEAPI_TOKEN_FILE_8");
+    Lock *a = mklock(cw, LOCK_ENDPOINTS_LEASES, "held", "pod-a");
+    Lock *other = mklock(co, LOCK_ENDPOINTS_LEASES, "held", "pod-o");
+    Trace own = {0}, ctl = {0};
+    LockOp *w1 = NULL, *w2 = NULL;
+    Out o;
+
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"candidate-7\",\"kind\":\"latency\",\"ms\":300,"
+                "\"verbs\":[\"update\",\"create\"],\"resources\":[\"leases\"]}") == 201);
+    CHECK(lock_watch(a, 30 * SEC, 100 * 1000, on_trace, on_trace_end, &own, &w1) == 0);
+    CHECK(lock_watch(other, 30 * SEC, 100 * 1000, on_trace, on_trace_end, &ctl, &w2) == 0);
+    run_for(500 * 1000);
+    o = do_create(a, wrp("h0", 1));
+    CHECK(o.res.result == KUBE_OK);
+    for (int i = 0; i < 6; i++) {
+        char h[8];
+        snprintf(h, sizeof h, "h%d", (i + 1) % 2);
+        ElectionRecord r = wr(h, 2 + i);
+        r.renew_time_usec += (i + 1) * SEC;
+        o = do_update(a, &r, o.res.record.revision);
+        CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, h) == 0);
+        /* Shown once the write is done: its record. */
+        uint64_t end = now_usec() + 2 * SEC;
+        while (now_usec() < end && !(own.n > 0 && same_record(&own.last, &o.res.record)))
+            sd_event_run(loop, 50000);
+        CHECK(same_record(&own.last, &o.res.record));
+    }
+    run_for(500 * 1000);
+    fprintf(stderr,
+            "own writes: %d events, %d unknown; another lock's watch: %d events, %d "
+            "unknown\n",
+            own.n, own.unknown, ctl.n, ctl.unknown);
+    CHECK(own.n > 0 && own.unknown == 0);
+    CHECK(ctl.unknown > 0); /* the negative control */
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    lock_op_cancel(w1);
+    lock_op_cancel(w2);
+    lock_free(a);
+    lock_free(other);
+    kube_client_free(cw);
+    kube_client_free(co);
+}
+
+/* The server refuses the watch (RBAC without "watch" on endpoints: the deploy manifests of old):
+ * the lock reads every poll period instead, as it always did, for good. */
+static void test_api_watch_refused(KubeClient *c)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_4"); /* user candidate-4 */
+    Lock *w = mklock(cw, LOCK_ENDPOINTS_LEASES, "refused", "pod-w");
+    Lock *reader = mklock(c, LOCK_ENDPOINTS_LEASES, "refused", "pod-w");
+    Lock *a = mklock(c, LOCK_ENDPOINTS_LEASES, "refused", "pod-a");
+    Seen s = {0};
+    LockOp *watch = NULL;
+    Out o;
+
+    CHECK(refuse_endpoints_watch("candidate-4") == 201);
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    CHECK(lock_watch(w, 30 * SEC, 100 * 1000, on_event, on_end, &s, &watch) == 0);
+    run_until(&s.deleted, 3 * SEC);
+    CHECK(s.deleted);
+    o = do_create(a, wrp("pod-a", 0));
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    o = do_update(a, wrp("pod-a", 1), o.res.record.revision);
+    CHECK(shows_read(&s, reader, 3 * SEC));
+    long g0 = requests_of("candidate-4", "get"), w0 = requests_of("candidate-4", "watch");
+    run_for(1 * SEC);
+    long g1 = requests_of("candidate-4", "get"), w1 = requests_of("candidate-4", "watch");
+    fprintf(stderr, "refused watch: %ld -> %ld watch requests, %ld -> %ld get in 1 s\n", w0, w1, g0,
+            g1);
+    CHECK(g1 - g0 >= 10); /* the Endpoints and the Lease, every 100 ms */
+    /* The Endpoints' stream refused, the Lease's started and stopped (the server may not have
+     * seen it): never again. */
+    CHECK(w0 >= 1 && w0 <= 2 && w1 == w0 && !s.ended);
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    lock_op_cancel(watch);
+    lock_free(w);
+    lock_free(reader);
+    lock_free(a);
+    kube_client_free(cw);
+}
+
+/* A stream whose history is gone (410): from the resourceVersion just read (an object nobody wrote
+ * since before the server's window): watched from now; after an outage: read afresh. */
+static void test_api_watch_expired(KubeClient *c)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_6"); /* user candidate-6 */
+    Lock *w = mklock(cw, LOCK_ENDPOINTS, "quiet", "pod-w");
+    Lock *reader = mklock(c, LOCK_ENDPOINTS, "quiet", "pod-w");
+    Lock *a = mklock(c, LOCK_ENDPOINTS, "quiet", "pod-a");
+    Seen s = {0};
+    LockOp *watch = NULL;
+    Out o;
+
+    o = do_create(a, wrp("pod-a", 0));
+    CHECK(o.res.result == KUBE_OK);
+    {
+        /* Written after it: the history that goes is newer than the object. */
+        Lock *x = mklock(c, LOCK_ENDPOINTS, "quiet-other", "pod-x");
+        CHECK(do_create(x, wrp("pod-x", 0)).res.result == KUBE_OK);
+        lock_free(x);
+    }
+    CHECK(admin("POST", "/_admin/reset-history", NULL) == 200);
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    CHECK(lock_watch(w, 30 * SEC, 100 * 1000, on_event, on_end, &s, &watch) == 0);
+    wait_holder(&s, "pod-a", 3 * SEC);
+    o = do_update(a, wrp("pod-b", 1), o.res.record.revision);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-b") == 0);
+    fprintf(stderr, "expired at the start: %ld get, %ld watch\n", requests_of("candidate-6", "get"),
+            requests_of("candidate-6", "watch"));
+    CHECK(requests_of("candidate-6", "get") == 1 && requests_of("candidate-6", "watch") == 2);
+
+    /* Cut off; meanwhile a change and the history gone: the resumed stream gets 410, the lock
+     * reads afresh and shows the change. */
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"candidate-6\",\"kind\":\"partition\",\"mode\":\"cut\"}") == 201);
+    run_for(700 * 1000);
+    o = do_update(a, wrp("pod-c", 2), o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(admin("POST", "/_admin/reset-history", NULL) == 200);
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    wait_holder(&s, "pod-c", 10 * SEC);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-c") == 0);
+    long g = requests_of("candidate-6", "get");
+    CHECK(g >= 2);
+    /* Streams again: the next change without a read. */
+    o = do_update(a, wrp("pod-d", 3), o.res.record.revision);
+    CHECK(shows_read(&s, reader, 3 * SEC) && strcmp(s.last.holder, "pod-d") == 0);
+    run_for(1 * SEC);
+    CHECK(requests_of("candidate-6", "get") == g);
+    CHECK(!s.ended);
+    lock_op_cancel(watch);
+    lock_free(w);
+    lock_free(reader);
+    lock_free(a);
+    kube_client_free(cw);
+}
+
 static int interrupts;
 static void on_interrupt(Lock *l, const char *why, void *ud)
 {
     interrupts++;
 }
 
-/* A polled watch that loses the API says so (interrupt), keeps reading, and delivers again once
- * the API is back. */
-static void test_api_poll_interrupt(void)
+/* A watch that loses the API says so (interrupt), resumes by itself, and delivers again once the
+ * API is back: streams (a partition) and, the watch refused, reads (500s). */
+static void test_api_watch_interrupt(KubeClient *c, bool polled)
 {
-    KubeClient *c1 = client("KUBEAPI_TOKEN_FILE_1");
+    KubeClient *c1 = client(polled ? "KUBEAPI_TOKEN_FILE_5" : "KUBEAPI_TOKEN_FILE_1");
+    const char *user = polled ? "candidate-5" : "candidate-1";
     Lock *w = mklock(c1, LOCK_ENDPOINTS, "ep-one", "pod-w");
+    Lock *a = mklock(c, LOCK_ENDPOINTS, "ep-one", "pod-i");
     Seen s = {0};
     LockOp *watch = NULL;
+    char spec[256];
+    Out o;
 
+    interrupts = 0;
+    if (polled) CHECK(refuse_endpoints_watch(user) == 201);
     CHECK(lock_watch(w, 0, 100 * 1000, on_event, on_end, &s, &watch) == 0);
     lock_watch_set_interrupt(watch, on_interrupt);
-    run_until(&s.ended, 1 * SEC); /* runs a few polls */
+    run_until(&s.ended, 1 * SEC);
     CHECK(s.n > 0 && interrupts == 0);
-    CHECK(admin("POST", "/_admin/faults",
-                "{\"client\":\"candidate-1\",\"kind\":\"status\",\"code\":500}") == 201);
+    if (polled)
+        snprintf(spec, sizeof spec, "{\"client\":\"%s\",\"kind\":\"status\",\"code\":500}", user);
+    else
+        snprintf(spec, sizeof spec, "{\"client\":\"%s\",\"kind\":\"partition\",\"mode\":\"cut\"}",
+                 user);
+    CHECK(admin("POST", "/_admin/faults", spec) == 201);
     {
         uint64_t end = now_usec() + 3 * SEC;
         while (interrupts == 0 && now_usec() < end)
@@ -746,14 +1209,16 @@ static void test_api_poll_interrupt(void)
     CHECK(interrupts > 0 && !s.ended);
     CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
     int n = s.n;
-    {
-        uint64_t end = now_usec() + 3 * SEC;
-        while (s.n == n && now_usec() < end)
-            sd_event_run(loop, 100000);
-    }
-    CHECK(s.n > n && !s.ended);
+    o = do_get(a);
+    CHECK(o.res.result == KUBE_OK);
+    ElectionRecord r = wr(polled ? "after-500s" : "after-partition", 40);
+    o = do_update(a, &r, o.res.record.revision);
+    CHECK(o.res.result == KUBE_OK);
+    wait_holder(&s, r.holder, 10 * SEC);
+    CHECK(s.n > n && strcmp(s.last.holder, r.holder) == 0 && !s.ended);
     lock_op_cancel(watch);
     lock_free(w);
+    lock_free(a);
     kube_client_free(c1);
 }
 
@@ -846,7 +1311,13 @@ static int run_api(void)
     ro = client("KUBEAPI_RO_TOKEN_FILE");
     test_api_endpoints(c);
     test_api_multi(c);
-    test_api_poll_interrupt();
+    test_api_watch_endpoints(c);
+    test_api_watch_multi(c);
+    test_api_watch_own_writes();
+    test_api_watch_refused(c);
+    test_api_watch_expired(c);
+    test_api_watch_interrupt(c, false);
+    test_api_watch_interrupt(c, true);
     test_api_leases(c);
     test_api_events(c, ro);
     kube_client_free(ro);
