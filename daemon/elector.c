@@ -915,7 +915,8 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
             return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
     }
 
-    /* SIGTERM/SIGINT: stop claiming, release, exit. */
+    /* SIGTERM/SIGINT: stop claiming, release, exit. main() blocks them first
+     * thing; blocked here as well because sd_event_add_signal() requires it. */
     {
         sigset_t ss;
         sigemptyset(&ss);

@@ -520,8 +520,12 @@ static int attempt_start(KubeRequest *r)
     if (r->kind != REQ_WATCH &&
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response) != CURLE_OK)
         goto io;
-    /* Bound how long any one cached connection is used for new requests,
-     * and how long a watch waits for a connection. */
+    /* Bound how long any one cached connection is used for new requests.
+     * This holds over HTTP/1.1; over HTTP/2, libcurl (7.88) retires only an
+     * idle connection, and one that always carries a watch stream is never
+     * idle: it is kept, and shared by new requests, for as long as it works
+     * (a dead one is noticed by TCP keepalive and the request deadlines).
+     * Also: how long a watch waits for a connection. */
     if (curl_easy_setopt(e, CURLOPT_MAXLIFETIME_CONN, 120L) != CURLE_OK) goto io;
     if (r->kind == REQ_WATCH && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK)
         goto io;

@@ -23,7 +23,7 @@ What is checked, per rendered kustomization:
 - RBAC: no ClusterRole/ClusterRoleBinding, no wildcard, no nonResourceURLs;
   every rule is one of the rights of the base or a component (Leases
   get/watch/update by name + create; Events create/patch; EndpointSlices
-  get/update by name + create; Endpoints get/update by name + create), the
+  get/update by name + create; Endpoints get/watch/update by name + create), the
   named rules name exactly the election, and an optional right is granted
   only when a daemon of the kustomization uses that mode. The RoleBinding
   binds the Role to the pods' ServiceAccount.
@@ -71,7 +71,7 @@ RIGHTS = {
     ("coordination.k8s.io", "leases"): ({"get", "watch", "update"}, {"create"}, None),
     ("", "events"): (set(), {"create", "patch"}, "events"),
     ("discovery.k8s.io", "endpointslices"): ({"get", "update"}, {"create"}, "endpointslice"),
-    ("", "endpoints"): ({"get", "update"}, {"create"}, "endpoints-lock"),
+    ("", "endpoints"): ({"get", "watch", "update"}, {"create"}, "endpoints-lock"),
 }
 
 failures = []
