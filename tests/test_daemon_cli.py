@@ -19,6 +19,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from kubeapi import ApiServer  # noqa: E402
+from harness import free_port  # noqa: E402
 
 DAEMON = PROBE = None
 FAST = ["--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]
@@ -30,14 +31,6 @@ def clean_env():
               "LEADER_ELECTION_SOCKET"):
         env.pop(k, None)
     return env
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(pred, timeout=10.0, step=0.02):

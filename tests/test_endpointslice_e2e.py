@@ -17,7 +17,6 @@ addresses, and it follows leadership:
 
 usage: test_endpointslice_e2e.py DAEMON
 """
-import json
 import os
 import signal
 import sys

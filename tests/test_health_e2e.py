@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from test_health_util import (ApiServer, Cluster, HealthApp, LeaderMonitor,  # noqa: E402
                               TempDir, now, wait_for)
+from harness import free_port  # noqa: E402
 
 DAEMON = None
 PERIOD, TIMEOUT, FAILURES = 0.2, 0.15, 3
@@ -180,7 +181,7 @@ class Health(unittest.TestCase):
         self.assertIsNotNone(self.cluster.wait_leader(timeout=10), "never led once healthy")
 
     def test_tcp_check_and_metrics(self):
-        port_http = self.free_port()
+        port_http = free_port()
         lst = socket.socket()
         lst.bind(("127.0.0.1", 0))
         lst.listen(16)
@@ -200,14 +201,6 @@ class Health(unittest.TestCase):
             text = r.read().decode()
         self.assertIn("leader_election_health_status 0", text)
         self.assertIn('leader_election_health_checks_total{result="failure"}', text)
-
-    @staticmethod
-    def free_port():
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        return p
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness.cluster import Cluster, SETPRIV  # noqa: E402
+from harness.cluster import Cluster, SETPRIV, free_port  # noqa: E402
 from harness.testing import FailoverTest, binaries, main, say, now, wrapper  # noqa: E402
 from kubeapi import make_certs  # noqa: E402
 
@@ -187,14 +187,6 @@ class FrontEnd:
                 return b"".join(f.readlines()[-n:]).decode(errors="replace")
         except OSError:
             return "(none)"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def tcp_connections(pid, remote_port):

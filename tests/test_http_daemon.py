@@ -18,25 +18,14 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prom_parse  # noqa: E402
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
-
-
-def free_port():
-    # The daemon binds the port itself; the window between this close and its
-    # bind is short, and a clash shows as a start-up failure, never a wrong pass.
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import free_port  # noqa: E402
 
 
 def get(port, path="/", timeout=2):

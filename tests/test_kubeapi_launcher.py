@@ -5,13 +5,11 @@ server options, and that the server never outlives its launcher."""
 import json
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, "with-apiserver.py")

@@ -4,7 +4,6 @@ a 200 stream, bookmarks, timeoutSeconds, history reset."""
 
 import json
 import os
-import socket
 import sys
 import time
 import unittest

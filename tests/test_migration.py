@@ -42,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from kubeapi import ApiServer  # noqa: E402
+from harness import free_port  # noqa: E402
 
 OLD = os.path.join(HERE, "old_sidecar.py")
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -64,14 +65,6 @@ def check(cond, what):
         say("FAILED: " + what)
         failures.append(what)
     return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def http_get(port, path="/", timeout=0.5):

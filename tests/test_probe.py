@@ -11,7 +11,6 @@ sent. With PROBE_VMHWM, also measures the probe's peak RSS (VmHWM) while it
 answers a leader query: at most 1 MiB. Every wait is bounded."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile

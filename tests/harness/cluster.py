@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,6 +39,17 @@ KUBECTL = shutil.which("kubectl")
 
 # Short timings for the tests: lease 3 s, renew deadline 2 s, retry 0.5 s.
 FAST = ("3s", "2s", "500ms")
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port free on host now, for a server a test starts. The server
+    binds it itself: the window between this close and its bind is short, and
+    a clash shows as a start-up failure, never a wrong pass."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def parse_duration(s):
