@@ -460,6 +460,9 @@ struct LockOp {
     ElectionRecord primary; /* MultiLock: the Endpoints record read or written */
 
     bool created; /* the primary write answered 201 */
+    /* MultiLock write: the Lease as this lock knew it when the write began (lease_follow()). */
+    bool lease_seen;
+    uint64_t lease_rev;
 
     /* watch */
     KubeRequest *lease_watch; /* the Lease's stream (LOCK_LEASES; the MultiLock's secondary) */
@@ -604,6 +607,8 @@ static LockOp *op_new(Lock *l, OpKind kind, uint64_t timeout, lock_done_fn cb, v
         op->is_write = true;
         l->writes_inflight++;
         l->write_gen++;
+        op->lease_seen = l->have_lease;
+        op->lease_rev = l->have_lease ? revision_of(l->lease.resource_version) : 0;
     }
     return op;
 }
@@ -856,7 +861,20 @@ static int op_start(LockOp *op, Step s, LockOp **ret)
  * overwritten (client-go's MultiLock re-reads and overwrites it). */
 static void lease_follow(LockOp *op)
 {
-    (void)op_request(op, op->l->have_lease ? STEP_LEASE_PUT : STEP_LEASE_CREATE);
+    Lock *l = op->l;
+
+    /* The Lease kept here may be newer than the one the write began with: a stream event or a
+     * read that arrived while the Endpoints write was in flight (held back from the engine
+     * until our writes are done). Its resourceVersion would make the PUT overwrite a write the
+     * decision never saw: the same conflict as a 409 on the PUT. */
+    if (l->have_lease && (!op->lease_seen || revision_of(l->lease.resource_version) > op->lease_rev)) {
+        op_fail(op, KUBE_E_CONFLICT, 409, 0,
+                "endpoints written, lease not: the Lease changed since the write began "
+                "(revision %" PRIu64 ", now %" PRIu64 ")",
+                op->lease_rev, revision_of(l->lease.resource_version));
+        return;
+    }
+    (void)op_request(op, l->have_lease ? STEP_LEASE_PUT : STEP_LEASE_CREATE);
 }
 
 static void finish_multi_write(LockOp *op, long http)
@@ -1110,8 +1128,13 @@ int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64
         s = STEP_LEASE_PUT;
     else
         /* Never an unconditional PUT (Endpoints let the last write win): without a kept object,
-         * read it first and write only if it is still the one decided on. */
-        s = l->have_ep && l->ep.raw && l->ep.resource_version ? STEP_EP_PUT : STEP_EP_GET;
+         * or with one other than the revision decided on (a change held back from the engine
+         * while another write of ours was in flight), read it first and write only if it is
+         * still the one decided on. */
+        s = l->have_ep && l->ep.raw && l->ep.resource_version &&
+                    (base_revision == 0 || revision_of(l->ep.resource_version) == base_revision)
+                ? STEP_EP_PUT
+                : STEP_EP_GET;
     return op_start(op, s, ret);
 }
 

@@ -1075,6 +1075,51 @@ static void test_api_watch_own_writes(void)
     kube_client_free(co);
 }
 
+/* A MultiLock write whose Endpoints PUT is in flight while a Lease-only candidate writes the Lease
+ * (the move to --lock leases): the Lease stream brings that write to this lock before the
+ * Endpoints answer; the Lease step must not be built on it (overwriting a claim the decision
+ * never saw) but fail as a conflict, the Lease keeping the other holder. */
+static void test_api_watch_lease_written_meanwhile(KubeClient *c)
+{
+    KubeClient *cw = client("KUBEAPI_TOKEN_FILE_9"); /* user candidate-9: slow Endpoints writes */
+    Lock *a = mklock(cw, LOCK_ENDPOINTS_LEASES, "meanwhile", "pod-a");
+    Lock *lease_only = mklock(c, LOCK_LEASES, "meanwhile", "intruder");
+    Trace own = {0};
+    LockOp *w = NULL;
+    Out o, up = {0};
+    char *body;
+
+    CHECK(lock_watch(a, 30 * SEC, 100 * 1000, on_trace, on_trace_end, &own, &w) == 0);
+    run_for(300 * 1000);
+    o = do_create(a, wrp("pod-a", 1));
+    CHECK(o.res.result == KUBE_OK);
+    run_for(300 * 1000);
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"candidate-9\",\"kind\":\"latency\",\"ms\":600,"
+                "\"verbs\":[\"update\"],\"resources\":[\"endpoints\"]}") == 201);
+    ElectionRecord r2 = wr("pod-a", 1);
+    r2.renew_time_usec += 2 * SEC;
+    CHECK(lock_update(a, &r2, o.res.record.revision, 5 * SEC, on_done, &up, NULL) == 0);
+    /* While the renew's Endpoints PUT waits: the Lease-only candidate takes the Lease. */
+    Out g = do_get(lease_only);
+    CHECK(g.res.result == KUBE_OK && !up.done);
+    Out in = do_update(lease_only, wrp("intruder", 2), g.res.record.revision);
+    CHECK(in.res.result == KUBE_OK && !up.done);
+    run_until(&up.done, 10 * SEC);
+    CHECK(up.done);
+    fprintf(stderr, "lease written meanwhile: result %d (%s)\n", up.res.result, up.error);
+    CHECK(up.res.result == KUBE_E_CONFLICT);
+    CHECK(strstr(up.error, "endpoints written, lease not") != NULL);
+    body = raw_get(c, &KUBE_RESOURCE_LEASES, "meanwhile");
+    CHECK(body && strstr(body, "\"holderIdentity\":\"intruder\""));
+    free(body);
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    lock_op_cancel(w);
+    lock_free(a);
+    lock_free(lease_only);
+    kube_client_free(cw);
+}
+
 /* The server refuses the watch (RBAC without "watch" on endpoints: the deploy manifests of old):
  * the lock reads every poll period instead, as it always did, for good. */
 static void test_api_watch_refused(KubeClient *c)
@@ -1314,6 +1359,7 @@ static int run_api(void)
     test_api_watch_endpoints(c);
     test_api_watch_multi(c);
     test_api_watch_own_writes();
+    test_api_watch_lease_written_meanwhile(c);
     test_api_watch_refused(c);
     test_api_watch_expired(c);
     test_api_watch_interrupt(c, false);
