@@ -154,7 +154,10 @@ static void on_request_done(Lock *l, const LockResult *res, void *userdata)
     *slot = (Request){0};
 
     elector_step(e, &ev);
-    if (renewed && election_is_leader(&e->engine, now_boot_usec()))
+    /* Counted while the engine holds a claim, also one still behind the creation gate (the
+     * renews of the creation wait are what the claim stands on when the gate opens; else a
+     * fresh leader shows no sample until its next renew). */
+    if (renewed && e->engine.claim_deadline > now_boot_usec())
         election_metrics_renewed(e->metrics, sent);
 }
 
