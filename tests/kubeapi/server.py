@@ -296,6 +296,10 @@ class Handler(BaseHTTPRequestHandler):
             data = body.encode("utf-8")
         else:
             data = body
+        # Counted before the answer leaves: a client that reads /_admin/stats right after
+        # this answer must find it there (the dispatcher's finally counts the rest).
+        if getattr(self, "_recorded", True) is False:
+            self._record(code)
         self._headers_started = True
         self.send_response_only(code)
         self._common_headers(content_type)
