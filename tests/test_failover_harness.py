@@ -5,6 +5,7 @@ flag, so that a green failover test means something."""
 
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +134,26 @@ class EndToEnd(unittest.TestCase):
         self.assertIn("PROBES: two leaders", msg)
         self.assertIn("WATCH (arrival clock): two leaders", msg)
         self.assertIn("WATCH (daemon clock): two leaders", msg)
+
+
+class WatchMonitorStop(unittest.TestCase):
+    def test_stop_after_the_loop_ended(self):
+        """The worst interleaving of stop() with the loop: the event is set,
+        the thread wakes up by its own 20 ms timeout and ends before stop()
+        writes to the wake-up pipe.  That write must still find the pipe open
+        (it failed in CI with EBADF when the thread closed the pipe itself),
+        stop() must be idempotent and leave no descriptor behind."""
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(5):
+            w = M.WatchMonitor([("p", "/nonexistent/leader.sock")])
+            w.start()
+            time.sleep(0.03)
+            w._stop_ev.set()
+            w.join(5)  # the loop ended on its own, before stop() below
+            self.assertFalse(w.is_alive())
+            w.stop()
+            w.stop()
+        self.assertEqual(len(os.listdir("/proc/self/fd")), before)
 
 
 if __name__ == "__main__":

@@ -193,8 +193,19 @@ class WatchMonitor(threading.Thread):
         os.write(self._w, b"x")
 
     def stop(self):
+        """Stops the thread.  The wake-up pipe is closed only here, after the
+        thread has ended: if run() closed it, a stop() racing with the loop's
+        own 20 ms wake-up (the event already set, the write not yet done)
+        would write to a closed, or worse a reused, descriptor."""
         self._stop_ev.set()
+        if self._w is None:
+            return
         os.write(self._w, b"x")
+        self.join(10)
+        if not self.is_alive():
+            os.close(self._r)
+            os.close(self._w)
+            self._r = self._w = None
 
     def _try_connect(self, c, t):
         if c.sock is not None or t < c.next_try:
@@ -303,8 +314,6 @@ class WatchMonitor(threading.Thread):
             if c.sock is not None:
                 c.sock.close()
                 c.sock = None
-        os.close(self._r)
-        os.close(self._w)
         self.end_time = t
 
     def claims(self, measure="arrival", until=None):
