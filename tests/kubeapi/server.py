@@ -298,8 +298,7 @@ class Handler(BaseHTTPRequestHandler):
             data = body
         # Counted before the answer leaves: a client that reads /_admin/stats right after
         # this answer must find it there (the dispatcher's finally counts the rest).
-        if getattr(self, "_recorded", True) is False:
-            self._record(code)
+        self._record(code)
         self._headers_started = True
         self.send_response_only(code)
         self._common_headers(content_type)
@@ -392,7 +391,8 @@ class Handler(BaseHTTPRequestHandler):
             self._log_request(self.code, t0)
 
     def _record(self, code):
-        if not self._recorded:
+        # Unset before _dispatch() (an answer to a malformed request): not counted.
+        if not getattr(self, "_recorded", True):
             self._recorded = True
             self.server.stats.record(self._req_user, self._req_verb, code)
 
