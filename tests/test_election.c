@@ -822,6 +822,165 @@ static void test_lost_answer_guard(void)
     CHECK(a && a->type == ELECTION_ACTION_GET);
 }
 
+
+/* An empty holder that is not a release marker (kubectl patch holderIdentity=null while the
+ * holder may still claim, cut off from the API) is waited out like a deletion: from when the
+ * holder's record was observed, for its lease. A marker (leaseDurationSeconds 1, the holder's
+ * term) is taken at once; a marker with another term than the holder observed is waited out. */
+static void test_hand_cleared_holder(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+    uint64_t seen;
+
+    /* 1. hand-cleared: same spec as the holder's except the holder */
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-b", 15, WALL0, WALL0, 4, 30);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    seen = t.now.boot_usec;
+    t_advance(&t, 2 * SEC);
+    r = t_rec("", 15, WALL0, WALL0, 4, 31);
+    t_watch(&t, &r);
+    CHECK(t_request(&t) == NULL);
+    CHECK(t_logged(&t, "cleared"));
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE);
+    CHECK(t.now.boot_usec >= seen + 15 * SEC);
+    CHECK(a && a->record.lease_transitions == 5);
+
+    /* 2. a release marker of another term than the holder's: waited out too */
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-b", 15, WALL0, WALL0, 4, 30);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    seen = t.now.boot_usec;
+    t_advance(&t, 1 * SEC);
+    r = t_rec("", 1, WALL0 + 1, WALL0 + 1, 3, 31);
+    t_watch(&t, &r);
+    CHECK(t_request(&t) == NULL);
+    t_fire(&t);
+    CHECK(t.now.boot_usec >= seen + 15 * SEC);
+
+    /* 3. an empty holder at start-up that is no release marker: one lease duration */
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    seen = t.now.boot_usec;
+    r = t_rec("", 0, 0, 0, 0, 30); /* e.g. created by hand with an empty spec */
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    CHECK(t_request(&t) == NULL);
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE);
+    CHECK(t.now.boot_usec >= seen + 15 * SEC);
+
+    /* 4. the leader itself sees its holder cleared: it stops at once and may take it again at once
+     * (it is the only one that could still have claimed) */
+    t_init(&t, "pod-a");
+    become_leader(&t, 3);
+    t_advance(&t, 100 * MS);
+    r = t_rec("", 15, WALL0, WALL0, 1, 4);
+    t_watch(&t, &r);
+    CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    a = t_request(&t);
+    CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE && a->record.lease_transitions == 2);
+}
+
+/* resourceVersions that go backwards (etcd restored from a backup): after a 409, the read that
+ * follows is the truth even with a lower resourceVersion; logged; no tight loop. */
+static void test_revision_regression(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+    unsigned requests = 0;
+
+    t_init(&t, "pod-a");
+    become_leader(&t, 500);
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->base_revision == 500);
+    if (!a) return;
+    /* the store was restored: our renew's resourceVersion is unknown to it */
+    t_advance(&t, 5 * MS);
+    t_step(&t,
+           ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT, NULL));
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_GET);
+    if (!a) return;
+    /* the restored Lease: held by someone else at a lower revision */
+    r = t_rec("pod-b", 15, WALL0, WALL0, 7, 120);
+    t_advance(&t, 5 * MS);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    CHECK(t_logged(&t, "resourceVersion went backwards"));
+    {
+        ElectionView v;
+        election_view(&t.e, t.now.boot_usec, &v);
+        CHECK(strcmp(v.leader, "pod-b") == 0 && v.term == 7);
+    }
+    CHECK(t_request(&t) == NULL); /* pod-b's lease is waited out */
+    /* the bounded case: every write refused, every read older than the last one kept. The loop
+     * must not spin: at most a handful of requests per retry period. */
+    t_init(&t, "pod-a");
+    become_leader(&t, 500);
+    t_fire(&t);
+    for (int i = 0; i < 200 && t.now.boot_usec < 1000 * SEC + 20 * SEC; i++) {
+        a = t_request(&t);
+        if (!a) {
+            if (t.timer == ELECTION_TIME_NONE) break;
+            t_fire(&t);
+            continue;
+        }
+        requests++;
+        t_advance(&t, 1 * MS);
+        if (a->type == ELECTION_ACTION_GET) {
+            r = t_rec("pod-a", 15, WALL0, WALL0, 1, 400 - (uint64_t)i); /* older each time */
+            t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+        } else {
+            t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id,
+                                 ELECTION_RESULT_CONFLICT, NULL));
+        }
+    }
+    /* 20 s at R = 2 s: a few requests per retry period, not one per millisecond */
+    CHECK(requests < 60);
+    CHECK(t.now.boot_usec >= 1000 * SEC + 10 * SEC);
+}
+
+/* A renew attempt gets a deadline near the retry period, not the whole remaining claim: a
+ * black-holed connection leaves time for a second attempt on a fresh one. */
+static void test_renew_attempt_deadline(void)
+{
+    T t;
+    const ElectionAction *a;
+    unsigned attempts = 0;
+
+    t_init(&t, "pod-a");
+    become_leader(&t, 3);
+    t_fire(&t);
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RENEW);
+    if (!a) return;
+    CHECK(a->timeout_usec <= 2 * SEC);
+    /* every attempt hangs until its timeout: several attempts before the renew deadline */
+    while (election_is_leader(&t.e, t.now.boot_usec) && attempts < 20) {
+        a = t_request(&t);
+        if (a && a->type == ELECTION_ACTION_UPDATE) {
+            uint64_t id = a->request_id;
+            attempts++;
+            t_advance(&t, a->timeout_usec);
+            t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, id, ELECTION_RESULT_TIMEOUT, NULL));
+        } else {
+            t_fire(&t);
+        }
+    }
+    CHECK(attempts >= 3);
+}
+
 int main(void)
 {
     test_config();
@@ -846,5 +1005,8 @@ int main(void)
     test_lost_answer_guard();
     test_hand_edit_keeping_holder();
     test_resign_follower_and_duplicate_rate();
+    test_hand_cleared_holder();
+    test_revision_regression();
+    test_renew_attempt_deadline();
     return t_report("test_election");
 }
