@@ -364,6 +364,40 @@ static ElectionRecordClass classify(Election *e, const ElectionRecord *r)
     return ELECTION_CLASS_DUPLICATE;
 }
 
+/* A record with an empty holder, about to replace the current one (still in e->cur/e->cls):
+ * when may we take it? At once only when it is a release: the marker that client-go's
+ * ReleaseOnCancel and this engine write (leaseDurationSeconds 1, the holder's leaseTransitions
+ * kept) of the holder last observed, or when the holder was us (our claim ended with demote()).
+ * Anything else (kubectl patch holderIdentity=null, an edit of a released record, a record with
+ * no holder found at start-up) may have been written while a holder cut off from the API still
+ * claims: waited out as a deletion is, from when the holder's record was observed, for its
+ * lease (ours at least). */
+static uint64_t vacated_takeover(const Election *e, const ElectionRecord *r, uint64_t now)
+{
+    bool marker = r->lease_duration_seconds == 1 &&
+                  (e->held_transitions < 0 || r->lease_transitions == e->held_transitions);
+
+    switch (e->cls) {
+    case ELECTION_CLASS_OURS:
+    case ELECTION_CLASS_EDITED:
+        return 0;
+    case ELECTION_CLASS_OTHER:
+    case ELECTION_CLASS_DUPLICATE:
+    case ELECTION_CLASS_ADOPT:
+        return marker ? 0 : add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
+    case ELECTION_CLASS_ABSENT:
+        return marker ? e->absent_takeover
+                      : max_u64(e->absent_takeover, add_sat(now, lease_usec(e, r->lease_duration_seconds)));
+    case ELECTION_CLASS_FREE:
+        /* A released record edited again: nobody held it in between that we saw; but a record
+         * that is no marker gives no such promise (events may have been missed on a relist). */
+        return marker ? e->free_takeover
+                      : max_u64(e->free_takeover, add_sat(now, lease_usec(e, r->lease_duration_seconds)));
+    default: /* start-up */
+        return marker ? 0 : add_sat(now, lease_usec(e, r->lease_duration_seconds));
+    }
+}
+
 static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, uint64_t now,
                     bool *renewed)
 {
@@ -387,10 +421,12 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
     }
 
     c = classify(e, r);
+    if (c == ELECTION_CLASS_FREE) e->free_takeover = vacated_takeover(e, r, now);
     e->cur = *r;
     e->cls = c;
     e->seen_any = true;
     e->observed_boot = now;
+    if (r->holder[0]) e->held_transitions = r->lease_transitions;
 
     switch (c) {
     case ELECTION_CLASS_OTHER:
@@ -414,6 +450,13 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
         break;
     case ELECTION_CLASS_FREE:
         demote(e, out, "lease released", NULL);
+        if (e->free_takeover > now)
+            elog(out, LOG_WARNING,
+                 "lease holder cleared without a release by its holder (leaseDurationSeconds=%" PRId32
+                 ", term %" PRId32 "): the holder may still claim it; waiting %" PRIu64
+                 " ms before taking it over",
+                 r->lease_duration_seconds, r->lease_transitions,
+                 (e->free_takeover - now) / USEC_PER_MSEC);
         break;
     case ELECTION_CLASS_EDITED:
         demote(e, out, "lease edited by someone else", NULL);
@@ -518,8 +561,12 @@ static void send_claim(Election *e, ElectionActions *out, const ElectionNow *now
     if (renew) {
         r.acquire_time_usec = e->cur.acquire_time_usec;
         r.lease_transitions = e->cur.lease_transitions;
-        /* A renew must not outlive the claim it extends. */
-        if (claiming(e, now->boot_usec)) timeout = e->claim_deadline - now->boot_usec;
+        /* A renew must not outlive the claim it extends, and one attempt gets about a retry
+         * period: a connection that black-holes it leaves time for more attempts (the glue
+         * connects afresh after a timeout) before the renew deadline. */
+        timeout = e->config.retry_period_usec;
+        if (claiming(e, now->boot_usec))
+            timeout = min_u64(timeout, e->claim_deadline - now->boot_usec);
     } else {
         r.acquire_time_usec = r.renew_time_usec;
         r.lease_transitions = (int32_t)(e->max_seen_transitions + 1);
@@ -614,6 +661,7 @@ static uint64_t takeover_at(const Election *e)
     case ELECTION_CLASS_ABSENT:
         return e->absent_takeover;
     case ELECTION_CLASS_FREE:
+        return e->free_takeover;
     case ELECTION_CLASS_OURS:
     case ELECTION_CLASS_EDITED:
         return 0;
@@ -687,6 +735,8 @@ static void failed(Election *e, ElectionActions *out, const ElectionEvent *ev, u
         e->api_ok = false;
     if (e->stopping || e->resigning)
         delay = jitter(e, r / 4, r / 2); /* release: the exit bound is near */
+    else if (claiming(e, now) && ev->result == ELECTION_RESULT_TIMEOUT)
+        delay = jitter(e, r / 8, r / 4); /* the attempt took its whole deadline already */
     else if (claiming(e, now))
         delay = jitter(e, r / 2, r); /* renew: several tries before the deadline */
     else
@@ -704,12 +754,28 @@ static void failed(Election *e, ElectionActions *out, const ElectionEvent *ev, u
 static void on_get_result(Election *e, ElectionActions *out, const ElectionEvent *ev, uint64_t now,
                           bool *renewed)
 {
+    bool after_conflict = e->conflict_read;
+
     e->inflight_id = 0;
     switch (ev->result) {
     case ELECTION_RESULT_OK:
         e->api_ok = true;
         e->failures = 0;
         e->need_get = false;
+        e->conflict_read = false;
+        if (after_conflict && ev->record.revision != 0 && ev->record.revision < e->cur_revision) {
+            /* Our write was refused for a stale resourceVersion, yet the read says the store is
+             * older than what we saw: it went backwards (etcd restored from a backup). The
+             * read is the truth now; taken as new content, so the observedTime rule starts over
+             * (a holder of the restored record is waited out). */
+            elog(out, LOG_WARNING,
+                 "resourceVersion went backwards (%" PRIu64 " after %" PRIu64
+                 "): the API server's storage was restored or reset? taking the read as the "
+                 "current state",
+                 ev->record.revision, e->cur_revision);
+            e->cur_revision = 0;
+            e->cls = ELECTION_CLASS_UNKNOWN;
+        }
         observe(e, out, &ev->record, now, renewed);
         break;
     case ELECTION_RESULT_NOT_FOUND:
@@ -738,6 +804,7 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
     case ELECTION_RESULT_OK:
         e->api_ok = true;
         e->failures = 0;
+        e->conflicts = 0;
         if (kind == ELECTION_WRITE_RELEASE) e->released = true;
         {
             /* Only the newest state we know may confer a claim (an older answer after a newer
@@ -762,7 +829,18 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
         demote(e, out, ev->result == ELECTION_RESULT_NOT_FOUND ? "lease deleted" : "conflict",
                NULL);
         e->need_get = true;
+        e->conflict_read = ev->result == ELECTION_RESULT_CONFLICT;
         e->retry_at = 0;
+        /* The first conflict reads at once (a lost race: the winner is news). Conflicts in a row
+         * without a write succeeding (a store that went backwards, something rewriting the
+         * object) back off as failures do, never in a tight loop. */
+        if (ev->result != ELECTION_RESULT_NOT_FOUND && ++e->conflicts > 1) {
+            uint64_t delay = jitter(e, e->config.retry_period_usec / 2, e->config.retry_period_usec);
+            e->retry_at = add_sat(now, delay);
+            if (e->conflicts == 2 || e->conflicts % 16 == 0)
+                elog(out, LOG_WARNING, "%u conflicts in a row: reading again in %" PRIu64 " ms",
+                     e->conflicts, delay / USEC_PER_MSEC);
+        }
         break;
     default:
         if (ev->result == ELECTION_RESULT_FORBIDDEN || ev->result == ELECTION_RESULT_INVALID)
@@ -790,6 +868,7 @@ int election_init(Election *e, const ElectionConfig *c)
     e->rng = c->seed;
     e->cls = ELECTION_CLASS_UNKNOWN;
     e->max_seen_transitions = -1;
+    e->held_transitions = -1;
     e->term = -1;
     e->next_id = 1;
     e->api_ok = true;

@@ -290,6 +290,10 @@ typedef struct Election {
     int64_t max_seen_transitions; /* -1: no Lease ever seen */
     bool seen_any;
     int64_t adopt_renew_time;
+    /* FREE: when we may take it (0: at once, a release marker of the holder last observed; else
+     * the cleared holder's lease waited out, as for a deletion) */
+    uint64_t free_takeover;
+    int64_t held_transitions; /* leaseTransitions of the last held record observed; -1: none */
 
     /* our claim */
     uint64_t claim_deadline; /* is_leader <=> claim_gate <= now < claim_deadline */
@@ -311,6 +315,9 @@ typedef struct Election {
     bool need_get;
     uint64_t retry_at;
     unsigned failures; /* consecutive failed requests */
+    unsigned conflicts; /* consecutive conflicts without a successful write in between */
+    bool conflict_read; /* the read in flight or due follows a conflict: it is the truth, even
+                         * at a lower resourceVersion than one seen (a restored store) */
     bool api_ok, watch_up;
 
     uint64_t holdoff_until, backoff_until, exit_deadline;

@@ -5,7 +5,8 @@
  * process with its own CLOCK_BOOTTIME running at its own rate (up to a few % off), its own wall
  * clock (seconds off), random network delays, lost requests and lost responses, 500/429 storms,
  * per-process partitions, watch outages, SIGSTOP pauses longer than the lease, SIGTERM (release)
- * and SIGKILL with restarts, RESIGN, and Lease deletions.
+ * and SIGKILL with restarts, RESIGN, Lease deletions, and holders cleared by hand (kubectl patch)
+ * while the leader is cut off from the API.
  *
  * Checked after every simulated event: no two live engines answer election_is_leader() true at the
  * same real instant (each asked at its own boot time). Since a claim only ever starts at an event,
@@ -27,7 +28,7 @@
 #define MAXREQ 16
 
 enum { Q_TIMER, Q_DELIVER, Q_SERVER, Q_TIMEOUT, Q_CHAOS };
-enum { C_KILL, C_TERM, C_RESIGN, C_PAUSE, C_RESTART, C_DELETE, C_WATCH_DOWN, C_WATCH_UP };
+enum { C_KILL, C_TERM, C_RESIGN, C_PAUSE, C_RESTART, C_DELETE, C_CLEAR, C_WATCH_DOWN, C_WATCH_UP };
 
 typedef struct Req {
     uint64_t id;
@@ -443,7 +444,7 @@ static void chaos_schedule(Sim *s)
         else if (what < 70)
             q.chaos = C_WATCH_DOWN;
         else if (what < 80 && s->p.deletions)
-            q.chaos = C_DELETE;
+            q.chaos = what < 75 ? C_DELETE : C_CLEAR;
         else if (what < 90)
             q.chaos = -1; /* storm */
         else
@@ -503,6 +504,20 @@ static void chaos(Sim *s, const Q *q)
         if (s->present) {
             s->present = false;
             s->rev++;
+            s->any_deletion = true;
+            watch_fanout(s);
+        }
+        break;
+    case C_CLEAR:
+        /* an operator: kubectl patch lease --type merge -p '{"spec":{"holderIdentity":null}}',
+         * often while the holder is cut off from the API (that is why one clears it) */
+        if (s->verbose) printf("%10.6f chaos: clear the holder\n", (double)s->now / 1e6);
+        if (s->present && s->rec.holder[0]) {
+            if (leader >= 0 && frand(s) < 0.7)
+                s->node[leader].partitioned_until = s->now + urange(s, 1000000, (int64_t)s->p.L);
+            s->rec.holder[0] = 0;
+            s->rev++;
+            s->rec.revision = s->rev;
             s->any_deletion = true;
             watch_fanout(s);
         }
