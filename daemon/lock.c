@@ -615,9 +615,10 @@ static LockOp *op_new(Lock *l, OpKind kind, uint64_t timeout, lock_done_fn cb, v
 
 /* Newest wins: a change older than one seen (a late event, an answer that crossed a newer event)
  * is not news. Returns whether it was taken. */
-static bool view_update(WatchObject *o, bool present, const ElectionRecord *r, uint64_t revision)
+static bool view_update(WatchObject *o, bool present, const ElectionRecord *r, uint64_t revision,
+                        bool read)
 {
-    if (revision != 0 && o->revision != 0 && revision < o->revision) return false;
+    if (!read && revision != 0 && o->revision != 0 && revision < o->revision) return false;
     o->present = present;
     if (present)
         o->record = *r;
@@ -631,18 +632,21 @@ static bool view_update(WatchObject *o, bool present, const ElectionRecord *r, u
  * streams' view, whichever op it came through. Not absences: a 404 carries no resourceVersion, so
  * one that crossed a newer event could not be told from news; the view learns of deletions from
  * the streams. */
-static void views_saw(Lock *l, bool lease, const ElectionRecord *r)
+static void views_saw(Lock *l, bool lease, const ElectionRecord *r, bool read)
 {
     for (LockOp *w = l->ops; w; w = w->next)
         if (w->kind == OP_WATCH && w->mode == WATCH_STREAM)
-            (void)view_update(lease ? &w->v_lease : &w->v_ep, true, r, r->revision);
+            (void)view_update(lease ? &w->v_lease : &w->v_ep, true, r, r->revision, read);
 }
 
-/* Keeps the newest object of each kind for the next update. */
-static void remember_ep(Lock *l, LockEndpoints *e)
+/* Keeps the newest object of each kind for the next update. A read (read = true) is kept even
+ * when its resourceVersion is lower than the one kept: the store went backwards (etcd restored
+ * from a backup), or an answer crossed a newer event; either way the next update is made on what
+ * the server said last when asked, and a conditional write sorts out the rest. */
+static void remember_ep(Lock *l, LockEndpoints *e, bool read)
 {
-    views_saw(l, false, &e->record);
-    if (l->have_ep && revision_of(e->resource_version) != 0 &&
+    views_saw(l, false, &e->record, read);
+    if (!read && l->have_ep && revision_of(e->resource_version) != 0 &&
         revision_of(e->resource_version) < revision_of(l->ep.resource_version))
         return;
     lock_endpoints_done(&l->ep);
@@ -651,14 +655,14 @@ static void remember_ep(Lock *l, LockEndpoints *e)
     l->have_ep = true;
 }
 
-static void remember_lease(Lock *l, const KubeLease *x)
+static void remember_lease(Lock *l, const KubeLease *x, bool read)
 {
     KubeLease copy = KUBE_LEASE_INIT;
     ElectionRecord r;
 
     record_from_lease(x, &r);
-    views_saw(l, true, &r);
-    if (l->have_lease && revision_of(x->resource_version) != 0 &&
+    views_saw(l, true, &r, read);
+    if (!read && l->have_lease && revision_of(x->resource_version) != 0 &&
         revision_of(x->resource_version) < revision_of(l->lease.resource_version))
         return;
     if (kube_lease_copy(x, &copy) < 0)
@@ -867,7 +871,7 @@ static void lease_follow(LockOp *op)
      * read that arrived while the Endpoints write was in flight (held back from the engine
      * until our writes are done). Its resourceVersion would make the PUT overwrite a write the
      * decision never saw: the same conflict as a 409 on the PUT. */
-    if (l->have_lease && (!op->lease_seen || revision_of(l->lease.resource_version) > op->lease_rev)) {
+    if (l->have_lease && (!op->lease_seen || revision_of(l->lease.resource_version) != op->lease_rev)) {
         op_fail(op, KUBE_E_CONFLICT, 409, 0,
                 "endpoints written, lease not: the Lease changed since the write began "
                 "(revision %" PRIu64 ", now %" PRIu64 ")",
@@ -917,7 +921,7 @@ static void on_ep_response(LockOp *op, const KubeResponse *resp)
         }
         op->primary = e.record;
         op->primary_found = true;
-        remember_ep(l, &e);
+        remember_ep(l, &e, op->step == STEP_EP_GET);
         lock_endpoints_done(&e);
     } else if (result == KUBE_E_NOT_FOUND && op->step == STEP_EP_GET) {
         forget_ep(l);
@@ -1011,13 +1015,25 @@ static void on_lease_response(LockOp *op, const KubeResponse *resp)
         return;
     }
     if (result == KUBE_OK)
-        remember_lease(l, resp->lease);
+        remember_lease(l, resp->lease, op->step == STEP_LEASE_GET);
     else if (result == KUBE_E_NOT_FOUND && op->step == STEP_LEASE_GET)
         forget_lease(l);
 
     if (l->type == LOCK_LEASES) {
         if (result != KUBE_OK) {
             fail_from(op, resp, result);
+            return;
+        }
+        if (op->kind == OP_UPDATE && op->step == STEP_LEASE_GET) {
+            /* The read before an update whose kept Lease is not the one decided on. */
+            record_from_lease(resp->lease, &r);
+            if (op->base_revision != 0 && r.revision != op->base_revision) {
+                op_fail(op, KUBE_E_CONFLICT, 409, 0,
+                        "update lease: changed since revision %" PRIu64 " (now %" PRIu64 ")",
+                        op->base_revision, r.revision);
+                return;
+            }
+            (void)op_request(op, STEP_LEASE_PUT);
             return;
         }
         op->created = op->kind != OP_GET && resp->http_status == 201;
@@ -1125,7 +1141,12 @@ int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64
     op->rec = *r;
     op->base_revision = base_revision;
     if (l->type == LOCK_LEASES)
-        s = STEP_LEASE_PUT;
+        /* As for the Endpoints below: the PUT carries the kept Lease's resourceVersion, so it is
+         * made only when that is the revision decided on; else read first. */
+        s = base_revision == 0 ||
+                    (l->have_lease && revision_of(l->lease.resource_version) == base_revision)
+                ? STEP_LEASE_PUT
+                : STEP_LEASE_GET;
     else
         /* Never an unconditional PUT (Endpoints let the last write win): without a kept object,
          * or with one other than the revision decided on (a change held back from the engine
@@ -1149,7 +1170,7 @@ static void on_lease_watch_event(KubeClient *c, const KubeWatchEvent *we, void *
     case KUBE_WATCH_ADDED:
     case KUBE_WATCH_MODIFIED:
         if (!we->has_lease) return;
-        remember_lease(op->l, &we->lease);
+        remember_lease(op->l, &we->lease, false);
         record_from_lease(&we->lease, &ev.record);
         break;
     case KUBE_WATCH_DELETED:
@@ -1367,12 +1388,12 @@ static void on_ep_stream_event(KubeClient *c, const KubeWatchEvent *we, void *us
                                  op->userdata);
             return;
         }
-        remember_ep(l, &e);
+        remember_ep(l, &e, false);
         lock_endpoints_done(&e);
         break;
     }
     case KUBE_WATCH_DELETED:
-        (void)view_update(&op->v_ep, false, NULL, revision_of(we->resource_version));
+        (void)view_update(&op->v_ep, false, NULL, revision_of(we->resource_version), false);
         if (!deletion_stale(l->have_ep ? l->ep.resource_version : NULL, we->resource_version))
             forget_ep(l);
         break;
@@ -1394,10 +1415,10 @@ static void on_lease_stream_event(KubeClient *c, const KubeWatchEvent *we, void 
     case KUBE_WATCH_ADDED:
     case KUBE_WATCH_MODIFIED:
         if (!we->has_lease) return;
-        remember_lease(l, &we->lease);
+        remember_lease(l, &we->lease, false);
         break;
     case KUBE_WATCH_DELETED:
-        (void)view_update(&op->v_lease, false, NULL, revision_of(we->resource_version));
+        (void)view_update(&op->v_lease, false, NULL, revision_of(we->resource_version), false);
         if (!deletion_stale(l->have_lease ? l->lease.resource_version : NULL, we->resource_version))
             forget_lease(l);
         break;
@@ -1456,9 +1477,9 @@ static bool streams_start(LockOp *op)
 
     op->v_ep = op->v_lease = (WatchObject){0};
     (void)view_update(&op->v_ep, op->primary_found, &op->primary,
-                      op->primary_found ? op->primary.revision : 0);
+                      op->primary_found ? op->primary.revision : 0, true);
     (void)view_update(&op->v_lease, op->read_sec_found, &op->read_sec,
-                      op->read_sec_found ? op->read_sec.revision : 0);
+                      op->read_sec_found ? op->read_sec.revision : 0, true);
     k = stream_start(op, false, false);
 
     if (k >= 0 && op->l->type == LOCK_ENDPOINTS_LEASES) k = stream_start(op, true, false);

@@ -1292,6 +1292,46 @@ static void test_api_leases(KubeClient *c)
     lock_free(a);
 }
 
+
+/* An update of the Lease is made on the revision the caller decided on (base_revision), never on
+ * a newer object kept meanwhile: kept newer -> conflict, nothing written; kept older than the
+ * base -> read first, and written when the read is the base. */
+static void test_api_lease_base_revision(KubeClient *c)
+{
+    Lock *a = mklock(c, LOCK_LEASES, "based", "pod-a");
+    Lock *b = mklock(c, LOCK_LEASES, "based", "pod-b");
+    ElectionRecord ra = wr("pod-a", 3), rb = wr("pod-b", 4);
+    Out o, g;
+    uint64_t rev1, rev2;
+
+    ra.renew_time_usec += 1000;
+    o = do_create(a, &ra);
+    CHECK(o.res.result == KUBE_OK);
+    rev1 = o.res.record.revision;
+    g = do_get(b);
+    CHECK(g.res.result == KUBE_OK && g.res.record.revision == rev1);
+    ra.renew_time_usec += SEC;
+    o = do_update(a, &ra, rev1);
+    CHECK(o.res.result == KUBE_OK);
+    rev2 = o.res.record.revision;
+    /* b keeps rev1, decides on rev2 (as a watch event would have told the engine): read first */
+    rb.renew_time_usec += 2000;
+    o = do_update(b, &rb, rev2);
+    CHECK(o.res.result == KUBE_OK);
+    CHECK(o.res.result == KUBE_OK && strcmp(o.res.record.holder, "pod-b") == 0);
+    /* b wrote rev3; a reads it (keeps it) but decides on rev2, as an engine that has not seen
+     * rev3 yet would: the newer Lease must not be overwritten */
+    g = do_get(a);
+    CHECK(g.res.result == KUBE_OK && strcmp(g.res.record.holder, "pod-b") == 0);
+    ra.renew_time_usec += SEC;
+    o = do_update(a, &ra, rev2);
+    CHECK(o.res.result == KUBE_E_CONFLICT);
+    g = do_get(b);
+    CHECK(g.res.result == KUBE_OK && strcmp(g.res.record.holder, "pod-b") == 0);
+    lock_free(a);
+    lock_free(b);
+}
+
 static void test_api_events(KubeClient *c, KubeClient *ro)
 {
     Events *ev = NULL, *denied = NULL;
@@ -1365,6 +1405,7 @@ static int run_api(void)
     test_api_watch_interrupt(c, false);
     test_api_watch_interrupt(c, true);
     test_api_leases(c);
+    test_api_lease_base_revision(c);
     test_api_events(c, ro);
     kube_client_free(ro);
     kube_client_free(c);
