@@ -14,15 +14,21 @@
   leaseDurationSeconds=1); the others take that for no holder's timing, wait
   out their lease and elect a leader (a CI run once saw every candidate stop
   competing for good here).
+- A slow WATCH reader of the leader (a line unread when RESIGN comes) and a
+  STATUS answer given just before RESIGN: no other pod leads while either
+  still claims.
 """
 
+import json
 import os
 import signal
+import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
+from harness.monitor import boot_minus_mono  # noqa: E402
 
 HOLDOFF = 3.0
 
@@ -95,6 +101,85 @@ class Resign(FailoverTest):
                             "the Lease release was not cut short: %r" % after[:1])
             say("  %s resigned, its Lease release failing: %s leads %.3f s later" % (
                 a.name, new.name, s.t1 - t0))
+            self.finish(c)
+
+    def _promise_end_boot(self, msg):
+        """CLOCK_BOOTTIME seconds until which a status line claims leadership (0: no claim)."""
+        if not msg.get("is_leader") or "boottime_ms" not in msg:
+            return 0.0
+        return (msg["boottime_ms"] + msg["valid_ms"]) / 1000.0
+
+    def test_slow_watch_reader(self):
+        """A WATCH client of the leader pauses (a GC pause: a renew line arrives and stays
+        unread), RESIGN is sent meanwhile. No other pod may lead while a line this client has
+        not read still claims: the "not leader" line is appended behind the unread one, and the
+        release waits until the client has read it (or its promise ran out)."""
+        with self.cluster(pods=2, timings=("4s", "3s", "1s"),
+                          extra_args=("--resign-holdoff", "3s")) as c:
+            a = c.leader()
+            b = [p for p in c.pods if p is not a][0]
+            slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            slow.connect(a.socket)
+            slow.sendall(b"WATCH\n")
+            slow.settimeout(2.0)
+            buf = b""
+            while b"\n" not in buf:
+                buf += slow.recv(4096)
+            first = json.loads(buf.split(b"\n", 1)[0])
+            self.assertTrue(first["is_leader"], first)
+            buf = buf.split(b"\n", 1)[1]
+            t_read = now()
+            time.sleep(1.1)  # a renew line (R = 1 s) arrives and stays unread
+            t_resign = now()
+            reply = a.resign()
+            self.assertEqual(reply.get("type"), "ok", reply)
+            # the client stays paused until 1.3 s after its last read
+            time.sleep(max(0.0, t_read + 1.3 - now()))
+            new, s = c.wait_leader(c.lease_s + 3, after=t_resign, exclude=[a])
+            self.assertIs(new, b, "no handoff after RESIGN")
+            slow.setblocking(False)
+            try:
+                while True:
+                    chunk = slow.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except BlockingIOError:
+                pass
+            slow.close()
+            lines = [json.loads(x) for x in buf.split(b"\n") if x.strip()]
+            self.assertTrue(lines, "no line reached the slow client")
+            newest = lines[-1]
+            b_leads_boot = s.t1 + boot_minus_mono()
+            end = self._promise_end_boot(newest)
+            say("  slow reader: %d line(s) waiting; newest is_leader=%s; %s leads %.3f s after "
+                "RESIGN" % (len(lines), newest.get("is_leader"), b.name, s.t1 - t_resign))
+            self.assertLessEqual(end, b_leads_boot,
+                                 "the slow client's newest line %r still claimed %.3f s after "
+                                 "%s led" % (newest, end - b_leads_boot, b.name))
+            self.finish(c)
+
+    def test_status_promise(self):
+        """A STATUS answer is a promise for its valid_ms: a release waits until every leader
+        STATUS answer handed out has run out (they are capped short for that)."""
+        with self.cluster(pods=2, timings=("4s", "3s", "1s"),
+                          extra_args=("--resign-holdoff", "3s")) as c:
+            a = c.leader()
+            time.sleep(0.3)
+            st = a.status()
+            t_resign = now()
+            reply = a.resign()
+            self.assertEqual(reply.get("type"), "ok", reply)
+            self.assertTrue(st["is_leader"], st)
+            new, s = c.wait_leader(c.lease_s + 3, after=t_resign, exclude=[a])
+            self.assertIsNotNone(new, "no handoff after RESIGN")
+            end = self._promise_end_boot(st)
+            b_leads_boot = s.t1 + boot_minus_mono()
+            say("  STATUS valid_ms=%d just before RESIGN; %s leads %.3f s after RESIGN" % (
+                st["valid_ms"], new.name, s.t1 - t_resign))
+            self.assertLessEqual(end, b_leads_boot,
+                                 "a STATUS answer still claimed %.3f s after %s led" % (
+                                     end - b_leads_boot, new.name))
             self.finish(c)
 
 
