@@ -64,13 +64,20 @@ struct Elector {
     HealthChecker *health;
     MetricSeries *m_health_status, *m_health_ok, *m_health_failed;
 
-    /* --endpointslice: NULL without. On graceful paths the slice is emptied
-     * before the Lease is released: the release waits here meanwhile. */
+    /* --endpointslice: NULL without. */
     EndpointSlice *slice;
+    bool slice_withdraw_tried; /* once per release episode: retries of a release do not wait */
+
+    /* A release waits here until no client of ours can act on a claim any more: the socket's
+     * WATCH clients have read "not leader" (or their claims ran out), every leader STATUS or
+     * HTTP /status answer has run out, and in EndpointSlice mode the slice is emptied (bounded
+     * by half the release's timeout). See release_gate(). */
     ElectionAction pending_release;
     uint64_t pending_release_since;
     bool have_pending_release;
-    bool slice_withdraw_tried; /* once per release episode: retries of a release do not wait */
+    bool slice_pending;
+    sd_event_source *release_timer;
+    uint64_t http_claim_until; /* boot µs: the latest end of a leader HTTP /status answer */
 
     LockOp *watch;
     bool watch_up;
@@ -200,48 +207,104 @@ static void request_failed_now(Elector *e, const ElectionAction *a, int r)
     elector_step(e, &ev);
 }
 
+/* Until when (boot µs) a client of this daemon may still act on a leader answer it was given
+ * (0: nobody). */
+static uint64_t clients_claim_until(Elector *e, uint64_t now)
+{
+    uint64_t until = sock_server_claims_until(e->sock, now);
+
+    if (e->http_claim_until > now && e->http_claim_until > until)
+        until = e->http_claim_until;
+    return until > now ? until : 0;
+}
+
+static int on_release_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Sends the waiting release once nothing holds it back any more; else looks again soon. A
+ * client's claim never outlives the claim deadline the engine had (every line's valid_ms is
+ * bounded by it), so this waits at most until then: within the renew deadline. */
+static void release_gate(Elector *e)
+{
+    ElectionAction a;
+    uint64_t now = now_boot_usec(), until, spent, at;
+    int r;
+
+    if (!e->have_pending_release || e->slice_pending)
+        return;
+    until = clients_claim_until(e, now);
+    if (until > 0) {
+        /* SIOCOUTQ tells when a reader has caught up, but nothing wakes us when it does: look
+         * again every millisecond (a prompt reader takes well under one). */
+        at = now + USEC_PER_MSEC < until ? now + USEC_PER_MSEC : until;
+        if (!e->release_timer)
+            r = sd_event_add_time(e->event, &e->release_timer, CLOCK_BOOTTIME, at, 0,
+                                  on_release_timer, e);
+        else {
+            r = sd_event_source_set_time(e->release_timer, at);
+            if (r >= 0)
+                r = sd_event_source_set_enabled(e->release_timer, SD_EVENT_ONESHOT);
+        }
+        if (r >= 0)
+            return;
+        log_error("cannot wait for the socket's clients before releasing: %s", strerror(-r));
+        /* without a timer: hold the release back until the claims run out, by the engine's
+         * own retry of the release (it times out and sends it again) */
+        return;
+    }
+    a = e->pending_release;
+    e->have_pending_release = false;
+    spent = now - e->pending_release_since;
+    if (spent > 0)
+        log_debug("release held back %llu us until no client could act on a claim",
+                  (unsigned long long)spent);
+    a.timeout_usec = a.timeout_usec > spent + USEC_PER_MSEC ? a.timeout_usec - spent : USEC_PER_MSEC;
+    send_request(e, &a);
+}
+
+static int on_release_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    release_gate(userdata);
+    return 0;
+}
+
 static void on_slice_withdrawn(EndpointSlice *s, bool ok, void *userdata)
 {
     Elector *e = userdata;
-    ElectionAction a;
-    uint64_t spent;
 
     (void)s;
-    if (!e->have_pending_release)
+    if (!e->slice_pending)
         return;
-    a = e->pending_release;
-    e->have_pending_release = false;
-    spent = now_boot_usec() - e->pending_release_since;
-    a.timeout_usec = a.timeout_usec > spent + USEC_PER_MSEC ? a.timeout_usec - spent : USEC_PER_MSEC;
+    e->slice_pending = false;
     if (!ok)
         log_warn("releasing the lease without having emptied the EndpointSlice");
-    send_request(e, &a);
+    release_gate(e);
 }
 
 static void do_request(Elector *e, const ElectionAction *a)
 {
-    /* EndpointSlice mode: a leader that stops claiming empties the slice
-     * first, so that no traffic goes to it once another pod may lead; the
-     * release waits for that (bounded by half its own timeout). */
-    if (e->slice && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RELEASE &&
-        e->have_pending_release) {
-        /* The engine abandoned the waiting release for this one (SHUTDOWN during
-         * RESIGN): it waits for the same emptying instead. */
+    if (a->type != ELECTION_ACTION_UPDATE || a->kind != ELECTION_WRITE_RELEASE) {
+        send_request(e, a);
+        return;
+    }
+    /* A release: once it is sent, another pod may lead at once. */
+    if (e->have_pending_release) {
+        /* The engine abandoned the waiting release for this one (SHUTDOWN during RESIGN): it
+         * waits for the same conditions instead. */
         e->pending_release = *a;
         return;
     }
-    if (e->slice && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_RELEASE &&
-        !e->slice_withdraw_tried) {
+    e->pending_release = *a;
+    e->pending_release_since = now_boot_usec();
+    e->have_pending_release = true;
+    /* EndpointSlice mode: a leader that stops claiming empties the slice first, so that no
+     * traffic goes to it once another pod may lead (bounded by half the release's timeout). */
+    if (e->slice && !e->slice_withdraw_tried) {
         uint64_t bound = (a->timeout_usec > 0 ? a->timeout_usec : e->opts.retry_period_usec) / 2;
         e->slice_withdraw_tried = true;
-        if (endpointslice_withdraw(e->slice, bound, on_slice_withdrawn, e) == 1) {
-            e->pending_release = *a;
-            e->pending_release_since = now_boot_usec();
-            e->have_pending_release = true;
-            return;
-        }
+        if (endpointslice_withdraw(e->slice, bound, on_slice_withdrawn, e) == 1)
+            e->slice_pending = true;
     }
-    send_request(e, a);
+    release_gate(e);
 }
 
 static void send_request(Elector *e, const ElectionAction *a)
@@ -361,10 +424,27 @@ static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
     return 0;
 }
 
-/* The socket's STATUS and the HTTP endpoint: the same answer. */
+/* The socket's STATUS and WATCH (the socket server caps a STATUS answer's claim itself). */
 static int get_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
 {
     return status_now(userdata, now_boot, ret);
+}
+
+/* HTTP /status: a one-shot answer like the socket's STATUS, capped the same way, and waited
+ * for by a release (release_gate()). */
+static int http_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
+{
+    Elector *e = userdata;
+    uint64_t cap = SOCK_SERVER_STATUS_VALID_MAX_USEC_DEFAULT / USEC_PER_MSEC;
+    int r = status_now(e, now_boot, ret);
+
+    if (r < 0 || !ret->is_leader)
+        return r;
+    if (ret->valid_ms > cap)
+        ret->valid_ms = cap;
+    if (now_boot + ret->valid_ms * USEC_PER_MSEC > e->http_claim_until)
+        e->http_claim_until = now_boot + ret->valid_ms * USEC_PER_MSEC;
+    return 0;
 }
 
 static int http_ready(void *userdata, const char **ret_reason)
@@ -912,7 +992,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     /* The optional HTTP endpoint of the old sidecar. */
     if (o->http_addr[0]) {
         HttpServerConfig hc = {.listen = o->http_addr};
-        HttpProvider hp = {.get_status = get_status, .check_ready = http_ready};
+        HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
         if (r < 0)
             return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
@@ -976,6 +1056,7 @@ Elector *elector_free(Elector *e)
     events_free(e->events);
     lock_free(e->lock);
     sd_event_source_disable_unref(e->timer);
+    sd_event_source_disable_unref(e->release_timer);
     sd_event_source_disable_unref(e->watch_retry);
     sd_event_source_disable_unref(e->sig_term);
     sd_event_source_disable_unref(e->sig_int);

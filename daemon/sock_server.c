@@ -50,6 +50,11 @@ struct Client {
     char out[PROTO_REPLY_MAX];
     size_t out_n, out_off;
     bool due;             /* WATCH: a newer status is owed */
+    /* WATCH: the newest line handed to this client said is_leader, and until when (boot µs) a
+     * leader line it was handed claims. Once a "not leader" line has been read (nothing left
+     * unwritten or unread), the client holds no claim: claim_until goes back to 0. */
+    bool last_leader;
+    uint64_t claim_until;
     bool read_closed;     /* WATCH: the client half-closed; it may still read */
     uint64_t accepted_usec; /* CLOCK_MONOTONIC */
     uint64_t behind_since; /* CLOCK_MONOTONIC µs since a line is unwritten or unread; 0: none */
@@ -69,6 +74,7 @@ struct SockServer {
     sd_event_source *publish_defer;
     Client *clients;
     SockServerStats stats;
+    uint64_t status_claim_until; /* boot µs: the latest end of a leader STATUS answer's valid_ms */
 };
 
 static uint64_t now_mono_usec(void)
@@ -234,6 +240,17 @@ static int client_flush(Client *c)
     return 1;
 }
 
+/* client_flush() for a line appended behind an unread one: the unread time keeps counting. */
+static int client_flush_keep_behind(Client *c)
+{
+    uint64_t behind = c->behind_since;
+    int r = client_flush(c);
+
+    if (r == 1 && !client_out_pending(c))
+        c->behind_since = behind;
+    return r;
+}
+
 /* Queues an error reply and closes once it is written. */
 static int client_fail(Client *c, ProtoError e, const char *message)
 {
@@ -258,25 +275,62 @@ static int client_fail(Client *c, ProtoError e, const char *message)
     return client_flush(c);
 }
 
-/* Formats the status of this very moment into the output buffer. */
-static int client_format_status(Client *c)
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* The status of this very moment. A one-shot answer's claim is capped at status_valid_max_usec
+ * (the daemon cannot take a STATUS answer back, so a release waits for it: see
+ * sock_server_claims_until()). */
+static int client_get_status(Client *c, uint64_t now, ProtoStatus *st)
 {
     SockServer *s = c->server;
-    ProtoStatus st = {0};
-    uint64_t now = now_boot_usec();
-    ssize_t n;
     int r;
 
-    r = s->config.get_status(s->config.userdata, now, &st);
+    *st = (ProtoStatus){0};
+    r = s->config.get_status(s->config.userdata, now, st);
     if (r < 0)
         return r;
-    st.boottime_ms = now / USEC_PER_MSEC;
-    n = proto_status_format(&st, c->out, sizeof(c->out));
+    st->boottime_ms = now / USEC_PER_MSEC;
+    if (st->is_leader && c->state != CLIENT_WATCHING &&
+        st->valid_ms > s->config.status_valid_max_usec / USEC_PER_MSEC)
+        st->valid_ms = s->config.status_valid_max_usec / USEC_PER_MSEC;
+    return 0;
+}
+
+/* Formats st into the output buffer and records the claim it hands out. */
+static int client_format(Client *c, const ProtoStatus *st, uint64_t now)
+{
+    SockServer *s = c->server;
+    ssize_t n;
+
+    n = proto_status_format(st, c->out, sizeof(c->out));
     if (n < 0)
         return (int)n;
     c->out_n = (size_t)n;
     c->out_off = 0;
+    if (c->state == CLIENT_WATCHING) {
+        c->last_leader = st->is_leader;
+        if (st->is_leader)
+            c->claim_until = max_u64(c->claim_until, now + st->valid_ms * USEC_PER_MSEC);
+    } else if (st->is_leader) {
+        s->status_claim_until = max_u64(s->status_claim_until, now + st->valid_ms * USEC_PER_MSEC);
+    }
     return 0;
+}
+
+/* Formats the status of this very moment into the output buffer. */
+static int client_format_status(Client *c)
+{
+    ProtoStatus st;
+    uint64_t now = now_boot_usec();
+    int r;
+
+    r = client_get_status(c, now, &st);
+    if (r < 0)
+        return r;
+    return client_format(c, &st, now);
 }
 
 /* WATCH: sends the current status if the watcher has read everything so
@@ -286,6 +340,25 @@ static int client_push(Client *c)
 {
     SockServer *s = c->server;
     uint64_t now = now_mono_usec();
+
+    if (!client_out_pending(c) && c->last_leader && client_unread(c)) {
+        /* A leader line is unread. A "not leader" is never held back behind it: appended now,
+         * so that the client reads it right after the claim (PROTOCOL.md: the latest line
+         * counts), and the release waits for it to be read (sock_server_claims_until()). */
+        uint64_t boot = now_boot_usec();
+        ProtoStatus st;
+
+        if (client_get_status(c, boot, &st) < 0)
+            return client_fail(c, PROTO_ERROR_INTERNAL, "no status available");
+        if (!st.is_leader) {
+            if (c->behind_since == 0)
+                c->behind_since = now;
+            c->due = false;
+            if (client_format(c, &st, boot) < 0)
+                return client_fail(c, PROTO_ERROR_INTERNAL, "no status available");
+            return client_flush_keep_behind(c);
+        }
+    }
 
     if (client_out_pending(c) || client_unread(c)) {
         c->due = true;
@@ -665,6 +738,26 @@ void sock_server_publish(SockServer *s)
         (void)sd_event_source_set_enabled(s->publish_defer, SD_EVENT_ONESHOT);
 }
 
+uint64_t sock_server_claims_until(SockServer *s, uint64_t now_boot_usec)
+{
+    uint64_t until = 0;
+
+    if (!s)
+        return 0;
+    if (s->status_claim_until > now_boot_usec)
+        until = s->status_claim_until;
+    for (Client *c = s->clients; c; c = c->next) {
+        if (c->state != CLIENT_WATCHING || c->claim_until <= now_boot_usec)
+            continue;
+        if (!c->last_leader && !client_out_pending(c) && !client_unread(c)) {
+            c->claim_until = 0; /* it has read "not leader" */
+            continue;
+        }
+        until = max_u64(until, c->claim_until);
+    }
+    return until;
+}
+
 void sock_server_get_stats(const SockServer *s, SockServerStats *ret)
 {
     *ret = s->stats;
@@ -792,6 +885,8 @@ int sock_server_new(sd_event *event, const SockServerConfig *config, SockServer 
         s->config.request_timeout_usec = SOCK_SERVER_REQUEST_TIMEOUT_USEC_DEFAULT;
     if (s->config.write_timeout_usec == 0)
         s->config.write_timeout_usec = SOCK_SERVER_WRITE_TIMEOUT_USEC_DEFAULT;
+    if (s->config.status_valid_max_usec == 0)
+        s->config.status_valid_max_usec = SOCK_SERVER_STATUS_VALID_MAX_USEC_DEFAULT;
     s->self_uid = geteuid();
 
     r = sd_event_add_defer(event, &s->publish_defer, publish_dispatch, s);

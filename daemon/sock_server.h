@@ -6,11 +6,17 @@
  *
  * - STATUS: the status provider is called at the moment the reply is
  *   written (with a fresh CLOCK_BOOTTIME reading), one reply, then close.
+ * - STATUS on a leader: valid_ms is capped at status_valid_max_usec. An
+ *   answer cannot be taken back, so a release waits until every leader
+ *   answer given has run out (sock_server_claims_until()); the cap keeps that
+ *   wait short.
  * - WATCH: a reply now, then one after each sock_server_publish(). Coalesced:
  *   a watcher has at most one line not yet read; while it has, later
  *   publishes only mark it due, and it receives the status of the moment it
- *   has caught up. A watcher that leaves a line unread longer than the write
- *   timeout is dropped (closing = "claim lapsed" for the client).
+ *   has caught up. Except "not leader" after a leader line: never held back,
+ *   it is appended behind the unread line at once. A watcher that leaves a
+ *   line unread longer than the write timeout while a newer one waits is
+ *   dropped (closing = "claim lapsed" for the client).
  * - RESIGN: allowed to peers (SO_PEERCRED at connect time) that are root,
  *   the daemon's uid, or members (primary or supplementary) of the configured
  *   group; calls the resign callback; "ok" or an error reply, then close.
@@ -31,6 +37,8 @@
 #define SOCK_SERVER_MODE_DEFAULT 0666
 #define SOCK_SERVER_REQUEST_TIMEOUT_USEC_DEFAULT (UINT64_C(10) * 1000000)
 #define SOCK_SERVER_WRITE_TIMEOUT_USEC_DEFAULT (UINT64_C(2) * 1000000)
+/* A leader's STATUS answer promises at most this much (PROTOCOL.md, "STATUS"). */
+#define SOCK_SERVER_STATUS_VALID_MAX_USEC_DEFAULT (UINT64_C(50) * 1000)
 #define SOCK_SERVER_NO_GROUP ((gid_t)-1)
 
 typedef struct SockServer SockServer;
@@ -57,6 +65,7 @@ typedef struct SockServerConfig {
     unsigned max_clients;      /* 0: SOCK_SERVER_MAX_CLIENTS_DEFAULT */
     uint64_t request_timeout_usec; /* 0: default; a complete request line within it */
     uint64_t write_timeout_usec;   /* 0: default; a reply unwritten or unread past it: dropped */
+    uint64_t status_valid_max_usec; /* 0: default; the most a leader's STATUS valid_ms says */
     sock_server_status_fn get_status; /* required */
     sock_server_resign_fn resign;     /* NULL: RESIGN answers "unsupported" */
     void *userdata;
@@ -96,6 +105,13 @@ int sock_server_add_connection(SockServer *s, int fd);
 /* The state changed or a renew succeeded: every watcher gets a fresh status
  * soon (from a defer source on the loop, never from inside this call). */
 void sock_server_publish(SockServer *s);
+
+/* Until when (CLOCK_BOOTTIME µs) a client of this server may still act on a leader line it
+ * was given: the latest end of a leader STATUS answer's valid_ms, and for each watcher handed a
+ * leader line, the end of its claim unless it has since read a "not leader" line (nothing
+ * unwritten, nothing unread: SIOCOUTQ 0) or is gone. 0 (or a time <= now): nobody. Called by a
+ * leader that steps down before it lets another pod lead (the release waits for it). */
+uint64_t sock_server_claims_until(SockServer *s, uint64_t now_boot_usec);
 
 void sock_server_get_stats(const SockServer *s, SockServerStats *ret);
 

@@ -109,11 +109,12 @@ class Resign(FailoverTest):
             return 0.0
         return (msg["boottime_ms"] + msg["valid_ms"]) / 1000.0
 
-    def test_slow_watch_reader(self):
+    def _slow_reader(self, resume):
         """A WATCH client of the leader pauses (a GC pause: a renew line arrives and stays
         unread), RESIGN is sent meanwhile. No other pod may lead while a line this client has
         not read still claims: the "not leader" line is appended behind the unread one, and the
-        release waits until the client has read it (or its promise ran out)."""
+        release waits until the client has read it (resume: it reads again 1.3 s after its
+        last read) or until the claim of its unread line ran out (it never reads again)."""
         with self.cluster(pods=2, timings=("4s", "3s", "1s"),
                           extra_args=("--resign-holdoff", "3s")) as c:
             a = c.leader()
@@ -128,36 +129,56 @@ class Resign(FailoverTest):
             first = json.loads(buf.split(b"\n", 1)[0])
             self.assertTrue(first["is_leader"], first)
             buf = buf.split(b"\n", 1)[1]
+            slow.setblocking(False)
+
+            def drain():
+                nonlocal buf
+                try:
+                    while True:
+                        chunk = slow.recv(65536)
+                        if not chunk:
+                            break
+                        buf += chunk
+                except BlockingIOError:
+                    pass
+
             t_read = now()
             time.sleep(1.1)  # a renew line (R = 1 s) arrives and stays unread
             t_resign = now()
             reply = a.resign()
             self.assertEqual(reply.get("type"), "ok", reply)
-            # the client stays paused until 1.3 s after its last read
             time.sleep(max(0.0, t_read + 1.3 - now()))
+            t_drain = None
+            if resume:
+                t_drain = now()
+                drain()
             new, s = c.wait_leader(c.lease_s + 3, after=t_resign, exclude=[a])
             self.assertIs(new, b, "no handoff after RESIGN")
-            slow.setblocking(False)
-            try:
-                while True:
-                    chunk = slow.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-            except BlockingIOError:
-                pass
+            drain()
             slow.close()
             lines = [json.loads(x) for x in buf.split(b"\n") if x.strip()]
             self.assertTrue(lines, "no line reached the slow client")
             newest = lines[-1]
             b_leads_boot = s.t1 + boot_minus_mono()
             end = self._promise_end_boot(newest)
-            say("  slow reader: %d line(s) waiting; newest is_leader=%s; %s leads %.3f s after "
-                "RESIGN" % (len(lines), newest.get("is_leader"), b.name, s.t1 - t_resign))
+            say("  slow reader (%s): %d line(s) after the first; newest is_leader=%s; %s leads "
+                "%.3f s after RESIGN%s" % (
+                    "reads again at 1.3 s" if resume else "never reads again", len(lines),
+                    newest.get("is_leader"), b.name, s.t1 - t_resign,
+                    ", %.3f s after the client read" % (s.t1 - t_drain) if resume else ""))
+            self.assertFalse(newest.get("is_leader"), newest)
             self.assertLessEqual(end, b_leads_boot,
                                  "the slow client's newest line %r still claimed %.3f s after "
                                  "%s led" % (newest, end - b_leads_boot, b.name))
+            if resume:
+                self.assertLess(s.t1 - t_drain, 1.0, "the release waited after the client read")
             self.finish(c)
+
+    def test_slow_watch_reader(self):
+        self._slow_reader(resume=True)
+
+    def test_stuck_watch_reader(self):
+        self._slow_reader(resume=False)
 
     def test_status_promise(self):
         """A STATUS answer is a promise for its valid_ms: a release waits until every leader

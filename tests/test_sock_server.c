@@ -747,6 +747,80 @@ static void test_resign(sd_event *e)
     sock_server_free(s);
 }
 
+/* Stepping down: "not leader" is appended behind an unread leader line (never held back), and
+ * sock_server_claims_until() says until when a client may still act on a leader line: until the
+ * watcher has read "not leader" (or is gone), until a STATUS answer's (capped) validity ran out. */
+static void test_step_down(sd_event *e)
+{
+    Fake f = {.deadline_boot_usec = now_boot_usec() + 60 * USEC_PER_SEC, .term = 3};
+    SockServerConfig c = {.group = SOCK_SERVER_NO_GROUP};
+    SockServer *s = server_new(e, &f, NULL, &c);
+    char buf[PROTO_REPLY_MAX + 1];
+    ProtoReply r;
+    int sp[2], sq[2];
+    uint64_t t;
+
+    CHECK_EQ_INT(sock_server_claims_until(s, now_boot_usec()), 0);
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    CHECK_EQ_INT(sock_server_add_connection(s, sp[0]), 0);
+    send_str(sp[1], "WATCH\n");
+    CHECK(client_line(e, sp[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
+    CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
+    CHECK(r.status.is_leader && r.status.valid_ms > 50000);
+    /* read, and a leader: the claim runs until the deadline it was told */
+    t = sock_server_claims_until(s, now_boot_usec());
+    CHECK(t > now_boot_usec() + 50 * USEC_PER_SEC && t <= f.deadline_boot_usec);
+    /* a renew the client does not read (a GC pause) */
+    sock_server_publish(s);
+    pump(e, 5 * USEC_PER_MSEC);
+    /* step down: appended at once although a line is unread */
+    f.deadline_boot_usec = 0;
+    sock_server_publish(s);
+    pump(e, 5 * USEC_PER_MSEC);
+    CHECK(sock_server_claims_until(s, now_boot_usec()) > now_boot_usec()); /* unread */
+    {
+        /* both lines are there already, without the loop running again */
+        char all[2 * PROTO_REPLY_MAX + 1];
+        ssize_t n = recv(sp[1], all, sizeof(all) - 1, MSG_DONTWAIT | MSG_PEEK);
+        char *nl;
+        CHECK(n > 0);
+        all[n > 0 ? n : 0] = 0;
+        nl = strchr(all, '\n');
+        CHECK(nl && strchr(nl + 1, '\n'));
+    }
+    CHECK(client_line(e, sp[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
+    CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
+    CHECK(r.status.is_leader); /* the renew */
+    CHECK(sock_server_claims_until(s, now_boot_usec()) > now_boot_usec()); /* one more unread */
+    CHECK(client_line(e, sp[1], buf, sizeof(buf), 100 * USEC_PER_MSEC) > 0);
+    CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
+    CHECK(!r.status.is_leader);
+    CHECK_EQ_INT(sock_server_claims_until(s, now_boot_usec()), 0); /* read: no claim left */
+
+    /* a watcher that leaves with a leader line unread holds nothing */
+    f.deadline_boot_usec = now_boot_usec() + 60 * USEC_PER_SEC;
+    sock_server_publish(s);
+    pump(e, 5 * USEC_PER_MSEC);
+    CHECK(sock_server_claims_until(s, now_boot_usec()) > now_boot_usec());
+    close(sp[1]);
+    pump(e, 5 * USEC_PER_MSEC);
+    CHECK_EQ_INT(sock_server_claims_until(s, now_boot_usec()), 0);
+
+    /* STATUS on a leader: valid_ms capped at 50 ms, and that long a claim */
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sq), 0);
+    send_str(sq[1], "STATUS\n");
+    CHECK_EQ_INT(sock_server_add_connection(s, sq[0]), 0);
+    CHECK(client_line(e, sq[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
+    CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
+    CHECK(r.status.is_leader && r.status.valid_ms > 0 && r.status.valid_ms <= 50);
+    close(sq[1]);
+    t = sock_server_claims_until(s, now_boot_usec());
+    CHECK(t > now_boot_usec() && t <= now_boot_usec() + 50 * USEC_PER_MSEC);
+    pump(e, 60 * USEC_PER_MSEC);
+    CHECK_EQ_INT(sock_server_claims_until(s, now_boot_usec()), 0);
+    sock_server_free(s);
+}
+
 int main(void)
 {
     sd_event *e = NULL;
@@ -764,6 +838,7 @@ int main(void)
     test_idle_and_bound(e);
     test_many_clients(e);
     test_watch(e);
+    test_step_down(e);
     test_fd_exhaustion(e);
     test_lifecycle(e);
     test_resign(e);
