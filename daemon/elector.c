@@ -114,8 +114,11 @@ static ElectionResult result_from_kube(int result, ElectionActionType type)
     case KUBE_E_PROTOCOL:
     case KUBE_E_TOO_LARGE:
     case KUBE_E_TRANSPORT:
-        /* A write whose answer was lost or unreadable may have committed:
-         * its outcome is unknown, which is what TIMEOUT means. */
+    case KUBE_E_SERVER_ERROR:
+        /* A write whose answer was lost or unreadable may have committed, and so may one
+         * answered 5xx (the client never sends those again, see may_resend() in
+         * kube_client.c): its outcome is unknown, which is what TIMEOUT means. The
+         * Retry-After of a 5xx still delays the next try. */
         return type == ELECTION_ACTION_GET ? ELECTION_RESULT_TRANSIENT : ELECTION_RESULT_TIMEOUT;
     default:
         return ELECTION_RESULT_TRANSIENT;

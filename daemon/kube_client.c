@@ -615,6 +615,26 @@ static int transport_result(KubeRequest *r, CURLcode res)
 
 static void watch_transfer_done(KubeRequest *r, CURLcode res, long code);
 
+/* May a request answered `result` (with a Retry-After) be sent again here, unasked? Only if a
+ * second copy cannot do what the first did not: a 429 is API Priority and Fairness (or the
+ * max-in-flight filter) refusing the request before any handler ran, so nothing was applied; a
+ * GET changes nothing, whatever became of the first one. A write answered 5xx may have been
+ * applied all the same (etcd committed it after the API server stopped waiting: "etcdserver:
+ * request timed out"); sent again with the same resourceVersion it meets 409 Conflict for its
+ * own change, and a leader would take its own renew for another holder's write (a conflict, or
+ * a duplicate identity). Its outcome is unknown: that is the caller's to resolve (it reads
+ * before writing again), with the 5xx and the Retry-After in the response.
+ * client-go is laxer: its checkWait() (rest/with_retry.go) resends on a 429 or any status >= 500
+ * carrying Retry-After, whatever the verb; only its resending after a connection error is
+ * limited to GET, "as they are not idempotent" (rest/request.go). This client does not resend
+ * after a connection error at all (libcurl alone sends a request once more when a reused
+ * connection closed before answering a single byte: the idle keep-alive race). */
+static bool may_resend(const KubeRequest *r, int result)
+{
+    if (result == KUBE_E_TOO_MANY_REQUESTS) return true;
+    return result == KUBE_E_SERVER_ERROR && strcmp(r->method, "GET") == 0;
+}
+
 static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
 {
     KubeClient *c = r->c;
@@ -665,10 +685,10 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
         if (k < 0) finish_simple(r, k, "%s %s: cannot retry: %s", r->method, r->path, strerror(-k));
         return;
     }
-    /* Retry-After is honoured only while it ends before the caller's
-     * deadline; otherwise the caller gets the result and the delay. */
-    if ((resp.result == KUBE_E_TOO_MANY_REQUESTS || resp.result == KUBE_E_SERVER_ERROR) &&
-        resp.retry_after_usec > 0 && r->attempts < RETRY_MAX &&
+    /* Retry-After is honoured only for what may be sent again (see may_resend()) and only
+     * while it ends before the caller's deadline; otherwise the caller gets the result and
+     * the delay. */
+    if (may_resend(r, resp.result) && resp.retry_after_usec > 0 && r->attempts < RETRY_MAX &&
         now + resp.retry_after_usec + 10 * USEC_PER_MSEC < r->deadline) {
         klog(c, LOG_LEVEL_DEBUG, "%s %s: %ld, retrying after %" PRIu64 " ms", r->method, r->path,
              code, resp.retry_after_usec / USEC_PER_MSEC);

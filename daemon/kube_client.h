@@ -27,9 +27,13 @@
  *  - Results (KubeResponse.result): KUBE_OK, a positive KUBE_E_* (see
  *    kube_status.h), or a negative errno for an internal failure.
  *  - 401: the token file is re-read at once and the request retried once.
- *    429/5xx with a retry-after (header, or Status details) are retried after
- *    that delay only if it ends before the deadline; otherwise the result is
- *    returned with retry_after_usec set, for the caller to schedule.
+ *    A 429 with a retry-after (header, or Status details), and a 5xx with one
+ *    on a GET, are retried after that delay only if it ends before the
+ *    deadline; otherwise the result is returned with retry_after_usec set, for
+ *    the caller to schedule. A write (POST, PUT, PATCH, DELETE) answered 5xx
+ *    is never sent again here: it may have been applied (outcome unknown, as
+ *    after KUBE_E_TIMEOUT or KUBE_E_TRANSPORT); the caller gets
+ *    KUBE_E_SERVER_ERROR (504: KUBE_E_TIMEOUT) with retry_after_usec.
  *  - Responses larger than the bound (1 MiB) are aborted: KUBE_E_TOO_LARGE.
  *
  * Nothing here logs or returns the bearer token; error strings carry method,

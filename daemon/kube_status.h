@@ -21,7 +21,7 @@ typedef enum KubeResult {
     KUBE_E_INVALID,           /* 422 */
     KUBE_E_BAD_REQUEST,       /* 400 and other unexpected 4xx */
     KUBE_E_EXPIRED,           /* 410 Gone/Expired, or an ERROR 410 event in a watch */
-    KUBE_E_SERVER_ERROR,      /* 5xx */
+    KUBE_E_SERVER_ERROR,      /* 5xx; for a write: it may have been applied (outcome unknown) */
     KUBE_E_TIMEOUT,           /* the caller's deadline passed */
     KUBE_E_TRANSPORT,         /* connection refused/reset, TLS, DNS */
     KUBE_E_PROTOCOL,          /* a 2xx body that is not what was asked for (not JSON, wrong kind) */

@@ -10,7 +10,7 @@ if(NOT LE_FUZZ)
       "LE_PROBE=${le_failover_probe}"
       "PYTHONDONTWRITEBYTECODE=1")
 
-  foreach(t harness signals partition storms token lease identity resign defaults chaos)
+  foreach(t harness signals partition storms token lease identity resign defaults chaos applied)
     add_test(NAME failover.${t}
              COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_${t}.py)
     set_tests_properties(failover.${t} PROPERTIES

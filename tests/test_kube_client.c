@@ -3,7 +3,8 @@
  * run under tests/with-apiserver.py. argv[1] picks a group:
  *   ops      every Lease operation and generic objects, every error class the
  *            server produces (404, 409 x2, 422, 401, 403, 429, 5xx, reset,
- *            hang, refused), Retry-After vs deadline, connection reuse, token
+ *            hang, refused), Retry-After vs deadline, no retry of a write that
+ *            may have been applied (5xx), connection reuse, token
  *            rotation, the token never in any log line or error
  *   watch    events, BOOKMARK, resumption from the last resourceVersion,
  *            stream end and partition, ERROR 410 -> expired; the same for
@@ -457,6 +458,84 @@ static void test_faults(KubeClient *c)
     outcome_reset(&o);
 }
 
+/* Only what was certainly not applied is sent again: a 429 (API Priority and
+ * Fairness refuses it before any handler runs) and reads. A write answered 5xx
+ * may have been applied (fault applied_status: carried out, then answered with
+ * the error): sent again with its resourceVersion it would meet 409 for its own
+ * change (a create: AlreadyExists; a delete: 404). It is reported at once,
+ * with the Retry-After for the caller's next try. */
+static void test_write_retries(KubeClient *c)
+{
+    Outcome o = {.lease = KUBE_LEASE_INIT};
+    KubeLease l = KUBE_LEASE_INIT, n = new_lease("applied-create", "x");
+    char *stats = NULL;
+    uint64_t t0;
+
+    fprintf(stderr, "== write retries\n");
+    CHECK(admin("DELETE", "/_admin/stats", NULL) == 200);
+    /* A GET answered 500 + Retry-After 1 s: retried. */
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"leader-elector\",\"kind\":\"status\",\"code\":500,"
+                "\"retry_after\":1,\"count\":1}") == 201);
+    t0 = mono_usec();
+    CHECK(do_get(c, "keep", &o) == KUBE_OK && o.has_lease);
+    CHECK(o.at - t0 >= 900 * MSEC);
+    CHECK(kube_lease_copy(&o.lease, &l) == 0);
+
+    /* A PUT answered 429 + Retry-After 1 s: retried. */
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"leader-elector\",\"kind\":\"status\",\"code\":429,"
+                "\"retry_after\":1,\"verbs\":[\"update\"],\"count\":1}") == 201);
+    l.renew_time_usec += 1000;
+    t0 = mono_usec();
+    CHECK(do_update(c, &l, &o) == KUBE_OK && o.has_lease);
+    CHECK(o.at - t0 >= 900 * MSEC);
+    kube_lease_done(&l);
+    CHECK(kube_lease_copy(&o.lease, &l) == 0);
+
+    /* A PUT applied, then answered 500 + Retry-After 1 s: not sent again. */
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"leader-elector\",\"kind\":\"applied_status\",\"code\":500,"
+                "\"retry_after\":1,\"verbs\":[\"update\"],\"count\":1}") == 201);
+    l.renew_time_usec += 1000;
+    t0 = mono_usec();
+    CHECK(do_update(c, &l, &o) == KUBE_E_SERVER_ERROR && o.http == 500);
+    CHECK(o.retry_after == 1 * SEC);
+    CHECK(o.at - t0 < 800 * MSEC);
+    CHECK(do_get(c, "keep", &o) == KUBE_OK && o.lease.renew_time_usec == l.renew_time_usec);
+
+    /* The same for a POST (503 + Retry-After) and a DELETE (500 + Retry-After). */
+    CHECK(admin("POST", "/_admin/faults",
+                "{\"client\":\"leader-elector\",\"kind\":\"applied_status\",\"code\":503,"
+                "\"retry_after\":1,\"verbs\":[\"create\",\"delete\"],\"count\":2}") == 201);
+    outcome_reset(&o);
+    t0 = mono_usec();
+    CHECK(kube_lease_create(c, &n, 5 * SEC, on_done, &o, NULL) == 0);
+    wait_for(&o, 10 * SEC);
+    CHECK(o.result == KUBE_E_SERVER_ERROR && o.http == 503 && o.retry_after == 1 * SEC);
+    CHECK(o.at - t0 < 800 * MSEC);
+    CHECK(do_get(c, "applied-create", &o) == KUBE_OK);
+    outcome_reset(&o);
+    t0 = mono_usec();
+    CHECK(kube_lease_delete(c, NULL, "applied-create", NULL, 5 * SEC, on_done, &o, NULL) == 0);
+    wait_for(&o, 10 * SEC);
+    CHECK(o.result == KUBE_E_SERVER_ERROR && o.http == 503 && o.retry_after == 1 * SEC);
+    CHECK(o.at - t0 < 800 * MSEC);
+
+    /* Nothing was sent twice: no 409 (update, create) and no 404 (delete). */
+    CHECK(http_call("GET", "/_admin/stats", NULL, NULL, &stats) == 200);
+    fprintf(stderr, "stats: %s\n", stats);
+    CHECK(stats && !strstr(stats, "\"409\"") && !strstr(stats, "\"404\""));
+    CHECK(stats && strstr(stats, "\"429\"") && strstr(stats, "\"500\"") &&
+          strstr(stats, "\"503\""));
+    free(stats);
+    CHECK(do_get(c, "applied-create", &o) == KUBE_E_NOT_FOUND);
+    CHECK(admin("DELETE", "/_admin/faults", NULL) == 200);
+    kube_lease_done(&l);
+    kube_lease_done(&n);
+    outcome_reset(&o);
+}
+
 static void test_reuse(KubeClient *c)
 {
     Outcome o = {.lease = KUBE_LEASE_INIT};
@@ -490,6 +569,7 @@ static int group_ops(void)
     test_preserve(c);
     test_reuse(c);
     test_faults(c);
+    test_write_retries(c);
     test_auth();
     test_rotation();
     kube_client_free(c);

@@ -96,6 +96,61 @@ class Faults(unittest.TestCase):
         self.assertEqual(self.api.request("PUT", self.P("vc"), o, user="candidate-1")[0], 200)
         self.assertEqual(self.api.admin("GET", "/_admin/faults")["items"], [])
 
+    def test_applied_status(self):
+        # The write is carried out, then answered 500 + Retry-After instead of its success:
+        # the store, the Lease log and a watch all show it; the client sees only the error.
+        # (Its own namespace: the watches of the other tests list the namespace NS.)
+        def P(name=None):
+            return self.api.lease_path("fa", name)
+
+        st, o = self.api.json("POST", P(), lease("ap", holder="a"), user="candidate-1")
+        self.assertEqual(st, 201)
+        rv = o["metadata"]["resourceVersion"]
+        w = self.api.watch(P() + "?watch=1&fieldSelector=metadata.name%3Dap&timeoutSeconds=10"
+                           "&resourceVersion=" + rv, user="candidate-2")
+        self.api.add_fault(client="candidate-1", kind="applied_status", verbs=["update"], count=1)
+        o["spec"]["holderIdentity"] = "b"
+        st, hdr, body = self.api.request("PUT", P("ap"), o, user="candidate-1")
+        self.assertEqual(st, 500)
+        self.assertEqual(hdr["retry-after"], "1")
+        self.assertEqual(body, b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":'
+                         b'"Failure","message":"Internal error occurred: injected fault","reason":'
+                         b'"InternalError","details":{"causes":[{"message":"injected fault"}]},'
+                         b'"code":500}\n')
+        st, now = self.api.json("GET", P("ap"), user="candidate-2")
+        self.assertEqual(now["spec"]["holderIdentity"], "b")
+        self.assertGreater(int(now["metadata"]["resourceVersion"]), int(rv))
+        ev = w.next(timeout=2)
+        self.assertEqual((ev["type"], ev["object"]), ("MODIFIED", now))
+        w.close()
+        log = self.api.admin("GET", "/_admin/lease-log?name=ap")["items"]
+        self.assertEqual([(e["type"], e["holder"]) for e in log], [("create", "a"), ("update", "b")])
+        # the same body again (what a client retrying it sends): a real 409 now, the count
+        # was used up
+        self.assertEqual(self.api.request("PUT", P("ap"), o, user="candidate-1")[0], 409)
+        self.assertEqual(self.api.admin("GET", "/_admin/faults")["items"], [])
+        # 503 without Retry-After, on a create; a failed write's answer is replaced too
+        fid = self.api.add_fault(client="candidate-1", kind="applied_status", code=503,
+                                 retry_after=None, verbs=["create"])
+        self.assertEqual(self.api.admin("GET", "/_admin/faults")["items"][0]["retry_after"], None)
+        st, hdr, body = self.api.request("POST", P(), lease("ap2", holder="c"),
+                                         user="candidate-1")
+        self.assertEqual((st, body), (503, b"service unavailable\n"))
+        self.assertNotIn("retry-after", hdr)
+        self.assertEqual(self.api.json("GET", P("ap2"))[1]["spec"]["holderIdentity"], "c")
+        st, _, _ = self.api.request("POST", P(), lease("ap2", holder="d"), user="candidate-1")
+        self.assertEqual(st, 503)  # really a 409 AlreadyExists, not applied
+        self.assertEqual(self.api.json("GET", P("ap2"))[1]["spec"]["holderIdentity"], "c")
+        self.api.admin("DELETE", "/_admin/faults/%d" % fid)
+        # a read has nothing to apply: it just gets the error (Retry-After as given)
+        self.api.add_fault(client="candidate-1", kind="applied_status", retry_after=4, count=1)
+        st, hdr, _ = self.api.request("GET", P("ap"), user="candidate-1")
+        self.assertEqual((st, hdr["retry-after"]), (500, "4"))
+        self.assertEqual(self.api.request("GET", P("ap"), user="candidate-1")[0], 200)
+        stats = self.api.admin("GET", "/_admin/stats")["requests"]["candidate-1"]
+        self.assertEqual(stats["update"].get("500"), 1)
+        self.assertEqual(stats["create"].get("503"), 2)
+
     def test_reset(self):
         self.api.add_fault(client="candidate-1", kind="reset", count=1)
         with self.assertRaises(CUT_ERRORS):
@@ -259,7 +314,8 @@ class Faults(unittest.TestCase):
         self.assertEqual(items[0]["id"], fid)
         for bad in ({"kind": "status", "code": 404}, {"kind": "partition", "mode": "x"},
                     {"kind": "latency", "ms": -1}, {"kind": "hang", "verbs": ["fly"]},
-                    {"kind": "hang", "count": 0}):
+                    {"kind": "hang", "count": 0}, {"kind": "applied_status", "code": 429},
+                    {"kind": "applied_status", "retry_after": -1}):
             st, _, _ = self.api.request("POST", "/_admin/faults", bad, token=self.api.admin_token)
             self.assertEqual(st, 400, bad)
         st, _, _ = self.api.request("DELETE", "/_admin/faults/999", token=self.api.admin_token)

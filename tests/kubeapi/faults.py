@@ -7,7 +7,7 @@ resources, and applies at most `count` times (default: until removed).
 
 import threading
 
-KINDS = ("latency", "status", "reset", "hang", "partition", "body")
+KINDS = ("latency", "status", "applied_status", "reset", "hang", "partition", "body")
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 
 
@@ -42,6 +42,17 @@ class Fault:
         if self.kind == "status" and (not isinstance(self.retry_after, int)
                                       or self.retry_after < 0):
             raise FaultError("retry_after must be an integer >= 0")
+        # kind "applied_status": a write is carried out, then answered with this status
+        # instead (Retry-After: 1 unless given; null: no Retry-After header)
+        if self.kind == "applied_status":
+            if self.code is None:
+                self.code = 500
+            if self.code not in (500, 503):
+                raise FaultError("applied_status needs code 500 or 503")
+            if self.retry_after is not None and (not isinstance(self.retry_after, int)
+                                                 or isinstance(self.retry_after, bool)
+                                                 or self.retry_after < 0):
+                raise FaultError("retry_after must be an integer >= 0 or null")
         if self.kind == "partition" and self.mode not in ("hang", "cut"):
             raise FaultError("partition mode must be hang or cut")
         if self.verbs is not None and (not isinstance(self.verbs, list)
@@ -95,6 +106,9 @@ class Fault:
             d["code"] = self.code
             if self.code == 429 or self.retry_after_given:
                 d["retry_after"] = self.retry_after
+        if self.kind == "applied_status":
+            d["code"] = self.code
+            d["retry_after"] = self.retry_after
         if self.kind == "partition":
             d["mode"] = self.mode
         if self.kind == "body":

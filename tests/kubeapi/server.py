@@ -290,6 +290,11 @@ class Handler(BaseHTTPRequestHandler):
         return ua.startswith(("curl", "Wget", "Mozilla/5.0"))
 
     def send_body(self, code, body, content_type="application/json", headers=()):
+        e = getattr(self, "_answer_instead", None)
+        if e is not None:
+            # An applied_status fault: the request was carried out; its answer is lost.
+            self._answer_instead = None
+            code, body, content_type, headers = e.code, e.body, e.content_type, e.headers
         if isinstance(body, (dict, list)):
             data = S.encode(body, pretty=self._pretty() and not self.is_admin)
         elif isinstance(body, str):
@@ -370,6 +375,7 @@ class Handler(BaseHTTPRequestHandler):
         self._req_user = None
         self._req_verb = "get"
         self._headers_started = False
+        self._answer_instead = None  # set by an applied_status fault (see send_body)
         try:
             self._dispatch_inner()
         except Aborted:
@@ -560,6 +566,18 @@ class Handler(BaseHTTPRequestHandler):
             if f.retry_after_given:
                 e.headers = e.headers + [("Retry-After", str(f.retry_after))]
             raise e
+        if f.kind == "applied_status":
+            # A write the server carries out and then fails to confirm (etcd committed it
+            # but the API server stopped waiting, "etcdserver: request timed out"): the client
+            # gets this error although the write committed. A read (or a request without a valid
+            # token) has nothing to apply: it just gets the error.
+            e = S.service_unavailable_plain() if f.code == 503 else S.internal_error(
+                "injected fault")
+            if f.retry_after is not None:
+                e.headers = e.headers + [("Retry-After", str(f.retry_after))]
+            if verb not in WRITE_VERBS or user is None:
+                raise e
+            self._answer_instead = e
 
     def _fault_body(self, f):
         """Answer with the fault's bytes (body x repeat), plain or chunked; with
