@@ -38,6 +38,10 @@ enum {
 /* While --wait waits for a daemon that is not there yet. */
 #define WAIT_RETRY_USEC UINT64_C(200000)
 #define NO_DEADLINE UINT64_MAX
+/* The daemon reads CLOCK_BOOTTIME before the probe does and both round down
+ * to the millisecond, so a boottime_ms ahead of the probe's own reading can
+ * only be rounding; more than this cannot be a reading of this kernel's clock. */
+#define BOOTTIME_SLACK_MS UINT64_C(100)
 
 static const char *program = "leader-probe";
 
@@ -54,6 +58,9 @@ static void help(void)
            "this pod's: its hostname equals this host's name (every container of a pod shares\n"
            "it), or with --id its identity equals NAME. A socket of another pod, mounted by\n"
            "mistake, never makes this pod ready. Anything unclear fails closed.\n"
+           "A line that carries boottime_ms is no claim once it is as old as its valid_ms\n"
+           "(its age on CLOCK_BOOTTIME, which the containers of a pod share: exit 1), and a\n"
+           "boottime_ms ahead of this kernel's clock fails closed (exit 2).\n"
            "\n"
            "Options:\n"
            "  -s, --socket PATH      the daemon's socket (default: $%s, else\n"
@@ -178,6 +185,14 @@ static int parse_duration(const char *s, uint64_t *ret_usec)
     return 0;
 }
 
+/* CLOCK_BOOTTIME in ms: the clock of the status lines' boottime_ms. */
+static uint64_t now_boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t now_usec(void)
 {
     struct timespec ts;
@@ -219,25 +234,43 @@ typedef struct Probe {
     bool json;
     bool wait;
     bool warned_other; /* said once that the socket is another pod's */
+    bool lapsed;          /* the line judged last is older than its valid_ms */
     char why[160];        /* the last reason for exit 2 */
 } Probe;
 
-static void set_why(Probe *p, const char *what, const char *detail)
+/* Concatenates the n strings of parts (NULL ones skipped) into p->why,
+ * truncated. No snprintf: keep the static binary small. */
+static void set_why_parts(Probe *p, const char *const *parts, size_t n_parts)
 {
-    /* No snprintf: keep the static binary small. */
     size_t n = 0;
-    p->why[0] = 0;
-    for (const char *parts[] = {what, detail ? ": " : NULL, detail}, **q = parts;
-         q < parts + 3; q++) {
-        if (!*q)
+    for (size_t i = 0; i < n_parts; i++) {
+        if (!parts[i])
             continue;
-        size_t l = strlen(*q);
+        size_t l = strlen(parts[i]);
         if (l > sizeof(p->why) - 1 - n)
             l = sizeof(p->why) - 1 - n;
-        memcpy(p->why + n, *q, l);
+        memcpy(p->why + n, parts[i], l);
         n += l;
     }
     p->why[n] = 0;
+}
+
+static void set_why(Probe *p, const char *what, const char *detail)
+{
+    const char *parts[] = {what, detail ? ": " : NULL, detail};
+    set_why_parts(p, parts, 3);
+}
+
+/* v in decimal into buf (at least 21 bytes); returns buf. */
+static const char *u64_str(uint64_t v, char *buf)
+{
+    char *q = buf + 20;
+    *q = 0;
+    do {
+        *--q = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return q;
 }
 
 /* Connects to the socket before the deadline. Returns the fd, or -errno. */
@@ -387,8 +420,25 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
         set_why(p, "inconsistent reply: is_leader but the leader is another identity", NULL);
         return VERDICT_BAD;
     }
+    /* The line's age (PROTOCOL.md, "Validity"): the daemon wrote it at
+     * boottime_ms on the CLOCK_BOOTTIME that every container of the pod
+     * shares; the line may have waited in the socket since. Without
+     * boottime_ms (optional) only valid_ms counts. */
+    p->lapsed = false;
+    if (s->boottime_ms > 0) {
+        uint64_t now = now_boot_ms();
+        if (s->boottime_ms > now + BOOTTIME_SLACK_MS) {
+            char a[21], b[21];
+            const char *parts[] = {"the reply's boottime_ms (", u64_str(s->boottime_ms, a),
+                                   ") is in the future of this kernel's CLOCK_BOOTTIME (",
+                                   u64_str(now, b), "): not a reading of this pod's clock"};
+            set_why_parts(p, parts, 5);
+            return VERDICT_BAD;
+        }
+        p->lapsed = now >= s->boottime_ms && now - s->boottime_ms >= s->valid_ms;
+    }
     /* A claim with no time left is no claim. */
-    if (!s->is_leader || s->valid_ms == 0)
+    if (!s->is_leader || s->valid_ms == 0 || p->lapsed)
         return VERDICT_NOT_LEADER;
     if (p->id ? strcmp(s->identity, p->id) != 0 : strcmp(s->hostname, p->hostname) != 0) {
         /* Exit 1, but worth a line: a socket of another pod is mounted here. */
@@ -406,8 +456,9 @@ static void output(const Probe *p, const char *line, size_t len, const ProtoRepl
 {
     if (p->json)
         fwrite(line, 1, len, stdout);
+    /* A view older than its valid_ms names nobody. */
     if (p->print && reply->type == PROTO_REPLY_STATUS)
-        printf("%s\n", reply->status.leader);
+        printf("%s\n", p->lapsed ? "" : reply->status.leader);
     fflush(stdout);
 }
 
