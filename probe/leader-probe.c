@@ -78,12 +78,18 @@ static void help(void)
            "                         the daemon (WATCH) and waits for it to come up. A start\n"
            "                         gate only: an application that must stop when it loses\n"
            "                         the lease keeps its own WATCH open (PROTOCOL.md)\n"
+           "  -a, --alive            the daemon's liveness, not the leadership: exit 0 when\n"
+           "                         it answers a well-formed status line within the timeout,\n"
+           "                         whether this pod leads or not, 2 when it does not. The\n"
+           "                         sidecar's livenessProbe: the socket is private to the pod,\n"
+           "                         unlike a port that any pod can fill with connections\n"
            "  -h, --help             show this help\n"
            "  -V, --version          show the version\n"
            "\n"
            "Exit status (the same with --print, --json and --wait):\n"
-           "  0   this pod is the leader\n"
-           "  1   it is not (or, with --wait, not yet when the timeout passed)\n"
+           "  0   this pod is the leader (with --alive: the daemon answered)\n"
+           "  1   it is not (or, with --wait, not yet when the timeout passed; never with\n"
+           "      --alive)\n"
            "  2   no usable answer: no daemon on the socket, no answer within the timeout,\n"
            "      an answer that cannot be parsed or an error reply; one line on stderr\n"
            "  64  usage error; one line on stderr\n"
@@ -97,7 +103,10 @@ static void help(void)
            "  %s --print                        # who leads?\n"
            "  %s --json --socket /run/le.sock   # the full status\n"
            "  %s --wait && exec my-app          # start only on the leader\n"
-           "  %s --wait --timeout 5m || exit 1\n",
+           "  %s --wait --timeout 5m || exit 1\n"
+           "  livenessProbe:                     # in the sidecar, whose image has the probe\n"
+           "    exec:\n"
+           "      command: [\"/usr/bin/leader-probe\", \"--alive\"]\n",
            program, PROTO_SOCKET_ENV, PROTO_SOCKET_DEFAULT, program, program, program, program);
 }
 
@@ -233,6 +242,7 @@ typedef struct Probe {
     bool print;
     bool json;
     bool wait;
+    bool alive;           /* --alive: any well-formed status line will do */
     bool warned_other; /* said once that the socket is another pod's */
     bool lapsed;          /* the line judged last is older than its valid_ms */
     char why[160];        /* the last reason for exit 2 */
@@ -395,7 +405,9 @@ typedef enum Verdict {
     VERDICT_BAD, /* exit 2, p->why says why */
 } Verdict;
 
-static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
+/* VERDICT_NOT_LEADER when line is a well-formed status line (leadership not
+ * judged yet), VERDICT_BAD otherwise. */
+static Verdict parse_status(Probe *p, const char *line, size_t len, ProtoReply *reply)
 {
     int r = proto_reply_parse(line, len, reply);
     if (r == -EPROTONOSUPPORT) {
@@ -414,6 +426,13 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
         set_why(p, "unexpected reply", NULL);
         return VERDICT_BAD;
     }
+    return VERDICT_NOT_LEADER;
+}
+
+static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
+{
+    if (parse_status(p, line, len, reply) == VERDICT_BAD)
+        return VERDICT_BAD;
 
     const ProtoStatus *s = &reply->status;
     if (s->is_leader && strcmp(s->leader, s->identity) != 0) {
@@ -494,6 +513,13 @@ static int run_status(Probe *p)
                                  : "reading the reply",
                 l == -ETIMEDOUT || l == -EMSGSIZE ? NULL : strerror((int)-l));
         return EXIT_UNREACHABLE;
+    }
+    if (p->alive) {
+        /* Alive: it answered a status line, whoever leads and however old. */
+        if (parse_status(p, line, (size_t)l, &reply) == VERDICT_BAD)
+            return EXIT_UNREACHABLE;
+        output(p, line, (size_t)l, &reply);
+        return EXIT_LEADER;
     }
     switch (judge(p, line, (size_t)l, &reply)) {
     case VERDICT_LEADER:
@@ -587,7 +613,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"print", no_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},          {"wait", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"alive", no_argument, NULL, 'a'},         {NULL, 0, NULL, 0},
     };
     Probe p = {.socket_path = NULL};
     uint64_t timeout = DEFAULT_TIMEOUT_USEC;
@@ -595,7 +621,7 @@ int main(int argc, char **argv)
     int c, r;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":s:i:t:pjwhV", options, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, ":s:i:t:pjwahV", options, NULL)) >= 0) {
         switch (c) {
         case 's':
             p.socket_path = optarg;
@@ -620,6 +646,9 @@ int main(int argc, char **argv)
         case 'w':
             p.wait = true;
             break;
+        case 'a':
+            p.alive = true;
+            break;
         case 'h':
             help();
             return 0;
@@ -636,6 +665,8 @@ int main(int argc, char **argv)
         return usage_error("unexpected argument", argv[optind]);
     if (p.print && p.json)
         return usage_error("--print and --json exclude each other", NULL);
+    if (p.alive && p.wait)
+        return usage_error("--alive and --wait exclude each other", NULL);
 
     if (!p.socket_path) {
         const char *e = getenv(PROTO_SOCKET_ENV);

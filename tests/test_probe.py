@@ -248,13 +248,37 @@ def main():
             s.stop()
         check("served: socket removed on exit", not os.path.exists(s.path))
 
+    # --- --alive: the daemon answers a well-formed status line, whoever leads
+    for mode in ("leader", "not-leader", "other-identity", "lapsed"):
+        with_server(mode, lambda s: expect("--alive on %s" % mode, ["--socket", s.path, "--alive"],
+                                           0, stdout=""))
+    with_server("not-leader", lambda s: (
+        expect("--alive --print", ["--socket", s.path, "-a", "-p"], 0, stdout="someone-else\n"),
+        check("--alive sent exactly STATUS\\n", s.requests() == b"STATUS\n", repr(s.requests()))))
+    aged(11000, lambda s: expect("--alive on a lapsed line", ["--socket", s.path, "--alive"], 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        expect("--alive, no daemon", ["--socket", os.path.join(tmp, "none.sock"), "--alive"], 2,
+               max_s=2)
+    for mode in ("garbage", "closing", "error", "bad-version", "oversized"):
+        with_server(mode, lambda s: expect("--alive on %s" % mode, ["--socket", s.path, "--alive"],
+                                           2, stdout=""))
+    with_server("busy", lambda s: expect("--alive on a busy daemon", ["--socket", s.path, "-a"], 2),
+                delay_ms=60000)
+    with_server("silent", lambda s: expect("--alive, silent: --timeout 300ms",
+                                           ["--socket", s.path, "--alive", "-t", "300ms"], 2,
+                                           min_s=0.25, max_s=2))
+    with_server("served", lambda s: expect("--alive on the daemon's own server",
+                                           ["--socket", s.path, "--alive"], 0))
+
     # --- exit 64 and the informational options
     for args in (["--bogus"], ["-x"], ["--timeout", "abc"], ["--timeout", "0"], ["--timeout", "1x"],
                  ["--timeout", "-1s"], ["--timeout", "1.s5"], ["--timeout"], ["extra"],
-                 ["--print", "--json"], ["--id", ""], ["--socket", "/" + "x" * 120]):
+                 ["--print", "--json"], ["--id", ""], ["--socket", "/" + "x" * 120],
+                 ["--alive", "--wait"]):
         expect("usage error %s" % " ".join(args), args, 64, stdout="")
     expect("--help", ["--help"], 0,
-           stdout=lambda o: "Exit status" in o and "--timeout" in o and "Examples" in o)
+           stdout=lambda o: "Exit status" in o and "--timeout" in o and "Examples" in o
+           and "--alive" in o)
     expect("--version", ["--version"], 0, stdout=lambda o: o.startswith("leader-probe ")
            and "protocol 1" in o)
 
