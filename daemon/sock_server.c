@@ -801,25 +801,122 @@ static void raise_fd_limit(unsigned max_clients)
     (void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* Binds s->listen_fd, listens and puts the socket file at s->path. The
+ * socket's directory may be writable by others (an emptyDir shared with
+ * containers of other users), so nothing is done there by a name that
+ * someone else could have replaced meanwhile (a symlink swapped in would make
+ * a chmod or chown act on another file): the socket is made in a private
+ * directory next to it (mkdtemp: a random name, 0700, ours), created with the
+ * configured mode through the umask and given its group in there, then
+ * hard-linked into place. link() never replaces a file (EEXIST: another
+ * daemon got there first) and never follows a symlink. The umask is
+ * process-wide: it is changed around one mkdtemp() and one bind() only, and
+ * restored at once (the daemon's event loop is its only thread that creates
+ * files). */
+#define PRIVATE_DIR_SUFFIX ".XXXXXX"
+#define PRIVATE_NAME_MAX(sun_path_size) ((sun_path_size) - sizeof(PRIVATE_DIR_SUFFIX "/s"))
+
+static int socket_bind_private(SockServer *s)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char dir[sizeof(sa.sun_path)];
+    size_t n = strlen(s->path);
+    mode_t mode = s->config.mode, old_umask;
+    struct stat st, dst = {0};
+    int dfd = -1, r;
+    bool bound = false;
+
+    /* PATH.XXXXXX/s must fit into sun_path (checked by the caller). */
+    if (n > PRIVATE_NAME_MAX(sizeof(sa.sun_path)))
+        return -ENAMETOOLONG;
+    memcpy(dir, s->path, n);
+    memcpy(dir + n, PRIVATE_DIR_SUFFIX, sizeof(PRIVATE_DIR_SUFFIX));
+
+    old_umask = umask(0077);
+    r = mkdtemp(dir) ? 0 : -errno;
+    umask(old_umask);
+    if (r < 0)
+        return r;
+    memcpy(sa.sun_path, dir, n + sizeof(PRIVATE_DIR_SUFFIX) - 1);
+    memcpy(sa.sun_path + n + sizeof(PRIVATE_DIR_SUFFIX) - 1, "/s", 3);
+
+    /* From here on the directory is used through dfd, checked to be the one
+     * just made: ours, private, not a symlink. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (fstat(dfd, &dst) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (dst.st_uid != geteuid() || (dst.st_mode & 0077) != 0) {
+        r = -EPERM;
+        goto out;
+    }
+
+    /* A socket file's mode is 0777 minus the umask at bind(). */
+    old_umask = umask(~mode & 0777);
+    r = bind(s->listen_fd, (struct sockaddr *)&sa, (socklen_t)sizeof(sa)) < 0 ? -errno : 0;
+    umask(old_umask);
+    if (r < 0)
+        goto out;
+    bound = true;
+    if (fstatat(dfd, "s", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        r = -EPERM;
+        goto out;
+    }
+    /* A default ACL of the directory replaces the umask; set the mode then,
+     * inside the private directory where nobody else can swap the name. */
+    if ((st.st_mode & 07777) != mode && fchmodat(dfd, "s", mode, 0) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (s->config.group != SOCK_SERVER_NO_GROUP &&
+        fchownat(dfd, "s", (uid_t)-1, s->config.group, AT_SYMLINK_NOFOLLOW) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (listen(s->listen_fd, SOMAXCONN) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (linkat(dfd, "s", AT_FDCWD, s->path, 0) < 0) {
+        r = errno == EEXIST ? -EADDRINUSE : -errno;
+        goto out;
+    }
+    /* The file at s->path is this inode (a hard link of it). */
+    s->sock_dev = st.st_dev;
+    s->sock_ino = st.st_ino;
+    s->sock_file_ours = true;
+    r = 0;
+
+out:
+    if (bound && dfd >= 0)
+        (void)unlinkat(dfd, "s", 0);
+    /* Only the directory made above, should someone have renamed it. */
+    if (dfd < 0 || (stat(dir, &st) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino))
+        (void)rmdir(dir);
+    if (dfd >= 0)
+        close(dfd);
+    return r;
+}
+
 static int sock_server_listen(SockServer *s)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX}, tmp_sa = {.sun_family = AF_UNIX};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t n = strlen(s->path);
-    char tmp[sizeof(sa.sun_path)];
-    struct stat st;
     int r;
 
-    if (n == 0 || n >= sizeof(sa.sun_path))
+    /* Room for the private directory's name too (socket_bind_private()). */
+    if (n == 0 || n > PRIVATE_NAME_MAX(sizeof(sa.sun_path)))
         return -ENAMETOOLONG;
     memcpy(sa.sun_path, s->path, n + 1);
-    /* The new socket is made under a temporary name, given its mode and
-     * group, then linked into place: it never appears with the wrong
-     * permissions, and link() never replaces a socket that another daemon
-     * put there meanwhile. */
-    r = snprintf(tmp, sizeof(tmp), "%s.%d.tmp", s->path, (int)getpid());
-    if (r < 0 || (size_t)r >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    memcpy(tmp_sa.sun_path, tmp, (size_t)r + 1);
 
     r = mkdir_parents(s->path, 0755);
     if (r < 0)
@@ -831,27 +928,9 @@ static int sock_server_listen(SockServer *s)
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->listen_fd < 0)
         return -errno;
-    (void)unlink(tmp);
-    if (bind(s->listen_fd, (struct sockaddr *)&tmp_sa, (socklen_t)sizeof(tmp_sa)) < 0)
-        return -errno;
-    if (chmod(tmp, s->config.mode) < 0 ||
-        (s->config.group != SOCK_SERVER_NO_GROUP && chown(tmp, (uid_t)-1, s->config.group) < 0) ||
-        listen(s->listen_fd, SOMAXCONN) < 0) {
-        r = -errno;
-        (void)unlink(tmp);
+    r = socket_bind_private(s);
+    if (r < 0)
         return r;
-    }
-    if (link(tmp, s->path) < 0) {
-        r = errno == EEXIST ? -EADDRINUSE : -errno;
-        (void)unlink(tmp);
-        return r;
-    }
-    (void)unlink(tmp);
-    if (stat(s->path, &st) < 0)
-        return -errno;
-    s->sock_dev = st.st_dev;
-    s->sock_ino = st.st_ino;
-    s->sock_file_ours = true;
 
     r = sd_event_add_io(s->event, &s->listen_source, s->listen_fd, EPOLLIN, listen_io, s);
     if (r < 0)

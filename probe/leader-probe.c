@@ -38,6 +38,10 @@ enum {
 /* While --wait waits for a daemon that is not there yet. */
 #define WAIT_RETRY_USEC UINT64_C(200000)
 #define NO_DEADLINE UINT64_MAX
+/* The daemon reads CLOCK_BOOTTIME before the probe does and both round down
+ * to the millisecond, so a boottime_ms ahead of the probe's own reading can
+ * only be rounding; more than this cannot be a reading of this kernel's clock. */
+#define BOOTTIME_SLACK_MS UINT64_C(100)
 
 static const char *program = "leader-probe";
 
@@ -54,6 +58,9 @@ static void help(void)
            "this pod's: its hostname equals this host's name (every container of a pod shares\n"
            "it), or with --id its identity equals NAME. A socket of another pod, mounted by\n"
            "mistake, never makes this pod ready. Anything unclear fails closed.\n"
+           "A line that carries boottime_ms is no claim once it is as old as its valid_ms\n"
+           "(its age on CLOCK_BOOTTIME, which the containers of a pod share: exit 1), and a\n"
+           "boottime_ms ahead of this kernel's clock fails closed (exit 2).\n"
            "\n"
            "Options:\n"
            "  -s, --socket PATH      the daemon's socket (default: $%s, else\n"
@@ -71,12 +78,18 @@ static void help(void)
            "                         the daemon (WATCH) and waits for it to come up. A start\n"
            "                         gate only: an application that must stop when it loses\n"
            "                         the lease keeps its own WATCH open (PROTOCOL.md)\n"
+           "  -a, --alive            the daemon's liveness, not the leadership: exit 0 when\n"
+           "                         it answers a well-formed status line within the timeout,\n"
+           "                         whether this pod leads or not, 2 when it does not. The\n"
+           "                         sidecar's livenessProbe: the socket is private to the pod,\n"
+           "                         unlike a port that any pod can fill with connections\n"
            "  -h, --help             show this help\n"
            "  -V, --version          show the version\n"
            "\n"
            "Exit status (the same with --print, --json and --wait):\n"
-           "  0   this pod is the leader\n"
-           "  1   it is not (or, with --wait, not yet when the timeout passed)\n"
+           "  0   this pod is the leader (with --alive: the daemon answered)\n"
+           "  1   it is not (or, with --wait, not yet when the timeout passed; never with\n"
+           "      --alive)\n"
            "  2   no usable answer: no daemon on the socket, no answer within the timeout,\n"
            "      an answer that cannot be parsed or an error reply; one line on stderr\n"
            "  64  usage error; one line on stderr\n"
@@ -90,7 +103,10 @@ static void help(void)
            "  %s --print                        # who leads?\n"
            "  %s --json --socket /run/le.sock   # the full status\n"
            "  %s --wait && exec my-app          # start only on the leader\n"
-           "  %s --wait --timeout 5m || exit 1\n",
+           "  %s --wait --timeout 5m || exit 1\n"
+           "  livenessProbe:                     # in the sidecar, whose image has the probe\n"
+           "    exec:\n"
+           "      command: [\"/usr/bin/leader-probe\", \"--alive\"]\n",
            program, PROTO_SOCKET_ENV, PROTO_SOCKET_DEFAULT, program, program, program, program);
 }
 
@@ -178,6 +194,14 @@ static int parse_duration(const char *s, uint64_t *ret_usec)
     return 0;
 }
 
+/* CLOCK_BOOTTIME in ms: the clock of the status lines' boottime_ms. */
+static uint64_t now_boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t now_usec(void)
 {
     struct timespec ts;
@@ -218,26 +242,45 @@ typedef struct Probe {
     bool print;
     bool json;
     bool wait;
+    bool alive;           /* --alive: any well-formed status line will do */
     bool warned_other; /* said once that the socket is another pod's */
+    bool lapsed;          /* the line judged last is older than its valid_ms */
     char why[160];        /* the last reason for exit 2 */
 } Probe;
 
-static void set_why(Probe *p, const char *what, const char *detail)
+/* Concatenates the n strings of parts (NULL ones skipped) into p->why,
+ * truncated. No snprintf: keep the static binary small. */
+static void set_why_parts(Probe *p, const char *const *parts, size_t n_parts)
 {
-    /* No snprintf: keep the static binary small. */
     size_t n = 0;
-    p->why[0] = 0;
-    for (const char *parts[] = {what, detail ? ": " : NULL, detail}, **q = parts;
-         q < parts + 3; q++) {
-        if (!*q)
+    for (size_t i = 0; i < n_parts; i++) {
+        if (!parts[i])
             continue;
-        size_t l = strlen(*q);
+        size_t l = strlen(parts[i]);
         if (l > sizeof(p->why) - 1 - n)
             l = sizeof(p->why) - 1 - n;
-        memcpy(p->why + n, *q, l);
+        memcpy(p->why + n, parts[i], l);
         n += l;
     }
     p->why[n] = 0;
+}
+
+static void set_why(Probe *p, const char *what, const char *detail)
+{
+    const char *parts[] = {what, detail ? ": " : NULL, detail};
+    set_why_parts(p, parts, 3);
+}
+
+/* v in decimal into buf (at least 21 bytes); returns buf. */
+static const char *u64_str(uint64_t v, char *buf)
+{
+    char *q = buf + 20;
+    *q = 0;
+    do {
+        *--q = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return q;
 }
 
 /* Connects to the socket before the deadline. Returns the fd, or -errno. */
@@ -362,7 +405,9 @@ typedef enum Verdict {
     VERDICT_BAD, /* exit 2, p->why says why */
 } Verdict;
 
-static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
+/* VERDICT_NOT_LEADER when line is a well-formed status line (leadership not
+ * judged yet), VERDICT_BAD otherwise. */
+static Verdict parse_status(Probe *p, const char *line, size_t len, ProtoReply *reply)
 {
     int r = proto_reply_parse(line, len, reply);
     if (r == -EPROTONOSUPPORT) {
@@ -381,14 +426,38 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
         set_why(p, "unexpected reply", NULL);
         return VERDICT_BAD;
     }
+    return VERDICT_NOT_LEADER;
+}
+
+static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
+{
+    if (parse_status(p, line, len, reply) == VERDICT_BAD)
+        return VERDICT_BAD;
 
     const ProtoStatus *s = &reply->status;
     if (s->is_leader && strcmp(s->leader, s->identity) != 0) {
         set_why(p, "inconsistent reply: is_leader but the leader is another identity", NULL);
         return VERDICT_BAD;
     }
+    /* The line's age (PROTOCOL.md, "Validity"): the daemon wrote it at
+     * boottime_ms on the CLOCK_BOOTTIME that every container of the pod
+     * shares; the line may have waited in the socket since. Without
+     * boottime_ms (optional) only valid_ms counts. */
+    p->lapsed = false;
+    if (s->boottime_ms > 0) {
+        uint64_t now = now_boot_ms();
+        if (s->boottime_ms > now + BOOTTIME_SLACK_MS) {
+            char a[21], b[21];
+            const char *parts[] = {"the reply's boottime_ms (", u64_str(s->boottime_ms, a),
+                                   ") is in the future of this kernel's CLOCK_BOOTTIME (",
+                                   u64_str(now, b), "): not a reading of this pod's clock"};
+            set_why_parts(p, parts, 5);
+            return VERDICT_BAD;
+        }
+        p->lapsed = now >= s->boottime_ms && now - s->boottime_ms >= s->valid_ms;
+    }
     /* A claim with no time left is no claim. */
-    if (!s->is_leader || s->valid_ms == 0)
+    if (!s->is_leader || s->valid_ms == 0 || p->lapsed)
         return VERDICT_NOT_LEADER;
     if (p->id ? strcmp(s->identity, p->id) != 0 : strcmp(s->hostname, p->hostname) != 0) {
         /* Exit 1, but worth a line: a socket of another pod is mounted here. */
@@ -406,8 +475,9 @@ static void output(const Probe *p, const char *line, size_t len, const ProtoRepl
 {
     if (p->json)
         fwrite(line, 1, len, stdout);
+    /* A view older than its valid_ms names nobody. */
     if (p->print && reply->type == PROTO_REPLY_STATUS)
-        printf("%s\n", reply->status.leader);
+        printf("%s\n", p->lapsed ? "" : reply->status.leader);
     fflush(stdout);
 }
 
@@ -443,6 +513,13 @@ static int run_status(Probe *p)
                                  : "reading the reply",
                 l == -ETIMEDOUT || l == -EMSGSIZE ? NULL : strerror((int)-l));
         return EXIT_UNREACHABLE;
+    }
+    if (p->alive) {
+        /* Alive: it answered a status line, whoever leads and however old. */
+        if (parse_status(p, line, (size_t)l, &reply) == VERDICT_BAD)
+            return EXIT_UNREACHABLE;
+        output(p, line, (size_t)l, &reply);
+        return EXIT_LEADER;
     }
     switch (judge(p, line, (size_t)l, &reply)) {
     case VERDICT_LEADER:
@@ -536,7 +613,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"print", no_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},          {"wait", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"alive", no_argument, NULL, 'a'},         {NULL, 0, NULL, 0},
     };
     Probe p = {.socket_path = NULL};
     uint64_t timeout = DEFAULT_TIMEOUT_USEC;
@@ -544,7 +621,7 @@ int main(int argc, char **argv)
     int c, r;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":s:i:t:pjwhV", options, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, ":s:i:t:pjwahV", options, NULL)) >= 0) {
         switch (c) {
         case 's':
             p.socket_path = optarg;
@@ -569,6 +646,9 @@ int main(int argc, char **argv)
         case 'w':
             p.wait = true;
             break;
+        case 'a':
+            p.alive = true;
+            break;
         case 'h':
             help();
             return 0;
@@ -585,6 +665,8 @@ int main(int argc, char **argv)
         return usage_error("unexpected argument", argv[optind]);
     if (p.print && p.json)
         return usage_error("--print and --json exclude each other", NULL);
+    if (p.alive && p.wait)
+        return usage_error("--alive and --wait exclude each other", NULL);
 
     if (!p.socket_path) {
         const char *e = getenv(PROTO_SOCKET_ENV);

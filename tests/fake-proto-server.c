@@ -3,14 +3,18 @@
  * leader-probe (and any other client) through every case: one behaviour per
  * run, clients served one after the other.
  *
- *   fake-proto-server --socket PATH --mode MODE [--delay-ms N] [--hostname H]
- *                     [--identity I] [--log FILE]
+ *   fake-proto-server --socket PATH --mode MODE [--delay-ms N] [--age-ms N]
+ *                     [--hostname H] [--identity I] [--log FILE]
  *
  * Modes:
  *   leader          a status saying this host leads (hostname = this host's)
  *   not-leader      a status naming another leader
  *   other-identity  "leader", but of another pod (other hostname and identity)
  *   lapsed          is_leader true but valid_ms 0
+ *   aged            "leader" (valid_ms 10000) with boottime_ms --age-ms (signed) before
+ *                   this host's CLOCK_BOOTTIME at the moment of the reply: a line that
+ *                   waited that long before it was read (negative: from the future);
+ *                   WATCH gets that one line
  *   garbage         a line that is not JSON
  *   slow            "leader", after --delay-ms
  *   silent          accepts, reads, never answers
@@ -80,6 +84,7 @@ typedef struct Config {
     const char *identity;
     FILE *log;
     uint64_t busy_until_ms; /* CLOCK_MONOTONIC */
+    long long age_ms;       /* "aged": how old the line claims to be */
 } Config;
 
 static void make_status(const Config *c, bool leader, ProtoStatus *s)
@@ -198,6 +203,19 @@ static void serve(int fd, const Config *c)
         make_status(c, true, &s);
         s.valid_ms = 0;
         ssize_t n = proto_status_format(&s, buf, sizeof(buf));
+        send_all(fd, buf, (size_t)n);
+    } else if (strcmp(m, "aged") == 0) {
+        ProtoStatus s;
+        char buf[PROTO_REPLY_MAX];
+        struct timespec now;
+        make_status(c, true, &s);
+        clock_gettime(CLOCK_BOOTTIME, &now);
+        long long boot_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        /* 0 would mean "omitted": never below 1. */
+        s.boottime_ms = boot_ms - c->age_ms > 0 ? (uint64_t)(boot_ms - c->age_ms) : 1;
+        ssize_t n = proto_status_format(&s, buf, sizeof(buf));
+        if (n < 0)
+            abort();
         send_all(fd, buf, (size_t)n);
     } else if (strcmp(m, "garbage") == 0) {
         static const char g[] = "HTTP/1.1 200 OK {is_leader: true}\n";
@@ -328,12 +346,12 @@ int main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'},   {"mode", required_argument, NULL, 'm'},
         {"delay-ms", required_argument, NULL, 'd'}, {"hostname", required_argument, NULL, 'H'},
         {"identity", required_argument, NULL, 'I'}, {"log", required_argument, NULL, 'l'},
-        {NULL, 0, NULL, 0},
+        {"age-ms", required_argument, NULL, 'a'},   {NULL, 0, NULL, 0},
     };
     static const char *const modes[] = {
         "leader",    "not-leader", "other-identity", "lapsed", "garbage",     "slow",
         "silent",    "closing",    "oversized",      "error",  "bad-version", "flip",
-        "no-listener", "served", "served-later", "busy",
+        "no-listener", "served", "served-later", "busy", "aged",
     };
     const char *path = NULL;
     Config c = {.mode = NULL};
@@ -345,6 +363,7 @@ int main(int argc, char **argv)
         case 's': path = optarg; break;
         case 'm': c.mode = optarg; break;
         case 'd': c.delay_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'a': c.age_ms = strtoll(optarg, NULL, 10); break;
         case 'H': c.hostname = optarg; break;
         case 'I': c.identity = optarg; break;
         case 'l':

@@ -33,7 +33,12 @@ What is checked, per rendered kustomization:
 - Every exec of leader-probe (probe or command) runs a path on the emptyDir
   mounted in that container, the file the daemon installs (or the image's own
   /usr/bin/leader-probe in the sidecar), and asks the socket the daemon
-  serves.
+  serves. A livenessProbe that runs it passes --alive (without it, every
+  follower would be restarted).
+- The sidecar's livenessProbe is no httpGet, tcpSocket or grpc check: any pod
+  can hold the connections of a port (the HTTP listener takes 16 per address,
+  64 in all) and so get a healthy sidecar restarted; it runs
+  `leader-probe --alive` on the pod-private socket instead.
 - API credentials only in the sidecar: the pod's automount is off when
   there is an application container, and the projected token (token and
   ca.crt) is mounted in the sidecar alone.
@@ -356,15 +361,25 @@ def check_workload(w, objs, report):
                          f"the mounted emptyDir")
             if "--version" in argv or "--help" in argv:
                 continue
+            if what == "livenessProbe" and "--alive" not in argv:
+                fail(f"{wh}: a livenessProbe running leader-probe without --alive restarts "
+                     f"every pod that does not lead")
             p_sock = socket_of(c, argv[1:])
             m = mount_of(c, volumes, p_sock)
             if not m or not m[0] or (m[0]["name"], m[1]) != sock_loc:
                 fail(f"{wh}: asks socket {p_sock}, not the socket the daemon serves "
                      f"({d_socket})")
-            if what == "readinessProbe":
+            if what == "readinessProbe" and "--alive" not in argv:
                 readiness_by_probe = True
             if loc_ok:
                 report.append(f"{c['name']}.{what} -> {argv[0]}")
+
+    # The sidecar's liveness must not depend on a port other pods can exhaust.
+    for handler in ("httpGet", "tcpSocket", "grpc"):
+        if handler in (d.get("livenessProbe") or {}):
+            fail(f"{where}: livenessProbe {handler} on a port other pods can exhaust (16 "
+                 f"connections per address, 64 in all): a healthy sidecar gets restarted; "
+                 f"exec {IMAGE_PROBE} --alive on the socket instead")
 
     renew = duration_s(args["renew-deadline"][-1]) if "renew-deadline" in args else 10.0
     if "ttl" in args:
@@ -615,6 +630,19 @@ MUTATIONS = [
      "examples/warm-standby-endpointslice", "mounts a service-account token"),
     ("examples/three-replicas/deployment.yaml", "drop: [\"ALL\"]", "drop: [\"NET_RAW\"]",
      "examples/three-replicas", "drop ALL"),
+    ("examples/three-replicas/deployment.yaml",
+     "        livenessProbe:\n          exec:\n            command: [\"/usr/bin/leader-probe\", "
+     "\"--alive\", \"--socket\", \"/var/run/leader-election/leader.sock\"]\n",
+     "        livenessProbe:\n          httpGet:\n            path: /healthz\n"
+     "            port: http\n",
+     "examples/three-replicas", "on a port other pods can exhaust"),
+    ("examples/three-replicas/deployment.yaml",
+     "        livenessProbe:\n          exec:\n            command: [\"/usr/bin/leader-probe\", "
+     "\"--alive\", \"--socket\", \"/var/run/leader-election/leader.sock\"]\n",
+     "        livenessProbe:\n          tcpSocket:\n            port: 4040\n",
+     "examples/three-replicas", "livenessProbe tcpSocket"),
+    ("examples/three-replicas/deployment.yaml", '"--alive", ', "",
+     "examples/three-replicas", "restarts every pod that does not lead"),
     ("examples/warm-standby-readiness/deployment.yaml", "image: example-app",
      "image: some-app", "--sources", "not a placeholder"),
     ("examples/warm-standby-readiness/kustomization.yaml", "newName: traefik/whoami",

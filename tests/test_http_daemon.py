@@ -10,6 +10,10 @@
 - the leader cut off from the API: within its renew deadline its GET / stops
   naming it (the curl probe fails), /healthz stays 200; the other pod takes
   over and is named; /readyz turns 503 (see test_readyz_when_api_cut);
+- the HTTP port is no liveness signal: connections held from outside (the
+  per-address and the total limit) make GET /healthz fail while the daemon is
+  fine, and `leader-probe --alive` on the pod-private socket still passes
+  (see test_liveness_not_on_the_port);
 - never two leaders (the harness's probe and WATCH observers).
 
 Needs LE_DAEMON and LE_PROBE (set by ctest)."""
@@ -18,6 +22,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +50,25 @@ def wait_for(cond, timeout, step=0.05):
         if v or now() > deadline:
             return v
         time.sleep(step)
+
+
+def healthz_ok(port, source="127.0.0.1"):
+    """The old livenessProbe: GET /healthz, as the kubelet would (1 s timeout)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=1, source_address=(source, 0))
+    try:
+        c.request("GET", "/healthz")
+        return c.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        c.close()
+
+
+def hold(port, source, n, into):
+    """Opens n idle TCP connections to the port from source and keeps them in `into`."""
+    for _ in range(n):
+        into.append(socket.create_connection(("127.0.0.1", port), timeout=2,
+                                             source_address=(source, 0)))
 
 
 def curl_probe(port, name):
@@ -158,6 +182,65 @@ class HttpCompat(FailoverTest):
             say("  /readyz 503 after %.2f s of API cut" % (now() - t_cut))
             c.clear_fault()
             self.finish(c)
+
+    # The sidecar's liveness must not depend on a port that other pods can
+    # fill: the HTTP listener takes 16 connections per address and 64 in all.
+    # Held connections make the old livenessProbe (GET /healthz) fail, which
+    # would get a healthy sidecar restarted (and its leadership moved);
+    # leader-probe --alive on the pod-private socket keeps passing.
+    def test_liveness_not_on_the_port(self):
+        probe = os.environ["LE_PROBE"]
+
+        def alive(p):
+            t0 = now()
+            r = subprocess.run([probe, "--alive", "--socket", p.socket], capture_output=True,
+                               timeout=10)
+            return r.returncode, now() - t0
+
+        with self.cluster(start=False, pods=1) as c:
+            p = c.pods[0]
+            p.http = free_port()
+            p.extra_args = ["--http", "127.0.0.1:%d" % p.http]
+            p.start()
+            c.leader()
+            self.assertTrue(healthz_ok(p.http), "GET /healthz failed before any connection")
+            self.assertEqual(alive(p)[0], 0)
+
+            held = []
+            try:
+                # One address holds 16 connections: GET /healthz from it fails.
+                hold(p.http, "127.0.0.1", 16, held)
+                refused = wait_for(lambda: not healthz_ok(p.http), 3)
+                self.assertTrue(refused, "GET /healthz still passes with 16 connections held")
+                rc, dt = alive(p)
+                self.assertEqual(rc, 0, "leader-probe --alive failed on a live daemon")
+                say("  16 connections held from 127.0.0.1: GET /healthz fails; "
+                    "leader-probe --alive exit %d in %.1f ms" % (rc, dt * 1000))
+                while held:
+                    held.pop().close()
+                self.assertTrue(wait_for(lambda: healthz_ok(p.http), 5),
+                                "GET /healthz did not recover once the connections closed")
+
+                # Four other addresses (four other pods) hold 64 in all: a GET
+                # from any other address (the kubelet's) fails too.
+                for i in range(2, 6):
+                    hold(p.http, "127.0.0.%d" % i, 16, held)
+                refused = wait_for(lambda: not healthz_ok(p.http, "127.0.0.1"), 3)
+                self.assertTrue(refused, "GET /healthz still passes with 64 connections held")
+                self.assertFalse(healthz_ok(p.http, "127.0.0.6"))
+                rc, dt = alive(p)
+                self.assertEqual(rc, 0, "leader-probe --alive failed on a live daemon")
+                say("  64 connections held from 127.0.0.2-5: GET /healthz from 127.0.0.1 and "
+                    "127.0.0.6 fails; leader-probe --alive exit %d in %.1f ms" % (rc, dt * 1000))
+                self.assertEqual(c.leaders_now(), [p], "the leader's probe failed meanwhile")
+            finally:
+                while held:
+                    held.pop().close()
+            self.assertTrue(wait_for(lambda: healthz_ok(p.http), 5))
+            self.finish(c)
+            # No daemon any more: --alive fails, as a liveness check must.
+            self.assertEqual(alive(p)[0], 2, "leader-probe --alive passed with no daemon")
+            say("  daemon stopped: leader-probe --alive exit 2")
 
 
 if __name__ == "__main__":

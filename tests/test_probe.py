@@ -137,6 +137,33 @@ def main():
         expect("other-identity with --id of that pod", ["--socket", s.path, "--id", "another-pod"], 0)))
     with_server("lapsed", lambda s: expect("is_leader with valid_ms 0", ["--socket", s.path], 1))
 
+    # --- the age of the line: now(CLOCK_BOOTTIME) - boottime_ms against valid_ms (10000 here)
+    def aged(age_ms, fn):
+        with_server("aged", fn, extra=["--age-ms", str(age_ms)])
+    aged(11000, lambda s: expect("leader line older than its valid_ms: lapsed",
+                                 ["--socket", s.path], 1, stdout=""))
+    aged(10000, lambda s: expect("leader line as old as its valid_ms: lapsed",
+                                 ["--socket", s.path], 1, stdout=""))
+    aged(11000, lambda s: expect("lapsed line: --print names nobody", ["--socket", s.path, "-p"],
+                                 1, stdout="\n"))
+    aged(11000, lambda s: expect("lapsed line: --json prints it, exit 1", ["--socket", s.path, "-j"],
+                                 1, stdout=lambda o: '"is_leader":true' in o))
+    aged(11000, lambda s: expect("lapsed line: --wait does not take it",
+                                 ["--socket", s.path, "--wait", "-t", "300ms"], 1,
+                                 min_s=0.25, max_s=2.5))
+    aged(9000, lambda s: expect("leader line younger than its valid_ms",
+                                ["--socket", s.path, "--print"], 0, stdout=HOSTNAME + "\n"))
+    aged(0, lambda s: expect("fresh leader line", ["--socket", s.path], 0))
+    aged(0, lambda s: expect("fresh leader line: --wait", ["--socket", s.path, "--wait", "-t", "2s"],
+                             0, max_s=2))
+    aged(-50, lambda s: expect("boottime_ms 50 ms ahead (within the slack)", ["--socket", s.path],
+                               0))
+    for args in ([], ["--wait", "-t", "2s"], ["--print"]):
+        aged(-60000, lambda s: (lambda rc, out, err: check(
+            "boottime_ms 60 s in the future: says so", "future" in err and "CLOCK_BOOTTIME" in err,
+            repr(err)))(*expect("boottime_ms 60 s in the future %s" % " ".join(args),
+                                ["--socket", s.path, *args], 2, stdout="", max_s=1.5)))
+
     # --- exit 2
     with tempfile.TemporaryDirectory() as tmp:
         expect("no socket file", ["--socket", os.path.join(tmp, "none.sock")], 2, max_s=2)
@@ -221,13 +248,37 @@ def main():
             s.stop()
         check("served: socket removed on exit", not os.path.exists(s.path))
 
+    # --- --alive: the daemon answers a well-formed status line, whoever leads
+    for mode in ("leader", "not-leader", "other-identity", "lapsed"):
+        with_server(mode, lambda s: expect("--alive on %s" % mode, ["--socket", s.path, "--alive"],
+                                           0, stdout=""))
+    with_server("not-leader", lambda s: (
+        expect("--alive --print", ["--socket", s.path, "-a", "-p"], 0, stdout="someone-else\n"),
+        check("--alive sent exactly STATUS\\n", s.requests() == b"STATUS\n", repr(s.requests()))))
+    aged(11000, lambda s: expect("--alive on a lapsed line", ["--socket", s.path, "--alive"], 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        expect("--alive, no daemon", ["--socket", os.path.join(tmp, "none.sock"), "--alive"], 2,
+               max_s=2)
+    for mode in ("garbage", "closing", "error", "bad-version", "oversized"):
+        with_server(mode, lambda s: expect("--alive on %s" % mode, ["--socket", s.path, "--alive"],
+                                           2, stdout=""))
+    with_server("busy", lambda s: expect("--alive on a busy daemon", ["--socket", s.path, "-a"], 2),
+                delay_ms=60000)
+    with_server("silent", lambda s: expect("--alive, silent: --timeout 300ms",
+                                           ["--socket", s.path, "--alive", "-t", "300ms"], 2,
+                                           min_s=0.25, max_s=2))
+    with_server("served", lambda s: expect("--alive on the daemon's own server",
+                                           ["--socket", s.path, "--alive"], 0))
+
     # --- exit 64 and the informational options
     for args in (["--bogus"], ["-x"], ["--timeout", "abc"], ["--timeout", "0"], ["--timeout", "1x"],
                  ["--timeout", "-1s"], ["--timeout", "1.s5"], ["--timeout"], ["extra"],
-                 ["--print", "--json"], ["--id", ""], ["--socket", "/" + "x" * 120]):
+                 ["--print", "--json"], ["--id", ""], ["--socket", "/" + "x" * 120],
+                 ["--alive", "--wait"]):
         expect("usage error %s" % " ".join(args), args, 64, stdout="")
     expect("--help", ["--help"], 0,
-           stdout=lambda o: "Exit status" in o and "--timeout" in o and "Examples" in o)
+           stdout=lambda o: "Exit status" in o and "--timeout" in o and "Examples" in o
+           and "--alive" in o)
     expect("--version", ["--version"], 0, stdout=lambda o: o.startswith("leader-probe ")
            and "protocol 1" in o)
 

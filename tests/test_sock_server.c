@@ -6,6 +6,7 @@
  * permissions (with real other uids when run as root). The clients run in
  * this process, non-blocking, while the loop is pumped. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -32,6 +33,33 @@
 #define NOBODY ((uid_t)65534)
 
 static char tmpdir[] = "/tmp/test-sock-server.XXXXXX";
+
+/* bind() of the server under test, through the linker's --wrap=bind
+ * (tests/sock_server.cmake). While race.dir is set, a socket file bound
+ * directly in that directory is replaced by a symlink to race.target right
+ * after bind() returns: the move of a process that can write the socket's
+ * directory (a world-writable emptyDir) and wins the race against whatever
+ * the server does to the file by its name next. */
+static struct {
+    const char *dir;
+    const char *target;
+    unsigned swapped;
+} race;
+
+int __real_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int r = __real_bind(fd, addr, len);
+    if (r == 0 && race.dir && addr->sa_family == AF_UNIX) {
+        const char *p = ((const struct sockaddr_un *)addr)->sun_path;
+        size_t n = strlen(race.dir);
+        if (strncmp(p, race.dir, n) == 0 && p[n] == '/' && !strchr(p + n + 1, '/') &&
+            unlink(p) == 0 && symlink(race.target, p) == 0)
+            race.swapped++;
+    }
+    return r;
+}
 
 typedef struct Fake {
     uint64_t deadline_boot_usec; /* is_leader while now < deadline */
@@ -625,6 +653,132 @@ static void test_lifecycle(sd_event *e)
     CHECK_EQ_INT(sock_server_new(e, &c2, &s2), -ENAMETOOLONG);
 }
 
+/* The socket is made in a private directory: it appears with exactly the
+ * configured mode and group, nothing is left beside it, a symlink planted at
+ * the old predictable temporary name (PATH.<pid>.tmp) stays as it is, and
+ * nothing done in the socket's directory meanwhile (race above) makes the
+ * server change the mode or group of another file. */
+static void test_listen_private(sd_event *e)
+{
+    static const struct {
+        mode_t mode;
+        bool group;
+    } cases[] = {{0660, true}, {0666, true}, {0600, false}, {0666, false}};
+    bool root = geteuid() == 0;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Fake f = {.term = 1};
+        char dir[256], path[300], victim[300], planted[340], link_to[300];
+        struct stat st;
+        SockServer *s = NULL;
+        mode_t old_umask = umask(022);
+
+        snprintf(dir, sizeof(dir), "%s/private-%zu", tmpdir, i);
+        CHECK_EQ_INT(mkdir(dir, 0777), 0);
+        CHECK_EQ_INT(chmod(dir, 0777), 0); /* world-writable, like an emptyDir can be */
+        snprintf(path, sizeof(path), "%s/leader.sock", dir);
+        snprintf(victim, sizeof(victim), "%s/victim", dir);
+        int vfd = open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        CHECK(vfd >= 0);
+        close(vfd);
+        CHECK_EQ_INT(chmod(victim, 0600), 0);
+        snprintf(planted, sizeof(planted), "%s.%d.tmp", path, (int)getpid());
+        CHECK_EQ_INT(symlink(victim, planted), 0);
+
+        SockServerConfig c = {.path = path,
+                              .mode = cases[i].mode,
+                              .group = cases[i].group && root ? TEST_GROUP : SOCK_SERVER_NO_GROUP,
+                              .get_status = fake_status,
+                              .userdata = &f};
+        race.dir = dir;
+        race.target = victim;
+        race.swapped = 0;
+        int r = sock_server_new(e, &c, &s);
+        race.dir = NULL;
+        CHECK_EQ_INT(r, 0);
+        if (race.swapped)
+            fprintf(stderr, "  mode %04o: the name the server bound in %s was swapped for a "
+                            "symlink before it was done with it\n",
+                    (unsigned)cases[i].mode, dir);
+
+        /* The umask is the caller's again. */
+        CHECK_EQ_INT(umask(old_umask), 022);
+
+        /* The socket: exactly the mode, and the group when one is given. */
+        CHECK_EQ_INT(lstat(path, &st), 0);
+        CHECK(S_ISSOCK(st.st_mode));
+        CHECK_EQ_INT(st.st_mode & 07777, cases[i].mode);
+        if (c.group != SOCK_SERVER_NO_GROUP)
+            CHECK_EQ_INT(st.st_gid, TEST_GROUP);
+
+        /* The file behind the planted symlink: untouched; the symlink too. */
+        CHECK_EQ_INT(stat(victim, &st), 0);
+        CHECK_EQ_INT(st.st_mode & 07777, 0600);
+        CHECK_EQ_INT(st.st_gid, getegid());
+        CHECK_EQ_INT(lstat(planted, &st), 0);
+        CHECK(S_ISLNK(st.st_mode));
+        ssize_t n = readlink(planted, link_to, sizeof(link_to) - 1);
+        CHECK(n > 0);
+        link_to[n > 0 ? n : 0] = 0;
+        CHECK_EQ_STR(link_to, victim);
+
+        /* Nothing else in the directory: no temporary entry left behind. */
+        DIR *d = opendir(dir);
+        CHECK(d != NULL);
+        unsigned entries = 0;
+        for (struct dirent *de; d && (de = readdir(d));) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            entries++;
+            if (strcmp(de->d_name, "leader.sock") != 0 && strcmp(de->d_name, "victim") != 0 &&
+                strcmp(de->d_name, planted + strlen(dir) + 1) != 0) {
+                fprintf(stderr, "  left in %s: %s\n", dir, de->d_name);
+                failures++;
+            }
+        }
+        if (d)
+            closedir(d);
+        CHECK_EQ_INT(entries, 3);
+
+        /* It serves, and teardown removes it (and only it). */
+        if (s) {
+            int fd = client_connect(path);
+            CHECK(fd >= 0);
+            if (fd >= 0) {
+                expect_reply(e, fd, "STATUS\n", PROTO_REPLY_STATUS, 0, NULL);
+                close(fd);
+            }
+        }
+        sock_server_free(s);
+        CHECK(lstat(path, &st) < 0 && errno == ENOENT);
+        CHECK_EQ_INT(lstat(victim, &st), 0);
+    }
+
+    /* The longest path: the private directory's name (PATH.XXXXXX/s) must
+     * fit into sun_path too; one byte more is refused before anything is
+     * made. */
+    char path[200];
+    int len = snprintf(path, sizeof(path), "%s/", tmpdir);
+    for (size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 10; len < (int)max + 1; len++)
+        path[len] = 'x';
+    path[len] = 0;
+    SockServer *s = NULL;
+    SockServerConfig c = {.path = path, .group = SOCK_SERVER_NO_GROUP, .get_status = fake_status};
+    CHECK_EQ_INT(sock_server_new(e, &c, &s), -ENAMETOOLONG);
+    CHECK(access(path, F_OK) < 0);
+    path[len - 1] = 0;
+    Fake f = {.term = 1};
+    c.userdata = &f;
+    CHECK_EQ_INT(sock_server_new(e, &c, &s), 0);
+    int fd = client_connect(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        expect_reply(e, fd, "STATUS\n", PROTO_REPLY_STATUS, 0, NULL);
+        close(fd);
+    }
+    sock_server_free(s);
+}
+
 static void test_resign_rule(void)
 {
     struct ucred root = {.pid = 1, .uid = 0, .gid = 0};
@@ -841,6 +995,7 @@ int main(void)
     test_step_down(e);
     test_fd_exhaustion(e);
     test_lifecycle(e);
+    test_listen_private(e);
     test_resign(e);
 
     sd_event_unref(e);
