@@ -11,6 +11,9 @@ with the real kubectl when it is installed (else direct API calls).
   committed); nobody claims until the intruder's lease has expired on the
   followers' clocks (>= lease after the edit); then a daemon takes over with
   a term above the intruder's.
+- The holder cleared by hand (`kubectl patch`, no release marker) while the
+  leader is cut off from the API and still claims: nobody takes it before
+  the leader's lease has run out.
 """
 
 import os
@@ -89,6 +92,39 @@ class LeaseEdits(FailoverTest):
             self.assertGreater(st["term"], term)
             self.assertGreater(c.lease()["spec"]["leaseTransitions"],
                                edit[0]["leaseTransitions"])
+            self.finish(c)
+
+    def test_holder_cleared_while_cut_off(self):
+        """The leader is cut off from the API (its requests and watch hang) and an operator
+        clears the holder (`kubectl patch ... holderIdentity: null`): that is no release, the
+        cut-off leader still claims until its renew deadline. Nobody may take the Lease before
+        the leader's lease has run out on the followers' clocks; then a daemon takes it."""
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.6)
+            t_p = now()
+            c.fault(client=old.user, kind="partition", mode="hang")
+            time.sleep(0.1)
+            t_clear = now()
+            how = c.clear_holder()
+            new, s = c.wait_leader(c.lease_s + 5, after=t_clear, exclude=[old])
+            self.assertIsNotNone(new, "nobody took over after the holder was cleared")
+            log = c.lease_log()
+            renews = [e for e in log if e["holder"] == old.name and e["t"] < t_p + 0.5]
+            self.assertTrue(renews)
+            t_renew = renews[-1]["t"]
+            end = self.last_claim_end(c, old, before=t_clear + c.lease_s)
+            start = self.first_claim_start(c, new, t_clear)
+            say("  holder cleared (%s) %.3f s after the cut-off leader's last renew; its claim "
+                "ended %.3f s after that renew; %s claims %.3f s after it" % (
+                    how, t_clear - t_renew, (end or 0) - t_renew, new.name,
+                    (start or 0) - t_renew))
+            self.assertIsNotNone(start)
+            self.assertGreater(start, end, "%s claimed while the cut-off leader still did" %
+                               new.name)
+            self.assertGreaterEqual(start - t_renew, c.lease_s - 0.15,
+                                    "the cleared holder was taken before its lease ran out")
+            c.clear_fault()
             self.finish(c)
 
 

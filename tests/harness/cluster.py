@@ -549,6 +549,20 @@ class Cluster:
             # the leader renewed in between: read again, as a human would
         raise AssertionError("could not replace the Lease: conflicts")
 
+    def clear_holder(self, use_kubectl=True):
+        """Clears the holder by hand, as an operator unsticking a Lease would:
+        `kubectl patch lease NAME --type merge -p '{"spec":{"holderIdentity":null}}'`
+        (every other field untouched: no release marker)."""
+        patch = '{"spec":{"holderIdentity":null}}'
+        if use_kubectl and KUBECTL:
+            self.kubectl("patch", "lease", self.election, "--type", "merge", "-p", patch)
+            return "kubectl"
+        st, _, body = self.api.request("PATCH", self.lease_path(), patch,
+                                       headers={"Content-Type": "application/merge-patch+json"})
+        if st != 200:
+            raise AssertionError("PATCH lease: %d %s" % (st, body[:200]))
+        return "api"
+
     def rotate_token(self, pod, stale_for=1.0):
         """Rotates pod's token: the old one is revoked first (the daemon's
         requests fail with 401 for `stale_for` seconds: a stale token), then a
