@@ -863,6 +863,7 @@ class Handler(BaseHTTPRequestHandler):
         initial = []
         error_event = None
         with store.cond:
+            restores = store.restores
             if rvs in ("", "0"):
                 # "Get State and Start at Most Recent": synthetic ADDED first.
                 initial, pos = store.list(res, ns, lambda l: True, lambda m: True)
@@ -922,6 +923,8 @@ class Handler(BaseHTTPRequestHandler):
                         cutoff = store.rv
                     store.cond.wait(0.2)
                 continue
+            if store.restores != restores:
+                break  # the storage was restored: the API server restarts, streams end
             if now >= deadline:
                 if cutoff is not None:
                     with store.cond:
@@ -1029,6 +1032,10 @@ class Handler(BaseHTTPRequestHandler):
                 if "token" in d:  # just this token of the user
                     return ok({"removed": srv.auth.revoke_token(segs[1], d["token"])})
                 return ok({"removed": srv.auth.revoke_user(segs[1])})
+            elif segs == ["snapshot"] and m == "POST":
+                return ok({"resourceVersion": str(srv.store.snapshot())})
+            elif segs == ["restore"] and m == "POST":
+                return ok({"resourceVersion": str(srv.store.restore())})
             elif segs == ["reset-history"] and m == "POST":
                 srv.store.reset_history()
                 return ok({"floor": str(srv.store.floor)})

@@ -48,6 +48,8 @@ class Store:
         self.floor = self.rv  # every event with rv > floor is in history
         self.lease_log = []
         self.generation = 0  # bumped on any wake-up worthy change (faults too)
+        self.restores = 0  # bumped by restore(): open watches end (an API server restart)
+        self._snap = None
 
     # -- helpers (lock held) --------------------------------------------------
 
@@ -271,6 +273,29 @@ class Store:
             gone["metadata"]["resourceVersion"] = str(self._next_rv())
             self._emit("DELETED", res, gone, client)
             return cur
+
+    def snapshot(self):
+        """Remembers every object and the resourceVersion, as an etcd backup."""
+        with self.cond:
+            self._snap = (dict(self.objects), self.rv)  # stored dicts are never mutated
+            return self.rv
+
+    def restore(self):
+        """Puts the snapshot back, as `etcdctl snapshot restore` followed by an API server
+        restart: resourceVersions go backwards, the watch history is gone and every open
+        watch ends (a client resuming at a newer resourceVersion waits, then gets "too large
+        resource version").  Returns the restored resourceVersion."""
+        with self.cond:
+            if self._snap is None:
+                raise ValueError("no snapshot to restore")
+            self.objects = dict(self._snap[0])
+            self.rv = self._snap[1]
+            self.history.clear()
+            self.floor = self.rv
+            self.restores += 1
+            self.generation += 1
+            self.cond.notify_all()
+            return self.rv
 
     def reset_history(self):
         with self.cond:
