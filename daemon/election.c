@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * The election engine (see election.h for the contract and DESIGN.md for the safety argument).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The optional HTTP endpoint (--http) and the metrics registry it serves.
 #   lemetrics: counters, gauges, histograms in the Prometheus text format
 #   lehttp:    libmicrohttpd on the sd-event loop (old {"name":...} answer,

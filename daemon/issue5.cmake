@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Leadership that follows the application's health, and EndpointSlice mode:
 #   lehealth:        the health checker (HTTP through curl_event, TCP connect)
 #                    and its hysteresis, on sd-event

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Kubernetes API client and what it is built from:
 #   lejson:      the daemon's one jsmn wrapper (parse, unescape, lookup,
 #                patch-in-place, bounded writer)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The election's lock backends and Kubernetes Events (issue 6):
 #   lelock:   Lease, Endpoints annotation (the old sidecar's lock) and the
 #             Endpoints+Lease MultiLock behind one interface (daemon/lock.h)

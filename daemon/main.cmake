@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The daemon itself: flags, logging, the probe installer, the imperative shell
 # around the election engine, and main().
 # Helpers several modules share (util.h).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The local demo (the README's first command): sets up and builds with
 # deploy/setup.sh (idempotent: installs only missing Debian packages, builds
 # build/release incrementally), then runs tests/demo.py from build/release:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs every build and test dependency from Debian 12 packages, then
 # configures and builds the release preset. Idempotent: packages already
 # present are not touched, and the build is incremental.

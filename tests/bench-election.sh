@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Benchmarks of leader-election (figures and ratios, not a pass/fail test):
 # handoff and failover times (median, max over repeated runs), API requests
 # per second at 1, 3, 10 and 30 candidates (side by side, one 65 s window),

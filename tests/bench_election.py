@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Benchmarks of leader-election (run by tests/bench-election.sh; figures, not
 pass/fail):
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of the daemon's own modules (flags, durations, probe installer) and of
 # the binary as a user meets it; the failover and safety tests of the whole
 # daemon are in tests/failover.cmake.
@@ -20,4 +21,7 @@ if(NOT LE_FUZZ)
            COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_docs.py
                    $<TARGET_FILE:leader-elector> ${le_probe} ${LE_SOURCE_DIR}/README.md)
   set_tests_properties(docs.flags PROPERTIES LABELS integration TIMEOUT 60)
+  # One licence in every file (SPDX MIT), nothing stray at the repository root.
+  add_test(NAME docs.tree COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tree.py ${LE_SOURCE_DIR})
+  set_tests_properties(docs.tree PROPERTIES LABELS unit TIMEOUT 60)
 endif()

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The leader-election demo, on one machine, like the classic
 `kubectl run leader-elector --replicas=3 -- --election=example` walkthrough:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of deploy/: every kustomization renders with `kubectl kustomize` and
 # its rendered objects obey the rules of tests/test_deploy_manifests.py (RBAC,
 # sidecar wiring, security settings, rollout vs. routing mode, images); a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Election engine tests (pure C, fake clock): scenarios, exhaustive interleavings, randomized
 # multi-engine simulation over a linearizable Lease store.
 if(NOT LE_FUZZ)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Multi-daemon failover and safety tests (tests/harness/, tests/test_failover_*.py):
 # several leader-elector daemons against the Kubernetes API test server, every
 # probe polled at >= 20 Hz and every WATCH claim recorded, never two leaders.

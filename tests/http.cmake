@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of the HTTP endpoint and the metrics registry (daemon/http.cmake).
 if(NOT LE_FUZZ)
   add_executable(test_http_unit ${CMAKE_CURRENT_LIST_DIR}/test_http_unit.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of the JSON wrapper and the Kubernetes API client (daemon/json.c,
 # daemon/kube_*.c, daemon/curl_event.c):
 #   unit:        JSON wrapper; Lease/Status/watch-event/MicroTime codecs on the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Run a test command and fail if any bearer token shows up in its output.
 
 usage: kube_token_guard.py CMD [ARGS...]   (under tests/with-apiserver.py)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Kubernetes API test server's own tests (tests/kubeapi/, tests/with-apiserver.py).
 # Each file starts its own server(s) on free loopback ports and runs in seconds.
 if(NOT LE_FUZZ)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of the lock backends, Events and the migration from the old sidecar (issue 6):
 #   lock.unit          codecs on the real Endpoints capture, MultiLock decisions, Event body
 #   lock.api           every lock type and Events against the test server

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of probe/: the static musl binary (static, size, no heap, peak RSS)
 # and both builds (musl, and the host compiler's with the sanitizers under
 # LE_SANITIZE) driven through every exit code by the scripted server.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of proto/: unit tests of both directions, and (fuzz preset only) the
 # libFuzzer targets for the request parser and the reply parser.
 if(NOT LE_FUZZ)

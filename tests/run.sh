@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The full test suite: builds the release, asan (ASan+UBSan) and fuzz presets
 # and runs every ctest test in each (unit, integration, fuzz smoke runs), then
 # the unit tests once under valgrind. Exits non-zero on the first failure.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests of daemon/sock_server: real sockets in a temporary directory and
 # socketpair(); as root it also checks RESIGN with other uids and groups.
 if(NOT LE_FUZZ)

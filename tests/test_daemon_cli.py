@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The leader-elector binary as a user meets it: flags, exit codes, errors,
 the socket's lifecycle, --install-probe, logs (text and JSON, never the
 token), the --http endpoint. Against the Kubernetes API test server.

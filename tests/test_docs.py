@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The README documents every flag: each long option that `leader-elector
 --help` and `leader-probe --help` print appears in README.md, and each flag
 the README shows for them exists.

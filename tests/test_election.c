@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the election engine: one scenario per rule of DESIGN.md, with a fake clock. */
 
 #include <errno.h>

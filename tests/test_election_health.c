@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* The election engine and the application's health (ELECTION_EVENT_HEALTH): an unhealthy leader
  * releases as RESIGN does (without the hold-off), an unhealthy follower never acquires (free,
  * expired or absent Lease), a pod healthy again competes at once, and without health checks

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Every interleaving of a renew in flight with watch events, its answer (OK, 409, 404, timeout,
  * 500, 201 after a deletion), a stale event, the old claim's deadline and SIGTERM, enumerated

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * The engine with a lock that stores whole seconds (the Endpoints annotation's metav1.Time, the
  * old sidecar's lock): ElectionConfig.time_precision_usec, the peer lease-duration check

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Randomized simulation: N election engines against one simulated Lease store with linearizable
  * compare-and-swap on the revision, as the API server over etcd. Each engine lives in its own

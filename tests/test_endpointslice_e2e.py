@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """EndpointSlice mode end to end: leader-elector daemons with --endpointslice
 against the Kubernetes API test server, each with its own fake pod IP
 (127.0.0.x: only data in the slice).  The slice is polled at 20 Hz and

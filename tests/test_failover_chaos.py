@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Randomized chaos, five daemons (lease 3 s, renew deadline 2 s, retry 0.5 s;
 with LE_CHAOS_LOCK=endpoints|endpointsleases: --lock that, lease 4 s, renew
 3 s, retry 1 s) for LE_CHAOS_SECONDS (default 20 s): every 0.6-1.6 s one of

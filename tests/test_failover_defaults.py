@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The default timings (no timing flags: lease 15 s, renew deadline 10 s, retry
 2 s, as kube-controller-manager), three daemons: a leader within the lease
 duration of the start (a created Lease is claimed only after one lease

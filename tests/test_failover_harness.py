@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Unit tests of the failover harness's own checks (tests/harness/monitor.py):
 the overlap, probe, claim and term checks must flag what they are meant to
 flag, so that a green failover test means something."""

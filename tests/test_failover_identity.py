@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Two processes with one identity (a StatefulSet pod force-deleted and
 re-created elsewhere while the old one, on a partitioned node, still runs;
 or a second daemon started by mistake with the same --id): never two claims.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Humans touching the Lease, three daemons (lease 3 s, renew deadline 2 s),
 with the real kubectl when it is installed (else direct API calls).
 

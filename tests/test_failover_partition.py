@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The leader partitioned from the API server (fault kind partition for its
 API user only; mode hang: every request and the open watch hang; mode cut:
 connections are reset).  Three daemons, lease 3 s, renew deadline 2 s.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """RESIGN over the socket, two daemons (lease 3 s, renew deadline 2 s,
 --resign-holdoff 3s).
 

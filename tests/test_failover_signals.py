@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Failover on signals, three daemons against the test API server (lease 3 s,
 renew deadline 2 s, retry 0.5 s), every probe polled at 40 Hz, every WATCH
 claim recorded; never two leaders, terms never reused.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Error storms for every client of the API server (fault client "*"), three
 daemons, lease 3 s, renew deadline 2 s, retry 0.5 s.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Stale and rotated service-account tokens, three daemons (lease 3 s, renew
 deadline 2 s).  A rotation writes a new token (of a new API user) into the
 pod's token file atomically, as the kubelet does, and revokes the old one.

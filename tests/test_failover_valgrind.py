@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A short chaos run with every daemon under valgrind (LE_DAEMON_WRAPPER, set
 by tests/failover.cmake: valgrind --error-exitcode=99 --leak-check=full):
 four daemons (lease 3 s, renew deadline 2 s), SIGTERM of the leader, a 500

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Leadership follows the application's health, end to end: leader-elector
 daemons (--health-http / --health-tcp) against the Kubernetes API test server,
 each with its own health server whose answer the test flips.

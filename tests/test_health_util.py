@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers of the issue 5 end-to-end tests (test_health_e2e.py,
 test_endpointslice_e2e.py): daemons with their own fake pod IP and health
 server, the socket's STATUS, a poller and a watcher of the leader's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """HTTP/2 end to end. The API client asks for HTTP/2 when the server offers it
 (CURL_HTTP_VERSION_2TLS, CURLOPT_PIPEWAIT, CURLPIPE_MULTIPLEX); the test API
 server speaks HTTP/1.1 only, so nghttpx (Debian package nghttp2-proxy) is put

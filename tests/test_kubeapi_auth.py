@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Authentication and authorization of the test API server: 401 and 403 bodies
 as the real server writes them, token rotation through /_admin/tokens."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Fault injection of the test API server (/_admin/faults), per client, and the
 counters (/_admin/stats, /_admin/lease-log)."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Fidelity check with an independent real client: kubectl get/create/replace/
 delete a Lease against the test API server.  Without kubectl: prints a SKIP
 line and exits 77 (ctest SKIP_RETURN_CODE)."""

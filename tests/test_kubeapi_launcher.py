@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """tests/with-apiserver.py: the environment it exports, exit status, clean-up,
 server options, and that the server never outlives its launcher."""
 

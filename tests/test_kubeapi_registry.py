@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The test API server's registry rules, bodies and discovery, checked against
 the real captures in tests/data/k8s-api."""
 

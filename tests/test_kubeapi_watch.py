@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Watch of the test API server: chunked events, resumption, 410 Expired inside
 a 200 stream, bookmarks, timeoutSeconds, history reset."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Run a command against a fresh Kubernetes API test server.
 
 usage: with-apiserver.py [--plain] [--host ADDR] [--watch-history N]

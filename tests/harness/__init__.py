@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Multi-daemon failover harness (Python standard library only).
 
     from harness import Cluster

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A test API server and N leader-elector daemons as "pods" on one machine.
 
     with Cluster(daemon, probe, pods=3) as c:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A deliberately unsafe stand-in for leader-elector: it ignores the API and
 always says "leader" on its socket (STATUS, WATCH).  Only for the harness's
 own tests: two of these must make Cluster.verify() fail."""

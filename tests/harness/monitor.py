@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Observers of the pods, and the analysis of what they saw.
 
 Two independent measures of "who claims to be leader when", both on

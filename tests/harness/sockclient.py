@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A small client of the daemon's socket protocol (proto/PROTOCOL.md, v1):
 one request line, one JSON reply line (WATCH: a stream of them)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Kubernetes API test server (Python standard library only).
 
 Use from Python tests:  from kubeapi import ApiServer, lease

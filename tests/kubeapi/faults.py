@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fault injection: what the admin endpoint installs and the request path obeys.
 
 A fault matches a client (the authenticated user name, or "*" for every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Start and stop the test API server: per-run CA and server certificate,
 tokens, a free loopback port reported through a pipe, stop by pid.
 

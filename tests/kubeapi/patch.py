@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), and
 strategic merge patch approximated as a merge patch (exact for the maps and
 scalars of Lease, ConfigMap and the metadata labels/annotations; list merge

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The served resources, their wire codec and validation.
 
 Shapes follow the Go types: JSON key order is Go struct order, unknown fields

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A Kubernetes API server double for the tests: HTTPS (or HTTP), bearer tokens,
 the registry of store.py, watch, discovery for kubectl, fault injection and an
 admin endpoint.  Run: python3 -m kubeapi [options] (see README.md)."""

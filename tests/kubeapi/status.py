@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Status bodies and JSON encoding exactly as the real API server writes them.
 
 Key order of a Status follows the Go struct (kind, apiVersion, metadata, status,

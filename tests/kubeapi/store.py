@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The registry: objects, one global resourceVersion, the watch history and the
 Lease change log.  All state is guarded by one Condition; watchers wait on it.
 
