@@ -15,6 +15,8 @@ daemons, lease 3 s, renew deadline 2 s, retry 0.5 s.
   time + valid_ms) is <= the send time (the renewTime it stamped, 1.5 s
   before the server committed it) of its last committed renew + renew
   deadline; never two leaders; a leader after.
+- One renew swallowed by the API (its request hangs): the next attempt, on a
+  fresh connection after about a retry period, keeps the claim without a gap.
 """
 
 import datetime
@@ -56,6 +58,25 @@ class Storms(FailoverTest):
             self.assertEqual(old, new, "leader changed during a 0.8 s 500 storm")
             self.assertFalse(changed, "the leader's claim was interrupted by a 0.8 s storm")
             old, new, changed = self.short_storm(c, 429, 0.8, retry_after=1)
+            self.finish(c)
+
+    def test_renew_black_holed(self):
+        """One renew of the leader is swallowed (its request hangs, never answered): the
+        attempt gives up after about a retry period and the next one, on a fresh connection,
+        commits before the renew deadline. The leader keeps its claim without a gap."""
+        with self.cluster() as c:
+            old = c.leader()
+            time.sleep(0.6)
+            t0 = now()
+            c.fault(client=old.user, kind="hang", verbs=["update"], resources=["leases"], count=1)
+            time.sleep(c.renew_s + 1.0)
+            leaders = [p.name for p in c.leaders_now()]
+            claims = [x for x in self.claims_of(c, old) if x.end is None or x.end > t0]
+            say("  one renew black-holed: leaders now %s; %s's WATCH claims since: %d" % (
+                leaders, old.name, len(claims)))
+            self.assertEqual(leaders, [old.name], "the leader lost its claim to one hung renew")
+            self.assertEqual(len(claims), 1, "the leader's claim was interrupted: %r" % claims)
+            c.clear_fault()
             self.finish(c)
 
     def test_long_503_storm(self):
