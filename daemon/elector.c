@@ -240,7 +240,7 @@ static void release_gate(Elector *e)
          * again every millisecond (a prompt reader takes well under one). */
         at = now + USEC_PER_MSEC < until ? now + USEC_PER_MSEC : until;
         if (!e->release_timer)
-            r = sd_event_add_time(e->event, &e->release_timer, CLOCK_BOOTTIME, at, 0,
+            r = sd_event_add_time(e->event, &e->release_timer, CLOCK_BOOTTIME, at, 1,
                                   on_release_timer, e);
         else {
             r = sd_event_source_set_time(e->release_timer, at);
