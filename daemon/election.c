@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The election engine (see election.h for the contract and DESIGN.md for the safety argument).
+ * The election engine (see election.h for the contract and docs/design.md, "Why two pods are never
+ * leader at once", for the safety argument).
  *
  * Shape of one step: the event updates what we know (the Lease as last observed, our claim, the
  * outstanding request), then send() decides the one request to issue now, then the timer is

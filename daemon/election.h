@@ -6,8 +6,8 @@
  *
  * No I/O, no clock reads, no allocation, no libsystemd or libcurl: the glue (daemon main loop)
  * feeds it events together with the current time and carries out the actions it returns, in order.
- * All the safety rules of DESIGN.md live here, which is why it is tested exhaustively with a fake
- * clock.
+ * All the safety rules of docs/design.md ("Why two pods are never leader at once") live here, which
+ * is why it is tested exhaustively with a fake clock.
  *
  * Two clocks come with every event (ElectionNow):
  *  - boot_usec: CLOCK_BOOTTIME in µs. Every deadline, every observation time, every timer. It keeps

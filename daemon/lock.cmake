@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The election's lock backends and Kubernetes Events (issue 6):
+# The election's lock backends and Kubernetes Events:
 #   lelock:   Lease, Endpoints annotation (the old sidecar's lock) and the
 #             Endpoints+Lease MultiLock behind one interface (daemon/lock.h)
 #   leevents: core/v1 Events on leadership transitions, bounded and best-effort

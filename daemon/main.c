@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* leader-elector: see --help, README.md and ../shared/DESIGN.md. */
+/* leader-elector: see --help, README.md and docs/design.md. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #   3. the probe it replaces: sh -c 'curl -s http://localhost:PORT/ | grep -q "$HOSTNAME"'
 #      against a local HTTP server (Python standard library) serving
 #      {"name":"<hostname>"}.
-# Prints wall-time means and ratios (probe/no-op, curl-pipeline/probe), CPU
+# Prints wall-time means and ratios (probe to no-op, curl pipeline to probe), CPU
 # (user+sys) ratios, and the probe's size and peak RSS (VmHWM).
 # Targets: probe within 1.5x of the no-op; curl pipeline >= 20x the probe.
 #

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Issue 5: leadership that follows the application's health, and EndpointSlice
+# Leadership that follows the application's health, and EndpointSlice
 # mode (daemon/health.c, daemon/endpointslice.c, the engine's HEALTH event).
 #   unit:        hysteresis, target parsing, real checks on loopback servers of
 #                the test itself (status codes, hang, endless body, TCP refused

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Tests of the lock backends, Events and the migration from the old sidecar (issue 6):
+# Tests of the lock backends, Events and the migration from the old sidecar:
 #   lock.unit          codecs on the real Endpoints capture, MultiLock decisions, Event body
 #   lock.api           every lock type and Events against the test server
 #   election.precision the engine with whole-second times (time_precision_usec)

@@ -684,8 +684,8 @@ def run_mutations(kubectl, source_dir):
     failures = [f"{bad} mutation(s) not caught"] if bad else []
 
 
-# Flags of the contract whose features (issues 5 and 6) may not be in the
-# daemon yet: while one of these is missing the flags check skips, visibly;
+# Flags of the contract whose features (health checks, EndpointSlice mode, the
+# lock types and Events) may not be in the daemon yet: while one of these is missing the flags check skips, visibly;
 # any other unknown flag fails.
 PENDING_FLAGS = {"events", "endpointslice", "endpoint-port", "health-http", "health-tcp",
                  "health-period", "health-timeout", "health-failures", "health-successes",
@@ -748,8 +748,8 @@ def main():
             pending = check_flags(a.kubectl, a.source_dir, a.flags_of)
             if pending and not failures:
                 for f, t in sorted(pending.items()):
-                    print(f"SKIP: the daemon does not accept --{f} yet (a feature of "
-                          f"issue 5/6); {', '.join(t)} will not start until it does")
+                    print(f"SKIP: the daemon does not accept --{f} yet (a pending "
+                          f"feature); {', '.join(t)} will not start until it does")
                 return SKIP
         elif a.mutations:
             run_mutations(a.kubectl, a.source_dir)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the election engine: one scenario per rule of DESIGN.md, with a fake clock. */
+/* Unit tests of the election engine: one scenario per rule of docs/design.md ("Why two pods are
+ * never leader at once"), with a fake clock. */
 
 #include <errno.h>
 #include <syslog.h>

@@ -11,7 +11,7 @@
  * Checked after every simulated event: no two live engines answer election_is_leader() true at the
  * same real instant (each asked at its own boot time). Since a claim only ever starts at an event,
  * checking at every event instant covers every instant. Also checked: terms of successive leaders
- * strictly increase (in runs without deletions, see DESIGN.md "Term").
+ * strictly increase (in runs without deletions, see docs/design.md, "The term and fencing").
  *
  * A negative control runs the same chaos with timings outside the clock-rate bound
  * (D/L > (1-e)/(1+e)) and must find overlaps: the checker can fail.
@@ -721,7 +721,7 @@ int main(int argc, char **argv)
     print_stats("safety", &st);
 
     /* Negative control: D/L = 0.98 with clock rates up to 10 % apart violates the bound of
-     * DESIGN.md; with partitions and pauses the checker must see overlaps. */
+     * docs/design.md ("Takeover"); with partitions and pauses the checker must see overlaps. */
     p = (Params){.L = 10200 * MS,
                  .D = 10 * SEC,
                  .R = 2 * SEC,

@@ -12,8 +12,8 @@ claim while the old one's claim may still run (until the old one's last renew
 duration of silence, as for another holder).  Asserted: no overlap of the two
 processes' WATCH claims (both clocks) or probes; the new one leads in the end.
 
-(DESIGN.md: a Lease found held by our identity at start-up is waited out
-like another holder's.)
+(docs/design.md, "Identities": a Lease found held by our identity at start-up
+is waited out like another holder's.)
 """
 
 import os

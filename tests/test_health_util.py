@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Helpers of the issue 5 end-to-end tests (test_health_e2e.py,
-test_endpointslice_e2e.py): daemons with their own fake pod IP and health
-server, the socket's STATUS, a poller and a watcher of the leader's
-EndpointSlice.  Python standard library only."""
+"""Helpers of the end-to-end tests of health-driven leadership and
+EndpointSlice mode (test_health_e2e.py, test_endpointslice_e2e.py): daemons
+with their own fake pod IP and health server, the socket's STATUS, a poller
+and a watcher of the leader's EndpointSlice.  Python standard library only."""
 
 import http.server
 import json

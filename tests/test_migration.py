@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Migration from the old sidecar (issue 6): candidates speaking only the old Endpoints protocol
+"""Migration from the old sidecar: candidates speaking only the old Endpoints protocol
 (tests/old_sidecar.py) and leader-elector daemons in --lock endpointsleases mode share one
 election on the Kubernetes API test server, with the old manifests' flags (--ttl, --http).
 

@@ -175,7 +175,7 @@ static void test_options(void)
     CHECK(o.socket_group_set && o.socket_group == 0);
     CHECK(parse(&o, "--election=e", "--socket-group=no-such-group-here", NULL) == -EINVAL);
 
-    /* --lock and --events (issue 6) */
+    /* --lock and --events */
     CHECK(parse(&o, "--election=e", NULL) == 0);
     CHECK(o.lock == LOCK_LEASES && !o.events);
     CHECK(parse(&o, "--election=e", "--lock=leases", "--events", NULL) == 0);
