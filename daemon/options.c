@@ -173,6 +173,41 @@ static int parse_duration_flag(const char *arg, const char *flag, uint64_t *ret)
     return 0;
 }
 
+int options_parse_uint(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *ret)
+{
+    uint64_t v = 0;
+    bool overflow = false;
+
+    if (!s || !*s || base < 2 || base > 10)
+        return -EINVAL;
+    for (const char *p = s; *p; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d >= base)
+            return -EINVAL; /* signs, spaces and prefixes included: digits only */
+        if (v > (UINT64_MAX - d) / base)
+            overflow = true; /* keep going: garbage after the digits is still -EINVAL */
+        else
+            v = v * base + d;
+    }
+    if (overflow || v < min || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+int options_parse_bool(const char *s, bool *ret)
+{
+    if (!s)
+        return -EINVAL;
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *ret = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *ret = false;
+    else
+        return -EINVAL;
+    return 0;
+}
+
 static void read_sa_namespace(char *buf, size_t size)
 {
     FILE *f = fopen(SA_NAMESPACE_FILE, "re");
@@ -273,25 +308,20 @@ int options_parse(Options *o, int argc, char **argv)
                 return r;
             break;
         case OPT_SOCKET_MODE: {
-            char *end;
-            unsigned long m;
-            errno = 0;
-            m = strtoul(optarg, &end, 8);
-            if (errno || *end || end == optarg || m > 0777)
+            uint64_t m;
+            if (options_parse_uint(optarg, 8, 0, 0777, &m) < 0)
                 return usage_error("--socket-mode: '%s' is not an octal mode like 0660", optarg);
             o->socket_mode = (mode_t)m;
             break;
         }
         case OPT_SOCKET_GROUP: {
             struct group *g = getgrnam(optarg);
-            char *end;
-            unsigned long gid;
+            uint64_t gid;
             if (g) {
                 o->socket_group = g->gr_gid;
             } else {
-                errno = 0;
-                gid = strtoul(optarg, &end, 10);
-                if (errno || *end || end == optarg || gid >= (gid_t)-1)
+                /* a number below (gid_t)-1: Options and chown() take that one as "none" */
+                if (options_parse_uint(optarg, 10, 0, (gid_t)-1 - 1, &gid) < 0)
                     return usage_error("--socket-group: no group '%s'", optarg);
                 o->socket_group = (gid_t)gid;
             }
@@ -299,11 +329,8 @@ int options_parse(Options *o, int argc, char **argv)
             break;
         }
         case OPT_MAX_CLIENTS: {
-            char *end;
-            unsigned long n;
-            errno = 0;
-            n = strtoul(optarg, &end, 10);
-            if (errno || *end || end == optarg || n < 1 || n > 65536)
+            uint64_t n;
+            if (options_parse_uint(optarg, 10, 1, 65536, &n) < 0)
                 return usage_error("--max-clients: '%s' is not a number from 1 to 65536", optarg);
             o->max_clients = (unsigned)n;
             break;
@@ -347,12 +374,10 @@ int options_parse(Options *o, int argc, char **argv)
                 return r;
             break;
         case OPT_USE_CLUSTER_CREDENTIALS:
-            /* Go's boolean flag syntax: --flag, --flag=true, --flag=false */
-            if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0)
+            /* Go's boolean flag syntax: --flag alone means true */
+            if (!optarg)
                 o->use_cluster_credentials = true;
-            else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0)
-                o->use_cluster_credentials = false;
-            else
+            else if (options_parse_bool(optarg, &o->use_cluster_credentials) < 0)
                 return usage_error("--use-cluster-credentials: '%s' is not true or false", optarg);
             break;
         case OPT_HTTP:
@@ -365,11 +390,9 @@ int options_parse(Options *o, int argc, char **argv)
                                    optarg);
             break;
         case OPT_EVENTS:
-            if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0)
+            if (!optarg)
                 o->events = true;
-            else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0)
-                o->events = false;
-            else
+            else if (options_parse_bool(optarg, &o->events) < 0)
                 return usage_error("--events: '%s' is not true or false", optarg);
             break;
         case OPT_INSTALL_PROBE:
@@ -430,13 +453,9 @@ int options_parse(Options *o, int argc, char **argv)
         case OPT_HEALTH_FAILURES:
         case OPT_HEALTH_SUCCESSES: {
             const char *flag = c == OPT_HEALTH_FAILURES ? "--health-failures" : "--health-successes";
-            char *end;
-            unsigned long n;
+            uint64_t n;
             health_tuning_set = true;
-            errno = 0;
-            n = strtoul(optarg, &end, 10);
-            if (errno || *end || end == optarg || optarg[0] == '-' || n < 1 ||
-                n > HEALTH_THRESHOLD_MAX)
+            if (options_parse_uint(optarg, 10, 1, HEALTH_THRESHOLD_MAX, &n) < 0)
                 return usage_error("%s: '%s' is not a number from 1 to %u", flag, optarg,
                                    HEALTH_THRESHOLD_MAX);
             if (c == OPT_HEALTH_FAILURES)

@@ -70,5 +70,14 @@ typedef struct Options {
  * line saying why on stderr (exit 64). */
 int options_parse(Options *o, int argc, char **argv);
 
+/* The flags' integers: digits only (no sign, space or 0x prefix) in base (2 to 10; 8 for
+ * --socket-mode), from min to max. Returns 0, -EINVAL when s is not such a number, -ERANGE
+ * when it is outside [min, max] or beyond 64 bits; *ret untouched on failure. */
+int options_parse_uint(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* The flags' booleans: "true" or "1", "false" or "0" (a subset of Go's strconv.ParseBool).
+ * Returns 0, or -EINVAL for anything else (NULL included); *ret untouched on failure. */
+int options_parse_bool(const char *s, bool *ret);
+
 /* The usage text of --help. */
 void options_help(const char *argv0);
