@@ -11,10 +11,10 @@
 #include "election.h"
 #include "log.h"
 #include "options.h"
+#include "proto.h"
 #include "util.h"
 
 #define SA_NAMESPACE_FILE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-#define DEFAULT_SOCKET "/var/run/leader-election/leader.sock"
 
 enum {
     OPT_ELECTION = 0x100,
@@ -90,8 +90,8 @@ void options_help(const char *argv0)
            "                           lock object); best effort, never delays the election\n"
            "\n"
            "Socket (what leader-probe and applications ask):\n"
-           "  --socket PATH            default $LEADER_ELECTION_SOCKET, else\n"
-           "                           " DEFAULT_SOCKET "\n"
+           "  --socket PATH            default $" PROTO_SOCKET_ENV ", else\n"
+           "                           " PROTO_SOCKET_DEFAULT "\n"
            "  --socket-mode MODE       octal permissions of the socket (default 0666: the\n"
            "                           volume is private to the pod; RESIGN is checked\n"
            "                           separately, by peer credentials)\n"
@@ -578,9 +578,9 @@ int options_parse(Options *o, int argc, char **argv)
         return usage_error("namespace '%s' is not a valid Kubernetes namespace", o->namespace_);
 
     if (o->socket_path[0] == '\0') {
-        e = getenv("LEADER_ELECTION_SOCKET");
-        if (copy_arg(o->socket_path, sizeof o->socket_path, e && *e ? e : DEFAULT_SOCKET,
-                     "$LEADER_ELECTION_SOCKET") < 0)
+        e = getenv(PROTO_SOCKET_ENV);
+        if (copy_arg(o->socket_path, sizeof o->socket_path, e && *e ? e : PROTO_SOCKET_DEFAULT,
+                     "$" PROTO_SOCKET_ENV) < 0)
             return -EINVAL;
     }
 
