@@ -144,8 +144,8 @@ void options_help(const char *argv0)
            argv0);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+static OptionsResult usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static OptionsResult usage_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("leader-elector: ", stderr);
@@ -153,24 +153,24 @@ static int usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs(" (try --help)\n", stderr);
-    return -EINVAL;
+    return OPTIONS_USAGE_ERROR;
 }
 
-static int copy_arg(char *dst, size_t size, const char *src, const char *flag)
+static OptionsResult copy_arg(char *dst, size_t size, const char *src, const char *flag)
 {
     size_t n = strlen(src);
     if (n >= size)
         return usage_error("%s: value too long (at most %zu bytes)", flag, size - 1);
     memcpy(dst, src, n + 1);
-    return 0;
+    return OPTIONS_OK;
 }
 
-static int parse_duration_flag(const char *arg, const char *flag, uint64_t *ret)
+static OptionsResult parse_duration_flag(const char *arg, const char *flag, uint64_t *ret)
 {
     int r = duration_parse(arg, ret);
     if (r < 0)
         return usage_error("%s: '%s' is not a duration (e.g. 15s, 1m30s, 500ms)", flag, arg);
-    return 0;
+    return OPTIONS_OK;
 }
 
 int options_parse_uint(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *ret)
@@ -220,7 +220,7 @@ static void read_sa_namespace(char *buf, size_t size)
     fclose(f);
 }
 
-int options_parse(Options *o, int argc, char **argv)
+OptionsResult options_parse(Options *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"election", required_argument, NULL, OPT_ELECTION},
@@ -416,10 +416,10 @@ int options_parse(Options *o, int argc, char **argv)
             break;
         case 'h':
             options_help(argv[0]);
-            return 1;
+            return OPTIONS_EXIT_HELP;
         case OPT_VERSION:
             printf("leader-elector %s\n", LE_VERSION);
-            return 1;
+            return OPTIONS_EXIT_HELP;
         case OPT_HEALTH_HTTP:
         case OPT_HEALTH_TCP: {
             HealthKind k = c == OPT_HEALTH_HTTP ? HEALTH_CHECK_HTTP : HEALTH_CHECK_TCP;
@@ -500,7 +500,7 @@ int options_parse(Options *o, int argc, char **argv)
 
     if (o->election[0] == '\0' && o->install_probe[0] && !timing_set && !ttl_set && !mode_set &&
         !health_tuning_set)
-        return 2; /* install the probe only: an init container's job */
+        return OPTIONS_INSTALL_PROBE_ONLY; /* an init container's job */
     if (o->election[0] == '\0')
         return usage_error("--election NAME is required");
     if (!dns_subdomain_valid(o->election))
@@ -557,7 +557,7 @@ int options_parse(Options *o, int argc, char **argv)
     if (o->id[0] == '\0') {
         e = getenv("POD_NAME");
         if (copy_arg(o->id, sizeof o->id, e && *e ? e : o->hostname, "$POD_NAME") < 0)
-            return -EINVAL;
+            return OPTIONS_USAGE_ERROR;
     }
 
     if (o->namespace_[0] == '\0' && o->lock != LOCK_LEASES)
@@ -566,7 +566,7 @@ int options_parse(Options *o, int argc, char **argv)
         e = getenv("POD_NAMESPACE");
         if (e && *e) {
             if (copy_arg(o->namespace_, sizeof o->namespace_, e, "$POD_NAMESPACE") < 0)
-                return -EINVAL;
+                return OPTIONS_USAGE_ERROR;
         } else {
             read_sa_namespace(o->namespace_, sizeof o->namespace_);
         }
@@ -581,7 +581,7 @@ int options_parse(Options *o, int argc, char **argv)
         e = getenv(PROTO_SOCKET_ENV);
         if (copy_arg(o->socket_path, sizeof o->socket_path, e && *e ? e : PROTO_SOCKET_DEFAULT,
                      "$" PROTO_SOCKET_ENV) < 0)
-            return -EINVAL;
+            return OPTIONS_USAGE_ERROR;
     }
 
     {
@@ -606,5 +606,5 @@ int options_parse(Options *o, int argc, char **argv)
 
     if (o->use_cluster_credentials && o->server[0])
         return usage_error("--use-cluster-credentials conflicts with --server");
-    return 0;
+    return OPTIONS_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,11 +65,18 @@ typedef struct Options {
     int log_level; /* LOG_LEVEL_* of log.h */
 } Options;
 
-/* Parses argv (and the environment for defaults). Returns 0 to run, 1 when
- * --help or --version was printed (exit 0), 2 when only --install-probe was
- * given (install, then exit), -EINVAL on a usage error after printing one
- * line saying why on stderr (exit 64). */
-int options_parse(Options *o, int argc, char **argv);
+/* What options_parse() decided; main() turns it into what to do and the exit status. The values
+ * are those of the plain ints it used to return. */
+typedef enum {
+    OPTIONS_USAGE_ERROR = -EINVAL,  /* one line on stderr said why: exit 64 (EX_USAGE) */
+    OPTIONS_OK = 0,                 /* run the daemon */
+    OPTIONS_EXIT_HELP = 1,          /* --help or --version printed on stdout: exit 0 */
+    OPTIONS_INSTALL_PROBE_ONLY = 2, /* --install-probe without --election: install, exit */
+} OptionsResult;
+
+/* Parses argv (and the environment, the hostname and the service account's namespace file for
+ * defaults), and validates the result. */
+OptionsResult options_parse(Options *o, int argc, char **argv);
 
 /* The flags' integers: digits only (no sign, space or 0x prefix) in base (2 to 10; 8 for
  * --socket-mode), from min to max. Returns 0, -EINVAL when s is not such a number, -ERANGE
