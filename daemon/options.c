@@ -208,6 +208,24 @@ int options_parse_bool(const char *s, bool *ret)
     return 0;
 }
 
+int options_election_config(const Options *o, ElectionConfig *ret)
+{
+    ElectionConfig c;
+    int r = election_config_init(&c, o->id);
+    if (r < 0)
+        return r;
+    c.lease_duration_usec = o->lease_duration_usec;
+    c.renew_deadline_usec = o->renew_deadline_usec;
+    c.retry_period_usec = o->retry_period_usec;
+    c.resign_holdoff_usec = o->resign_holdoff_usec;
+    c.start_unhealthy = o->health_kind != HEALTH_CHECK_NONE;
+    c.time_precision_usec = lock_time_precision_usec(o->lock);
+    /* Old sidecars share the Endpoints lock with their own timings. */
+    c.check_peer_lease_duration = o->lock != LOCK_LEASES;
+    *ret = c;
+    return 0;
+}
+
 static void read_sa_namespace(char *buf, size_t size)
 {
     FILE *f = fopen(SA_NAMESPACE_FILE, "re");
@@ -588,12 +606,8 @@ OptionsResult options_parse(Options *o, int argc, char **argv)
         /* The engine owns the timing rules (client-go's): ask it. */
         ElectionConfig ec;
         const char *why;
-        if (election_config_init(&ec, o->id) < 0)
+        if (options_election_config(o, &ec) < 0)
             return usage_error("--id: '%s' is not a valid identity", o->id);
-        ec.lease_duration_usec = o->lease_duration_usec;
-        ec.renew_deadline_usec = o->renew_deadline_usec;
-        ec.retry_period_usec = o->retry_period_usec;
-        ec.resign_holdoff_usec = o->resign_holdoff_usec;
         why = election_config_validate(&ec);
         if (why)
             return usage_error("%s", why);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "election.h"
 #include "endpointslice.h"
 #include "health.h"
 #include "lock.h"
@@ -77,6 +78,13 @@ typedef enum {
 /* Parses argv (and the environment, the hostname and the service account's namespace file for
  * defaults), and validates the result. */
 OptionsResult options_parse(Options *o, int argc, char **argv);
+
+/* The election engine's configuration for these options: identity, timings, start_unhealthy
+ * (with a health check), the lock's time precision, check_peer_lease_duration (the Endpoints
+ * modes). The one place it is built: options_parse() validates with it, elector_new() runs with
+ * it after adding the seed (left 0 here). Returns 0, or election_config_init()'s -EINVAL or
+ * -ENAMETOOLONG for the identity. */
+int options_election_config(const Options *o, ElectionConfig *ret);
 
 /* The flags' integers: digits only (no sign, space or 0x prefix) in base (2 to 10; 8 for
  * --socket-mode), from min to max. Returns 0, -EINVAL when s is not such a number, -ERANGE

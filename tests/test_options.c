@@ -304,6 +304,33 @@ static void test_options(void)
     CHECK(strcmp(o.namespace_, "team") == 0); /* Leases: $POD_NAMESPACE as before */
     unsetenv("POD_NAMESPACE");
 
+    /* the engine's configuration, built in one place for the validation and the daemon */
+    {
+        ElectionConfig ec;
+        CHECK(parse(&o, "--election=e", "--id=me", "--lease-duration=30s", "--renew-deadline=20s",
+                    "--retry-period=5s", "--resign-holdoff=1m", NULL) == OPTIONS_OK);
+        CHECK(options_election_config(&o, &ec) == 0);
+        CHECK_EQ_STR(ec.identity, "me");
+        CHECK(ec.lease_duration_usec == 30000000 && ec.renew_deadline_usec == 20000000 &&
+              ec.retry_period_usec == 5000000 && ec.resign_holdoff_usec == 60000000);
+        CHECK(!ec.start_unhealthy && !ec.check_peer_lease_duration);
+        CHECK(ec.time_precision_usec == lock_time_precision_usec(LOCK_LEASES));
+        CHECK(ec.seed == 0 && ec.release_timeout_usec == 0);
+        CHECK(election_config_validate(&ec) == NULL);
+
+        CHECK(parse(&o, "--election=e", "--id=me", "--lock=endpointsleases",
+                    "--health-tcp=127.0.0.1:5432", NULL) == OPTIONS_OK);
+        CHECK(options_election_config(&o, &ec) == 0);
+        CHECK(ec.start_unhealthy && ec.check_peer_lease_duration);
+        CHECK(ec.time_precision_usec == 1000000);
+        CHECK(ec.lease_duration_usec == 10000000 && ec.renew_deadline_usec == 5000000 &&
+              ec.retry_period_usec == 2500000 && ec.resign_holdoff_usec == 10000000);
+        CHECK(election_config_validate(&ec) == NULL);
+
+        o.id[0] = '\0'; /* options_parse never leaves it so; the engine refuses it */
+        CHECK(options_election_config(&o, &ec) == -EINVAL);
+    }
+
     /* --help and --version: exit 0 without running */
     {
         int saved = dup(1);
