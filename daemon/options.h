@@ -22,7 +22,7 @@ typedef enum {
 
 typedef struct Options {
     char election[OPTIONS_NAME_MAX + 1];
-    char namespace_[OPTIONS_NAME_MAX + 1]; /* "" until options_resolve() */
+    char namespace_[OPTIONS_NAME_MAX + 1]; /* never "" after options_parse() */
     char id[OPTIONS_NAME_MAX + 1];
     char hostname[65];
     char socket_path[108]; /* sun_path */
