@@ -5,7 +5,7 @@
  *   2. the checks across flags, in the order their errors have always been reported (--election,
  *      the timings, the health check, EndpointSlice mode), then the defaults from the environment,
  *      the hostname and the service account's files, then the engine's own validation of the
- *      election settings.
+ *      election settings, and last the API flags' one conflict.
  * Every usage error prints one line on stderr (usage_error()) and ends the parse. */
 #include <errno.h>
 #include <getopt.h>
@@ -535,6 +535,11 @@ static OptionsResult parse_argv(ParseState *s, int argc, char **argv)
 
         if (c == ':')
             return usage_error("%s needs a value", argv[optind - 1]);
+        /* An unknown short option: getopt_long stays on its argument while a cluster (-xh) has
+         * more letters, so name the letter. optopt is also set for a long flag given a value it
+         * does not take (--help=1, --version=1): to 'h' or a value beyond any character. */
+        if (!f && optopt > 0 && optopt < 0x100 && optopt != 'h')
+            return usage_error("unknown option '-%c'", optopt);
         if (!f)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         s->seen |= f->seen;
