@@ -905,17 +905,9 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     e->opts = *o;
     e->published_term = -1;
 
-    r = election_config_init(&ec, o->id);
+    r = options_election_config(o, &ec);
     if (r < 0)
         return log_error_errno(r, "invalid identity '%s'", o->id);
-    ec.lease_duration_usec = o->lease_duration_usec;
-    ec.renew_deadline_usec = o->renew_deadline_usec;
-    ec.retry_period_usec = o->retry_period_usec;
-    ec.resign_holdoff_usec = o->resign_holdoff_usec;
-    ec.start_unhealthy = o->health_kind != HEALTH_CHECK_NONE;
-    ec.time_precision_usec = lock_time_precision_usec(o->lock);
-    /* Old sidecars share the Endpoints lock with their own timings. */
-    ec.check_peer_lease_duration = o->lock != LOCK_LEASES;
     if (getrandom(&ec.seed, sizeof ec.seed, GRND_NONBLOCK) != sizeof ec.seed)
         ec.seed = now_boot_usec() ^ (uint64_t)getpid();
     r = election_init(&e->engine, &ec);

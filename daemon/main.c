@@ -28,13 +28,17 @@ int main(int argc, char **argv)
     sigaddset(&ss, SIGINT);
     sigprocmask(SIG_BLOCK, &ss, NULL);
 
-    r = options_parse(&o, argc, argv);
-    if (r == 1)
+    switch (options_parse(&o, argc, argv)) {
+    case OPTIONS_OK:
+        break;
+    case OPTIONS_EXIT_HELP:
         return 0;
-    if (r < 0)
-        return 64; /* EX_USAGE */
-    if (r == 2) /* --install-probe alone: an init container copying the probe */
+    case OPTIONS_INSTALL_PROBE_ONLY: /* an init container copying the probe */
         return probe_install(o.install_probe) < 0 ? 1 : 0;
+    case OPTIONS_USAGE_ERROR:
+    default:
+        return 64; /* EX_USAGE */
+    }
 
     log_setup(o.log_format == LOG_FORMAT_JSON, o.log_level);
     log_set_context(o.election, o.id);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "election.h"
 #include "endpointslice.h"
 #include "health.h"
 #include "lock.h"
@@ -20,7 +22,7 @@ typedef enum {
 
 typedef struct Options {
     char election[OPTIONS_NAME_MAX + 1];
-    char namespace_[OPTIONS_NAME_MAX + 1]; /* "" until options_resolve() */
+    char namespace_[OPTIONS_NAME_MAX + 1]; /* never "" after options_parse() */
     char id[OPTIONS_NAME_MAX + 1];
     char hostname[65];
     char socket_path[108]; /* sun_path */
@@ -64,11 +66,34 @@ typedef struct Options {
     int log_level; /* LOG_LEVEL_* of log.h */
 } Options;
 
-/* Parses argv (and the environment for defaults). Returns 0 to run, 1 when
- * --help or --version was printed (exit 0), 2 when only --install-probe was
- * given (install, then exit), -EINVAL on a usage error after printing one
- * line saying why on stderr (exit 64). */
-int options_parse(Options *o, int argc, char **argv);
+/* What options_parse() decided; main() turns it into what to do and the exit status. The values
+ * are those of the plain ints it used to return. */
+typedef enum {
+    OPTIONS_USAGE_ERROR = -EINVAL,  /* one line on stderr said why: exit 64 (EX_USAGE) */
+    OPTIONS_OK = 0,                 /* run the daemon */
+    OPTIONS_EXIT_HELP = 1,          /* --help or --version printed on stdout: exit 0 */
+    OPTIONS_INSTALL_PROBE_ONLY = 2, /* --install-probe without --election: install, exit */
+} OptionsResult;
+
+/* Parses argv (and the environment, the hostname and the service account's namespace file for
+ * defaults), and validates the result. */
+OptionsResult options_parse(Options *o, int argc, char **argv);
+
+/* The election engine's configuration for these options: identity, timings, start_unhealthy
+ * (with a health check), the lock's time precision, check_peer_lease_duration (the Endpoints
+ * modes). The one place it is built: options_parse() validates with it, elector_new() runs with
+ * it after adding the seed (left 0 here). Returns 0, or election_config_init()'s -EINVAL or
+ * -ENAMETOOLONG for the identity. */
+int options_election_config(const Options *o, ElectionConfig *ret);
+
+/* The flags' integers: digits only (no sign, space or 0x prefix) in base (2 to 10; 8 for
+ * --socket-mode), from min to max. Returns 0, -EINVAL when s is not such a number, -ERANGE
+ * when it is outside [min, max] or beyond 64 bits; *ret untouched on failure. */
+int options_parse_uint(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* The flags' booleans: "true" or "1", "false" or "0" (a subset of Go's strconv.ParseBool).
+ * Returns 0, or -EINVAL for anything else (NULL included); *ret untouched on failure. */
+int options_parse_bool(const char *s, bool *ret);
 
 /* The usage text of --help. */
 void options_help(const char *argv0);

@@ -73,6 +73,20 @@ class Cli(unittest.TestCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, (args, p.stderr))
             self.assertTrue(p.stderr.startswith("leader-elector: "), p.stderr)
 
+    def test_unknown_option_named(self):
+        # An unknown short option inside a cluster (-xh) was reported as the argument before it.
+        for args, name in ((["--election=x", "--bogus=1"], "--bogus=1"),
+                           (["--election=x", "-x"], "-x"),
+                           (["--election=x", "-xh"], "-x"),
+                           (["--election=x", "-yh"], "-y"),
+                           (["--election=x", "--help=1"], "--help=1"),
+                           (["--election=x", "--version=1"], "--version=1")):
+            p = self.run_daemon(*args)
+            self.assertEqual(p.returncode, 64, args)
+            self.assertEqual(p.stdout, "", args)
+            self.assertEqual(p.stderr, "leader-elector: unknown option '%s' (try --help)\n" % name,
+                             args)
+
     def test_install_probe_only(self):
         with tempfile.TemporaryDirectory() as d:
             dest = os.path.join(d, "shared", "leader-probe")

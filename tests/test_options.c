@@ -60,6 +60,90 @@ static void test_durations(void)
     CHECK(strcmp(duration_format(0, buf, sizeof buf), "0s") == 0);
 }
 
+static void check_uint(const char *s, unsigned base, uint64_t min, uint64_t max, int want_r,
+                       uint64_t want)
+{
+    uint64_t v = 4242;
+    int r = options_parse_uint(s, base, min, max, &v);
+    if (r != want_r || (r == 0 && v != want) || (r < 0 && v != 4242)) {
+        fprintf(stderr, "options_parse_uint(\"%s\", %u, %llu, %llu) = %d, %llu; want %d, %llu\n",
+                s ? s : "(null)", base, (unsigned long long)min, (unsigned long long)max, r,
+                (unsigned long long)v, want_r, (unsigned long long)want);
+        failures++;
+    }
+}
+
+static void test_uint(void)
+{
+    /* bounds, inclusive */
+    check_uint("1", 10, 1, 65536, 0, 1);
+    check_uint("65536", 10, 1, 65536, 0, 65536);
+    check_uint("0", 10, 1, 65536, -ERANGE, 0);
+    check_uint("65537", 10, 1, 65536, -ERANGE, 0);
+    check_uint("0", 10, 0, 0, 0, 0);
+    check_uint("010", 10, 0, 100, 0, 10); /* decimal: a leading zero is just a zero */
+    check_uint("18446744073709551615", 10, 0, UINT64_MAX, 0, UINT64_MAX);
+    /* overflow: beyond 64 bits, however the digits wrap */
+    check_uint("18446744073709551616", 10, 0, UINT64_MAX, -ERANGE, 0);
+    check_uint("99999999999999999999999", 10, 0, UINT64_MAX, -ERANGE, 0);
+    check_uint("36893488147419103232", 10, 0, UINT64_MAX, -ERANGE, 0); /* 2^65 */
+    /* octal (--socket-mode) */
+    check_uint("0660", 8, 0, 0777, 0, 0660);
+    check_uint("777", 8, 0, 0777, 0, 0777);
+    check_uint("1000", 8, 0, 0777, -ERANGE, 0);
+    check_uint("0668", 8, 0, 0777, -EINVAL, 0);
+    check_uint("999", 8, 0, 0777, -EINVAL, 0);
+    /* garbage: digits only, nothing strtoul would skip or negate */
+    check_uint("", 10, 0, 100, -EINVAL, 0);
+    check_uint(NULL, 10, 0, 100, -EINVAL, 0);
+    check_uint("abc", 10, 0, 100, -EINVAL, 0);
+    check_uint("12x", 10, 0, 100, -EINVAL, 0);
+    check_uint("1.5", 10, 0, 100, -EINVAL, 0);
+    check_uint("-1", 10, 0, UINT64_MAX, -EINVAL, 0);
+    check_uint("-0", 10, 0, 100, -EINVAL, 0);
+    check_uint("+5", 10, 0, 100, -EINVAL, 0);
+    check_uint(" 5", 10, 0, 100, -EINVAL, 0);
+    check_uint("5 ", 10, 0, 100, -EINVAL, 0);
+    check_uint("5\n", 10, 0, 100, -EINVAL, 0);
+    check_uint("0x10", 10, 0, 100, -EINVAL, 0);
+    check_uint("0x1ff", 8, 0, 0777, -EINVAL, 0);
+    check_uint("\xd9\xa3", 10, 0, 100, -EINVAL, 0); /* a non-ASCII digit */
+    check_uint("99999999999999999999999x", 10, 0, 100, -EINVAL, 0); /* garbage wins */
+    /* bases outside 2..10 */
+    check_uint("5", 0, 0, 100, -EINVAL, 0);
+    check_uint("5", 16, 0, 100, -EINVAL, 0);
+    check_uint("101", 2, 0, 100, 0, 5);
+}
+
+static void check_bool(const char *s, int want_r, bool want)
+{
+    bool v = !want;
+    int r = options_parse_bool(s, &v);
+    if (r != want_r || (r == 0 && v != want) || (r < 0 && v != !want)) {
+        fprintf(stderr, "options_parse_bool(\"%s\") = %d, %d; want %d, %d\n", s ? s : "(null)", r,
+                v, want_r, want);
+        failures++;
+    }
+}
+
+static void test_bool(void)
+{
+    check_bool("true", 0, true);
+    check_bool("1", 0, true);
+    check_bool("false", 0, false);
+    check_bool("0", 0, false);
+    for (int untouched = 0; untouched < 2; untouched++) {
+        check_bool(NULL, -EINVAL, untouched);
+        check_bool("", -EINVAL, untouched);
+        check_bool("maybe", -EINVAL, untouched);
+        check_bool("TRUE", -EINVAL, untouched);
+        check_bool("yes", -EINVAL, untouched);
+        check_bool("10", -EINVAL, untouched);
+        check_bool("true ", -EINVAL, untouched);
+        check_bool(" 0", -EINVAL, untouched);
+    }
+}
+
 /* Runs options_parse on a NULL-terminated argument list, stderr silenced. */
 static int parse(Options *o, ...)
 {
@@ -174,6 +258,24 @@ static void test_options(void)
     CHECK(parse(&o, "--election=e", "--socket-group=0", NULL) == 0);
     CHECK(o.socket_group_set && o.socket_group == 0);
     CHECK(parse(&o, "--election=e", "--socket-group=no-such-group-here", NULL) == -EINVAL);
+    /* the integers: digits only, in their range (strtoul took " 5", "+5", "-0" and wrapped
+     * "-18446744073709551615" to 1: a group nobody named) */
+    CHECK(parse(&o, "--election=e", "--socket-group=4294967294", NULL) == 0);
+    CHECK(o.socket_group_set && o.socket_group == 4294967294u);
+    CHECK(parse(&o, "--election=e", "--socket-group=4294967295", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--socket-group=-0", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--socket-group=-18446744073709551615", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--socket-mode=+0600", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--max-clients= 5", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--max-clients=65536", NULL) == 0 && o.max_clients == 65536);
+    CHECK(parse(&o, "--election=e", "--max-clients=65537", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--health-tcp=127.0.0.1:1", "--health-failures=1000",
+                "--health-successes=2", NULL) == 0);
+    CHECK(o.health_failures == 1000 && o.health_successes == 2);
+    CHECK(parse(&o, "--election=e", "--health-tcp=127.0.0.1:1", "--health-failures=1001", NULL) ==
+          -EINVAL);
+    CHECK(parse(&o, "--election=e", "--health-tcp=127.0.0.1:1", "--health-successes=-1", NULL) ==
+          -EINVAL);
 
     /* --lock and --events */
     CHECK(parse(&o, "--election=e", NULL) == 0);
@@ -202,6 +304,33 @@ static void test_options(void)
     CHECK(strcmp(o.namespace_, "team") == 0); /* Leases: $POD_NAMESPACE as before */
     unsetenv("POD_NAMESPACE");
 
+    /* the engine's configuration, built in one place for the validation and the daemon */
+    {
+        ElectionConfig ec;
+        CHECK(parse(&o, "--election=e", "--id=me", "--lease-duration=30s", "--renew-deadline=20s",
+                    "--retry-period=5s", "--resign-holdoff=1m", NULL) == OPTIONS_OK);
+        CHECK(options_election_config(&o, &ec) == 0);
+        CHECK_EQ_STR(ec.identity, "me");
+        CHECK(ec.lease_duration_usec == 30000000 && ec.renew_deadline_usec == 20000000 &&
+              ec.retry_period_usec == 5000000 && ec.resign_holdoff_usec == 60000000);
+        CHECK(!ec.start_unhealthy && !ec.check_peer_lease_duration);
+        CHECK(ec.time_precision_usec == lock_time_precision_usec(LOCK_LEASES));
+        CHECK(ec.seed == 0 && ec.release_timeout_usec == 0);
+        CHECK(election_config_validate(&ec) == NULL);
+
+        CHECK(parse(&o, "--election=e", "--id=me", "--lock=endpointsleases",
+                    "--health-tcp=127.0.0.1:5432", NULL) == OPTIONS_OK);
+        CHECK(options_election_config(&o, &ec) == 0);
+        CHECK(ec.start_unhealthy && ec.check_peer_lease_duration);
+        CHECK(ec.time_precision_usec == 1000000);
+        CHECK(ec.lease_duration_usec == 10000000 && ec.renew_deadline_usec == 5000000 &&
+              ec.retry_period_usec == 2500000 && ec.resign_holdoff_usec == 10000000);
+        CHECK(election_config_validate(&ec) == NULL);
+
+        o.id[0] = '\0'; /* options_parse never leaves it so; the engine refuses it */
+        CHECK(options_election_config(&o, &ec) == -EINVAL);
+    }
+
     /* --help and --version: exit 0 without running */
     {
         int saved = dup(1);
@@ -217,6 +346,8 @@ static void test_options(void)
 int main(void)
 {
     test_durations();
+    test_uint();
+    test_bool();
     test_options();
     if (failures) {
         fprintf(stderr, "test_options: %d check(s) failed\n", failures);
