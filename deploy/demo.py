@@ -28,7 +28,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests"))  # harness/
 from harness import Cluster, KUBECTL  # noqa: E402
 from harness.cluster import now, parse_duration  # noqa: E402
 

@@ -12,31 +12,31 @@
 #                hanging health endpoint; the slice through handoff, SIGKILL,
 #                partition, resign, never two addresses)
 if(NOT LE_FUZZ)
-  add_executable(test_health ${CMAKE_CURRENT_LIST_DIR}/test_health.c)
+  add_executable(test_health ${CMAKE_CURRENT_LIST_DIR}/unit/test_health.c)
   target_link_libraries(test_health PRIVATE lehealth)
   add_test(NAME health.unit COMMAND test_health)
   set_tests_properties(health.unit PROPERTIES LABELS unit TIMEOUT 60)
 
-  add_executable(test_endpointslice ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice.c)
+  add_executable(test_endpointslice ${CMAKE_CURRENT_LIST_DIR}/unit/test_endpointslice.c)
   target_link_libraries(test_endpointslice PRIVATE leendpointslice)
   add_test(NAME endpointslice.unit COMMAND test_endpointslice unit)
   add_test(NAME endpointslice.api
-           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py --
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/server/with-apiserver.py --
                    $<TARGET_FILE:test_endpointslice> api)
   set_tests_properties(endpointslice.unit PROPERTIES LABELS unit TIMEOUT 60)
   set_tests_properties(endpointslice.api PROPERTIES LABELS integration TIMEOUT 120)
 
-  add_executable(test_election_health ${CMAKE_CURRENT_LIST_DIR}/test_election_health.c)
-  target_include_directories(test_election_health PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  add_executable(test_election_health ${CMAKE_CURRENT_LIST_DIR}/unit/test_election_health.c)
+  target_include_directories(test_election_health PRIVATE ${CMAKE_CURRENT_LIST_DIR}/unit)
   target_link_libraries(test_election_health PRIVATE leelection)
   add_test(NAME election.health COMMAND test_election_health)
   set_tests_properties(election.health PROPERTIES LABELS unit TIMEOUT 60)
 
   add_test(NAME daemon.health
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_health_e2e.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_health_e2e.py
                    $<TARGET_FILE:leader-elector>)
   add_test(NAME daemon.endpointslice
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_endpointslice_e2e.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_endpointslice_e2e.py
                    $<TARGET_FILE:leader-elector>)
   set_tests_properties(daemon.health daemon.endpointslice PROPERTIES
                        LABELS integration TIMEOUT 300 RESOURCE_LOCK le_failover)

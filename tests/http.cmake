@@ -1,27 +1,27 @@
 # SPDX-License-Identifier: MIT
 # Tests of the HTTP endpoint and the metrics registry (daemon/http.cmake).
 if(NOT LE_FUZZ)
-  add_executable(test_http_unit ${CMAKE_CURRENT_LIST_DIR}/test_http_unit.c)
+  add_executable(test_http_unit ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_unit.c)
   target_link_libraries(test_http_unit PRIVATE lehttp)
-  add_executable(test_http_metrics ${CMAKE_CURRENT_LIST_DIR}/test_http_metrics.c)
+  add_executable(test_http_metrics ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_metrics.c)
   target_link_libraries(test_http_metrics PRIVATE lemetrics)
-  add_executable(test_http_server ${CMAKE_CURRENT_LIST_DIR}/test_http_server.c)
+  add_executable(test_http_server ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_server.c)
   target_link_libraries(test_http_server PRIVATE lehttp)
 
   add_test(NAME http_unit COMMAND test_http_unit)
   add_test(NAME http_metrics COMMAND test_http_metrics)
   add_test(NAME http_metrics_prom
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http_metrics.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_http_metrics.py
                    $<TARGET_FILE:test_http_metrics>)
   set_tests_properties(http_unit http_metrics http_metrics_prom PROPERTIES LABELS unit TIMEOUT 60)
   add_test(NAME http_server
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http.py $<TARGET_FILE:test_http_server>)
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_http.py $<TARGET_FILE:test_http_server>)
   set_tests_properties(http_server PROPERTIES LABELS integration TIMEOUT 180)
 
   # The old sidecar's consumers (curl | grep, the Node.js poller) against real
   # daemons with --http, on the failover harness (its lock: timing bounds).
   get_property(le_http_probe GLOBAL PROPERTY LE_PROBE_BINARY)
-  add_test(NAME http_daemon COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http_daemon.py)
+  add_test(NAME http_daemon COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_http_daemon.py)
   set_tests_properties(http_daemon PROPERTIES
                        LABELS integration
                        TIMEOUT 150
@@ -40,7 +40,7 @@ if(NOT LE_FUZZ)
                            PROPERTIES LABELS "unit;valgrind" TIMEOUT 120)
       list(JOIN LE_HTTP_VG " " LE_HTTP_VG_WRAP)
       add_test(NAME http_server_valgrind
-               COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_http.py
+               COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_http.py
                        $<TARGET_FILE:test_http_server> --wrap "${LE_HTTP_VG_WRAP}"
                        --latency-bound 3 --lateness-bound 1)
       set_tests_properties(http_server_valgrind PROPERTIES LABELS "integration;valgrind" TIMEOUT 300)

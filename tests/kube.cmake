@@ -6,39 +6,39 @@
 #   integration: the client against a scripted in-process HTTP server (10 MiB
 #                and garbage bodies, plain-text 429, watch stream edge cases,
 #                the request bytes sent) and against the Kubernetes API test
-#                server (tests/with-apiserver.py): every operation and error
+#                server (tests/server/with-apiserver.py): every operation and error
 #                class, watch, token rotation, kubectl reading our Lease
 #   fuzz:        libFuzzer targets for the Lease, Status and watch-event parsers
 #                and the JSON wrapper itself (parse, walk, patch-in-place)
 set(LE_KUBE_DATA ${LE_SOURCE_DIR}/tests/data/k8s-api)
 if(NOT LE_FUZZ)
-  add_executable(test_json ${CMAKE_CURRENT_SOURCE_DIR}/test_json.c)
+  add_executable(test_json ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_json.c)
   target_link_libraries(test_json PRIVATE lejson)
   add_test(NAME json.unit COMMAND test_json)
 
-  add_executable(test_kube_codec ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_codec.c)
+  add_executable(test_kube_codec ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kube_codec.c)
   target_link_libraries(test_kube_codec PRIVATE lekubecodec)
   add_test(NAME kube.codec.unit COMMAND test_kube_codec ${LE_KUBE_DATA})
-  add_executable(test_kube_config ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_config.c)
+  add_executable(test_kube_config ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kube_config.c)
   target_link_libraries(test_kube_config PRIVATE lekube)
   add_test(NAME kube.config.unit COMMAND test_kube_config)
   set_tests_properties(json.unit kube.codec.unit kube.config.unit PROPERTIES LABELS unit TIMEOUT 60)
 
-  add_executable(test_curl_event ${CMAKE_CURRENT_SOURCE_DIR}/test_curl_event.c)
+  add_executable(test_curl_event ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_curl_event.c)
   target_link_libraries(test_curl_event PRIVATE lecurlevent)
   add_test(NAME curl_event.unit COMMAND test_curl_event)
   set_tests_properties(curl_event.unit PROPERTIES LABELS unit TIMEOUT 60)
 
-  add_executable(test_kube_client_local ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client_local.c)
+  add_executable(test_kube_client_local ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kube_client_local.c)
   target_link_libraries(test_kube_client_local PRIVATE lekube)
   add_test(NAME kube.client.local COMMAND test_kube_client_local)
   set_tests_properties(kube.client.local PROPERTIES LABELS integration TIMEOUT 120)
 
-  add_executable(test_kube_client ${CMAKE_CURRENT_SOURCE_DIR}/test_kube_client.c)
+  add_executable(test_kube_client ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kube_client.c)
   target_link_libraries(test_kube_client PRIVATE lekube)
   # Every run's whole output is searched for the tokens (kube_token_guard.py).
-  set(with_api ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py)
-  set(guard ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/kube_token_guard.py)
+  set(with_api ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/server/with-apiserver.py)
+  set(guard ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/server/kube_token_guard.py)
   add_test(NAME kube.client.ops
            COMMAND ${with_api} -- ${guard} $<TARGET_FILE:test_kube_client> ops)
   add_test(NAME kube.client.watch

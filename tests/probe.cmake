@@ -5,9 +5,9 @@
 if(NOT LE_FUZZ)
   get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
 
-  add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/fake-proto-server.c)
+  add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/integration/fake-proto-server.c)
   target_link_libraries(fake-proto-server PRIVATE leproto lesockserver)
-  add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/probe-vmhwm.c)
+  add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/integration/probe-vmhwm.c)
 
   add_test(NAME probe.static
            COMMAND sh -c [=[
@@ -25,10 +25,10 @@ if(NOT LE_FUZZ)
   set_tests_properties(probe.static probe.noheap PROPERTIES LABELS unit TIMEOUT 30)
 
   add_test(NAME probe.musl.exitcodes
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py ${le_probe}
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_probe.py ${le_probe}
                    $<TARGET_FILE:fake-proto-server> $<TARGET_FILE:probe-vmhwm>)
   add_test(NAME probe.host.exitcodes
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_probe.py
                    $<TARGET_FILE:leader-probe-host> $<TARGET_FILE:fake-proto-server>)
   set_tests_properties(probe.musl.exitcodes probe.host.exitcodes
                        PROPERTIES LABELS integration TIMEOUT 120)

@@ -2,7 +2,7 @@
 # Tests of proto/: unit tests of both directions, and (fuzz preset only) the
 # libFuzzer targets for the request parser and the reply parser.
 if(NOT LE_FUZZ)
-  add_executable(test_proto ${CMAKE_CURRENT_SOURCE_DIR}/test_proto.c)
+  add_executable(test_proto ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_proto.c)
   target_link_libraries(test_proto PRIVATE leproto)
   add_test(NAME proto.unit COMMAND test_proto)
   set_tests_properties(proto.unit PROPERTIES LABELS unit TIMEOUT 60)

@@ -6,13 +6,13 @@
 # the daemon's memory (RssAnon, VmRSS) and CPU time while leading, STATUS
 # queries per second and p99 latency with 1, 64 and 512 concurrent socket
 # clients. About 3 minutes.
-#   tests/bench-election.sh                   from build/release (built if needed)
-#   tests/bench-election.sh -B DIR            from another build directory
-#   tests/bench-election.sh ... -- --runs 3   options of tests/bench_election.py
-#                                             (--runs N --window S --candidates 1,3
-#                                              --only failover,api,status --json FILE)
+#   tests/bench/bench-election.sh                  from build/release (built if needed)
+#   tests/bench/bench-election.sh -B DIR           from another build directory
+#   tests/bench/bench-election.sh ... -- --runs 3  options of tests/bench/bench_election.py
+#                                                  (--runs N --window S --candidates 1,3
+#                                                   --only failover,api,status --json FILE)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build=build/release
 while [ $# -gt 0 ]; do
@@ -49,5 +49,5 @@ cmake --build "$build" --target leader-elector leader-probe bench-status-load -j
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 echo "leader-election benchmarks: $(nproc) CPUs, $(uname -sr), daemon $build/daemon/leader-elector"
-exec "$python" tests/bench_election.py --daemon "$build/daemon/leader-elector" \
+exec "$python" tests/bench/bench_election.py --daemon "$build/daemon/leader-elector" \
     --probe "$build/probe/leader-probe" --load "$build/tests/bench-status-load" "$@"

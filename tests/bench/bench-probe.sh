@@ -15,14 +15,14 @@
 # (user+sys) ratios, and the probe's size and peak RSS (VmHWM).
 # Targets: probe within 1.5x of the no-op; curl pipeline >= 20x the probe.
 #
-#   tests/bench-probe.sh [BUILD_DIR]     (default: build/release)
-#   RUNS=500 tests/bench-probe.sh        (default 300 runs per command and round)
-#   ROUNDS=5 tests/bench-probe.sh        (default 3 rounds: on a busy machine the
-#                                         median of the rounds' ratios is steadier)
-#   SERVER_MODE=leader tests/bench-probe.sh
+#   tests/bench/bench-probe.sh [BUILD_DIR]   (default: build/release)
+#   RUNS=500 tests/bench/bench-probe.sh      (default 300 runs per command and round)
+#   ROUNDS=5 tests/bench/bench-probe.sh      (default 3 rounds: on a busy machine the
+#                                             median of the rounds' ratios is steadier)
+#   SERVER_MODE=leader tests/bench/bench-probe.sh
 set -eu
 
-src=$(cd "$(dirname "$0")/.." && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build/release}
 case "$build" in /*) ;; *) build=$(pwd)/$build ;; esac
 runs=${RUNS:-300}

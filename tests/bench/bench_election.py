@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Benchmarks of leader-election (run by tests/bench-election.sh; figures, not
+"""Benchmarks of leader-election (run by tests/bench/bench-election.sh; figures, not
 pass/fail):
 
   1. handoff (SIGTERM) and failover (SIGKILL) times over repeated runs, three
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 from harness import Cluster, FAST  # noqa: E402
 from harness.cluster import now  # noqa: E402
 

@@ -18,7 +18,8 @@ import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+TESTS = os.path.dirname(HERE)
+sys.path[:0] = [TESTS, os.path.join(TESTS, "server")]  # harness/, kubeapi/
 from kubeapi import ApiServer  # noqa: E402
 from harness import free_port  # noqa: E402
 

@@ -14,7 +14,7 @@ probe:  a probe-only tree (make-rootfs.sh --probe-only); leader-probe from it
         answers 0 / 1 / 2 against the scripted protocol server (leader, not
         leader, no daemon).
 daemon: the full tree; three daemons run from it against the test API server
-        (tests/with-apiserver.py re-runs this script under a fresh server):
+        (tests/server/with-apiserver.py re-runs this script under a fresh server):
           pod-a  --server $KUBEAPI_URL (an IP) --ca-file --token-file, and
                  --install-probe into the emptyDir, as the manifests do
           pod-b  in-cluster configuration: KUBERNETES_SERVICE_HOST/PORT and
@@ -226,9 +226,9 @@ def test_daemon(a):
     if not os.access(daemon, os.X_OK):
         skip("%s not built yet: the daemon part cannot run (the probe part is "
              "deploy.rootfs.probe)" % daemon)
-    wa = os.path.join(a.source_dir, "tests", "with-apiserver.py")
+    wa = os.path.join(a.source_dir, "tests", "server", "with-apiserver.py")
     if not os.path.exists(wa):
-        skip("tests/with-apiserver.py not found")
+        skip("tests/server/with-apiserver.py not found")
     if "KUBEAPI_URL" not in os.environ:
         # Re-run this script under a fresh test API server.
         r = subprocess.run([sys.executable, wa, "--", sys.executable, os.path.abspath(__file__)]

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
 
 DURATION = 20.0

@@ -9,7 +9,7 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 from harness import monitor as M  # noqa: E402
 from harness.cluster import parse_duration  # noqa: E402
 
@@ -126,7 +126,8 @@ class EndToEnd(unittest.TestCase):
             self.skipTest("LE_PROBE not set")
         from harness import Cluster
         import time
-        liar = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness", "liar.py")
+        liar = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "harness", "liar.py")
         with Cluster(liar, probe, pods=2, log=lambda m: None) as c:
             time.sleep(1.0)
             with self.assertRaises(AssertionError) as cm:

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 from harness import KUBECTL  # noqa: E402
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
 

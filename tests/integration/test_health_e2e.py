@@ -23,7 +23,7 @@ import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # test_health_util, harness/
 from test_health_util import (ApiServer, Cluster, HealthApp, LeaderMonitor,  # noqa: E402
                               TempDir, now, wait_for)
 from harness import free_port  # noqa: E402

@@ -16,7 +16,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "server"))  # kubeapi/
 from kubeapi import ApiServer  # noqa: E402,F401
 
 FAST = ["--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The HTTP endpoint end to end: tests/test_http_server.c (the real server on
+"""The HTTP endpoint end to end: tests/unit/test_http_server.c (the real server on
 an sd-event loop, with a fake provider driven over stdin) answers curl,
 Python's http.client, the old Node.js consumer, and survives hostile clients.
 

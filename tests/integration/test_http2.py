@@ -34,7 +34,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [TESTS, os.path.join(TESTS, "server")]  # harness/, kubeapi/
 from harness.cluster import Cluster, SETPRIV, free_port  # noqa: E402
 from harness.testing import FailoverTest, binaries, main, say, now, wrapper  # noqa: E402
 from kubeapi import make_certs  # noqa: E402

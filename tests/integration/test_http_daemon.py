@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 import prom_parse  # noqa: E402
 from harness.testing import FailoverTest, main, say, now  # noqa: E402
 from harness import free_port  # noqa: E402

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""The metrics text through tests/prom_parse.py: the daemon's whole registry
+"""The metrics text through tests/integration/prom_parse.py: the daemon's whole registry
 (test_http_metrics --dump) must parse, with the expected values, and the
 parser itself must refuse what a scraper would refuse.
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Migration from the old sidecar (issue 6): candidates speaking only the old Endpoints protocol
-(tests/old_sidecar.py) and leader-elector daemons in --lock endpointsleases mode share one
-election on the Kubernetes API test server, with the old manifests' flags (--ttl, --http).
+(tests/integration/old_sidecar.py) and leader-elector daemons in --lock endpointsleases mode share
+one election on the Kubernetes API test server, with the old manifests' flags (--ttl, --http).
 
   usage: test_migration.py LEADER_ELECTOR rollout|endpoints|refuse|control
 
@@ -40,7 +40,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+TESTS = os.path.dirname(HERE)
+sys.path[:0] = [TESTS, os.path.join(TESTS, "server")]  # harness/, kubeapi/
 from kubeapi import ApiServer  # noqa: E402
 from harness import free_port  # noqa: E402
 

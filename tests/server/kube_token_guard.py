@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Run a test command and fail if any bearer token shows up in its output.
 
-usage: kube_token_guard.py CMD [ARGS...]   (under tests/with-apiserver.py)
+usage: kube_token_guard.py CMD [ARGS...]   (under tests/server/with-apiserver.py)
 
 Collects the tokens of every token file the test server exported
 (KUBEAPI_TOKEN_FILE, KUBEAPI_RO_TOKEN_FILE, KUBEAPI_TOKEN_FILE_1..9) and, after

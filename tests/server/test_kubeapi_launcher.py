@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""tests/with-apiserver.py: the environment it exports, exit status, clean-up,
+"""tests/server/with-apiserver.py: the environment it exports, exit status, clean-up,
 server options, and that the server never outlives its launcher."""
 
 import json

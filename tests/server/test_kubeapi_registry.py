@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from kubeapi import ApiServer, lease  # noqa: E402
 
-DATA = os.path.join(HERE, "data", "k8s-api")
+DATA = os.path.join(os.path.dirname(HERE), "data", "k8s-api")
 NS = "ns1"
 MT = "2026-01-02T03:04:05.123456Z"
 

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from kubeapi import ApiServer, lease  # noqa: E402
 
-DATA = os.path.join(HERE, "data", "k8s-api")
+DATA = os.path.join(os.path.dirname(HERE), "data", "k8s-api")
 NS = "w"
 
 

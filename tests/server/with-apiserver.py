@@ -5,7 +5,7 @@
 usage: with-apiserver.py [--plain] [--host ADDR] [--watch-history N]
                          [--bookmark-interval S] [--keep] [server options] -- CMD [ARGS...]
 
-Starts tests/kubeapi on a free loopback port with a per-run CA, exports
+Starts tests/server/kubeapi on a free loopback port with a per-run CA, exports
 KUBEAPI_URL, KUBEAPI_CA, KUBEAPI_TOKEN_FILE, KUBEAPI_RO_TOKEN_FILE,
 KUBEAPI_ADMIN_TOKEN, KUBEAPI_DIR, KUBEAPI_PID and KUBEAPI_TOKEN_FILE_1..9 to CMD,
 runs it, stops the server (SIGTERM, SIGKILL after 5 s), removes the directory

@@ -4,7 +4,7 @@
  *   test_endpointslice unit   flag parsing, bodies, classification, edits that
  *                             keep unknown fields
  *   test_endpointslice api    the writer against the Kubernetes API test server
- *                             (run under tests/with-apiserver.py): create,
+ *                             (run under tests/server/with-apiserver.py): create,
  *                             overwrite another pod's address, keep annotations,
  *                             refuse to write without a claim, conflict retry,
  *                             withdraw (only our own address), resync
@@ -235,7 +235,7 @@ static KubeClient *client_with(const char *token_file)
     cfg.token_file = (char *)token_file;
     cfg.namespace_ = (char *)"default";
     if (!cfg.server || !token_file || kube_client_new(loop, &cfg, &c) < 0) {
-        fprintf(stderr, "run under tests/with-apiserver.py\n");
+        fprintf(stderr, "run under tests/server/with-apiserver.py\n");
         exit(2);
     }
     return c;

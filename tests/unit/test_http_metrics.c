@@ -2,7 +2,7 @@
 /* Unit tests of the metrics registry (daemon/metrics.c).
  *   test_http_metrics           run the checks
  *   test_http_metrics --dump    print a registry exercising every feature
- *                               (for tests/prom_parse.py to validate) */
+ *                               (for tests/integration/prom_parse.py to validate) */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

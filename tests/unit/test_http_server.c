@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP endpoint on a real sd-event loop with a fake provider, driven by
- * tests/test_http.py over stdin/stdout:
+ * tests/integration/test_http.py over stdin/stdout:
  *
  *   test_http_server [--http ADDR:PORT] [--connections N] [--per-ip N] [--timeout S]
  *                    [--deadline S]

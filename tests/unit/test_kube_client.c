@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The API client against the Kubernetes API test server (tests/kubeapi),
- * run under tests/with-apiserver.py. argv[1] picks a group:
+/* The API client against the Kubernetes API test server (tests/server/kubeapi),
+ * run under tests/server/with-apiserver.py. argv[1] picks a group:
  *   ops      every Lease operation and generic objects, every error class the
  *            server produces (404, 409 x2, 422, 401, 403, 429, 5xx, reset,
  *            hang, refused), Retry-After vs deadline, no retry of a write that

@@ -3,7 +3,7 @@
  * Tests of daemon/lock.c and daemon/events.c.
  *   test_lock unit DATADIR  codecs on the real Endpoints capture (tests/data/k8s-api), the
  *                           MultiLock decisions, the Event body
- *   test_lock api           (under tests/with-apiserver.py) every lock type against the test
+ *   test_lock api           (under tests/server/with-apiserver.py) every lock type against the test
  *                           server: get/create/update/conflict/watch, the MultiLock's Lease
  *                           following the Endpoints, the Endpoints modes' watch streams
  *                           (showing what a read shows, no polling, our own writes never
@@ -1388,7 +1388,7 @@ static int run_api(void)
     KubeClient *c, *ro;
 
     if (!getenv("KUBEAPI_URL")) {
-        fprintf(stderr, "run under tests/with-apiserver.py\n");
+        fprintf(stderr, "run under tests/server/with-apiserver.py\n");
         return 2;
     }
     if (sd_event_new(&loop) < 0) abort();
