@@ -21,10 +21,6 @@ if(NOT LE_FUZZ)
                          ENVIRONMENT "${le_failover_env}")
   endforeach()
 
-  # A benchmark tool (tests/bench/bench-election.sh), not a test: STATUS load on the socket.
-  add_executable(bench-status-load ${CMAKE_CURRENT_LIST_DIR}/bench/bench-status-load.c)
-  target_link_libraries(bench-status-load PRIVATE leproto)
-
   # The chaos run once more with client-go's MultiLock (Endpoints + Lease), the
   # migration mode from the old sidecar.
   add_test(NAME failover.chaos.endpointsleases
