@@ -10,30 +10,10 @@
 
 #include "election.h"
 
+#include "check.h"
+
 #define SEC UINT64_C(1000000)
 #define MS UINT64_C(1000)
-
-static unsigned t_checks, t_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        t_checks++;                                                                                \
-        if (!(cond)) {                                                                             \
-            t_failures++;                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_EQ_U(a, b)                                                                           \
-    do {                                                                                           \
-        uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                                           \
-        t_checks++;                                                                                \
-        if (_a != _b) {                                                                            \
-            t_failures++;                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n",        \
-                    __FILE__, __LINE__, #a, #b, _a, _b);                                           \
-        }                                                                                          \
-    } while (0)
 
 typedef struct T {
     Election e;
@@ -187,6 +167,5 @@ static inline void t_watch(T *t, const ElectionRecord *r)
 
 static inline int t_report(const char *name)
 {
-    printf("%s: %u checks, %u failures\n", name, t_checks, t_failures);
-    return t_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_report(name);
 }

@@ -20,16 +20,7 @@
 #include "endpointslice.h"
 #include "json.h"
 
-static unsigned checks, failures;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(c)) {                                                                                \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                 \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static const EndpointSlicePort PORTS[] = {
     {.name = "http", .port = 8080, .protocol = "TCP"},
@@ -558,6 +549,6 @@ int main(int argc, char **argv)
         test_api();
         sd_event_unref(loop);
     }
-    printf("endpointslice %s: %u checks, %u failures\n", argv[1], checks, failures);
+    printf("endpointslice %s: %u checks, %d failures\n", argv[1], checks, failures);
     return failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }

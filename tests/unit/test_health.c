@@ -18,16 +18,7 @@
 
 #include "health.h"
 
-static unsigned checks, failures;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(c)) {                                                                                \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                 \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint64_t now_usec(void)
 {
@@ -483,6 +474,5 @@ int main(void)
     test_bad_config();
     test_http();
     test_tcp();
-    printf("health: %u checks, %u failures\n", checks, failures);
-    return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_report("health");
 }
