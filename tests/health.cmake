@@ -8,7 +8,7 @@
 #                health endpoint
 if(NOT LE_FUZZ)
   add_executable(test_health ${CMAKE_CURRENT_LIST_DIR}/unit/test_health.c)
-  target_link_libraries(test_health PRIVATE lehealth)
+  target_link_libraries(test_health PRIVATE lehealth leloopbackhttp)
   add_test(NAME health.unit COMMAND test_health)
   set_tests_properties(health.unit PROPERTIES LABELS unit TIMEOUT 60)
 

@@ -9,7 +9,7 @@
 #                        our Lease
 if(NOT LE_FUZZ)
   add_executable(test_kube_client_local ${CMAKE_CURRENT_LIST_DIR}/unit/test_kube_client_local.c)
-  target_link_libraries(test_kube_client_local PRIVATE lekube)
+  target_link_libraries(test_kube_client_local PRIVATE lekube leloopbackhttp)
   add_test(NAME kube_client.local COMMAND test_kube_client_local)
   set_tests_properties(kube_client.local PROPERTIES LABELS integration TIMEOUT 120)
 

@@ -16,6 +16,7 @@
 #include "curl_event.h"
 
 #include "check.h"
+#include "loopback_http.h"
 
 static sd_event *loop;
 static char base[64];
@@ -28,66 +29,20 @@ static uint64_t now_usec(void)
 }
 
 /* ---- server ---- */
-typedef struct Conn {
-    int fd;
-    sd_event_source *io;
-    char in[4096];
-    size_t len;
-} Conn;
+static LoopbackServer *server;
 
-static void conn_free(Conn *c)
+static int on_request(LoopbackConn *c, const char *req, size_t len, void *ud)
 {
-    sd_event_source_disable_unref(c->io);
-    close(c->fd);
-    free(c);
-}
-
-static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-    Conn *c = ud;
-    ssize_t n = read(fd, c->in + c->len, sizeof(c->in) - 1 - c->len);
-    if (n <= 0) {
-        conn_free(c);
-        return 0;
-    }
-    c->len += (size_t)n;
-    c->in[c->len] = 0;
-    char *eoh;
-    while ((eoh = strstr(c->in, "\r\n\r\n"))) {
-        bool hang = strncmp(c->in, "GET /hang", 9) == 0;
-        size_t used = (size_t)(eoh + 4 - c->in);
-        memmove(c->in, c->in + used, c->len - used + 1);
-        c->len -= used;
-        if (hang) continue;
-        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-        if (write(fd, ok, sizeof(ok) - 1) < 0) {
-            conn_free(c);
-            return 0;
-        }
-    }
-    return 0;
-}
-
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0) return 0;
-    Conn *c = calloc(1, sizeof(*c));
-    c->fd = cfd;
-    if (sd_event_add_io(loop, &c->io, cfd, EPOLLIN, on_conn, c) < 0) abort();
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    if (strncmp(req, "GET /hang", 9) == 0) return 0; /* never answered */
+    loopback_conn_reply(c, ok, sizeof(ok) - 1, false);
     return 0;
 }
 
 static void server_start(void)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-        abort();
-    if (sd_event_add_io(loop, NULL, fd, EPOLLIN, on_accept, NULL) < 0) abort();
-    snprintf(base, sizeof(base), "http://127.0.0.1:%d", ntohs(a.sin_port));
+    server = loopback_server_new(loop, 64, true, on_request, NULL);
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", loopback_server_port(server));
 }
 
 /* ---- transfers ---- */
@@ -235,6 +190,7 @@ int main(void)
     curl_easy_cleanup(late);
     curl_event_free(ce);
 
+    server = loopback_server_free(server);
     sd_event_unref(loop);
     curl_global_cleanup();
     if (failures) {

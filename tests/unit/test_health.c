@@ -19,6 +19,7 @@
 #include "health.h"
 
 #include "check.h"
+#include "loopback_http.h"
 
 static uint64_t now_usec(void)
 {
@@ -114,43 +115,24 @@ typedef enum Mode {
 } Mode;
 
 typedef struct Server {
-    sd_event *event;
-    int lfd, port;
+    LoopbackServer *ls;
+    int port; /* kept after server_stop(): then nothing listens there */
     Mode mode;
     int status;
-    unsigned accepted;
-    int conns[64];
-    sd_event_source *srcs[64];
-    size_t n;
 } Server;
 
-static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static int on_request(LoopbackConn *c, const char *req, size_t len, void *userdata)
 {
     Server *sv = userdata;
-    char buf[4096];
-    ssize_t n;
 
-    (void)s;
-    if (revents & EPOLLIN) {
-        n = read(fd, buf, sizeof buf);
-        if (n <= 0) {
-            (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
-            return 0;
-        }
-        if (sv->mode == MODE_STATUS) {
-            char out[256];
-            int len = snprintf(out, sizeof out,
-                               "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                               sv->status);
-            (void)!write(fd, out, (size_t)len);
-            (void)sd_event_source_set_io_events(s, EPOLLIN);
-        } else if (sv->mode == MODE_ENDLESS) {
-            static const char hdr[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-            (void)!write(fd, hdr, sizeof hdr - 1);
-            (void)sd_event_source_set_io_events(s, EPOLLIN | EPOLLOUT);
-        }
-    }
-    if ((revents & EPOLLOUT) && sv->mode == MODE_ENDLESS) {
+    if (sv->mode == MODE_STATUS) {
+        char out[256];
+        int n = snprintf(out, sizeof out,
+                         "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                         sv->status);
+        loopback_conn_reply(c, out, (size_t)n, false);
+    } else if (sv->mode == MODE_ENDLESS) {
+        static const char hdr[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
         static char chunk[8192 + 16];
         static size_t chunk_len;
         if (!chunk_len) {
@@ -159,58 +141,23 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             memcpy(chunk + k + 8192, "\r\n", 2);
             chunk_len = (size_t)k + 8194;
         }
-        if (write(fd, chunk, chunk_len) < 0 && errno != EAGAIN)
-            (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        loopback_conn_reply(c, hdr, sizeof hdr - 1, false);
+        loopback_conn_repeat(c, chunk, chunk_len);
     }
-    return 0;
+    return 0; /* MODE_HANG: no answer */
 }
 
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-    Server *sv = userdata;
-    int c;
-
-    (void)s;
-    (void)revents;
-    c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0)
-        return 0;
-    sv->accepted++;
-    if (sv->n >= 64) {
-        close(c);
-        return 0;
-    }
-    sv->conns[sv->n] = c;
-    if (sd_event_add_io(sv->event, &sv->srcs[sv->n], c, EPOLLIN, on_conn, sv) < 0)
-        abort();
-    sv->n++;
-    return 0;
-}
-
+/* accept_conns false: a listener with a backlog of 0 that never accepts. */
 static void server_start(Server *sv, sd_event *event, bool accept_conns)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-
     memset(sv, 0, sizeof *sv);
-    sv->event = event;
-    sv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (sv->lfd < 0 || bind(sv->lfd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        listen(sv->lfd, accept_conns ? 16 : 0) < 0 ||
-        getsockname(sv->lfd, (struct sockaddr *)&a, &len) < 0)
-        abort();
-    sv->port = ntohs(a.sin_port);
-    if (accept_conns && sd_event_add_io(event, &sv->srcs[63], sv->lfd, EPOLLIN, on_accept, sv) < 0)
-        abort();
+    sv->ls = loopback_server_new(event, accept_conns ? 16 : 0, accept_conns, on_request, sv);
+    sv->port = loopback_server_port(sv->ls);
 }
 
 static void server_stop(Server *sv)
 {
-    for (size_t i = 0; i < 64; i++)
-        sv->srcs[i] = sd_event_source_disable_unref(sv->srcs[i]);
-    for (size_t i = 0; i < sv->n; i++)
-        close(sv->conns[i]);
-    close(sv->lfd);
+    sv->ls = loopback_server_free(sv->ls);
 }
 
 /* ---- driving a checker ---- */

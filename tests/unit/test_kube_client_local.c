@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kube_test_util.h"
+#include "loopback_http.h"
 
 #define SEC 1000000ULL
 #define MSEC 1000ULL
@@ -33,30 +34,6 @@ static Reply script[32];
 static int n_script, next_script;
 static char last_request[65536];
 static int n_requests;
-
-typedef struct Conn {
-    int fd;
-    sd_event_source *io;
-    char in[65536];
-    size_t in_len;
-    Reply *out; /* a copy: the script may be reset while a reply is written */
-    size_t out_off;
-} Conn;
-
-static void conn_out_free(Conn *c)
-{
-    if (c->out) free(c->out->data);
-    free(c->out);
-    c->out = NULL;
-}
-
-static void conn_free(Conn *c)
-{
-    conn_out_free(c);
-    sd_event_source_disable_unref(c->io);
-    close(c->fd);
-    free(c);
-}
 
 static void push_reply(const char *status, const char *headers, const char *body, size_t body_len,
                        bool with_length, bool close_after)
@@ -91,85 +68,29 @@ static void script_reset(void)
     n_script = next_script = 0;
 }
 
-static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-    Conn *c = ud;
+static LoopbackServer *server;
 
-    if (revents & EPOLLIN && !c->out) {
-        ssize_t n = read(fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
-        if (n <= 0) {
-            conn_free(c);
-            return 0;
-        }
-        c->in_len += (size_t)n;
-        c->in[c->in_len] = 0;
-        char *eoh = strstr(c->in, "\r\n\r\n");
-        if (!eoh) return 0;
-        size_t body = 0;
-        const char *cl = strcasestr(c->in, "\r\nContent-Length:");
-        if (cl && cl < eoh) body = strtoul(cl + 17, NULL, 10);
-        size_t need = (size_t)(eoh + 4 - c->in) + body;
-        if (c->in_len < need) return 0;
-        memcpy(last_request, c->in, need);
-        last_request[need] = 0;
-        memmove(c->in, c->in + need, c->in_len - need);
-        c->in_len -= need;
-        n_requests++;
-        if (next_script >= n_script) {
-            fprintf(stderr, "server: no scripted reply left\n");
-            conn_free(c);
-            return 0;
-        }
-        const Reply *src = &script[next_script++];
-        c->out = malloc(sizeof(Reply));
-        *c->out = *src;
-        c->out->data = src->len ? malloc(src->len) : NULL;
-        if (src->len) memcpy(c->out->data, src->data, src->len);
-        c->out_off = 0;
-        if (c->out->hang) return 0;
-        sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
-    }
-    if (revents & EPOLLOUT && c->out && !c->out->hang) {
-        ssize_t n = write(fd, c->out->data + c->out_off, c->out->len - c->out_off);
-        if (n < 0) {
-            conn_free(c);
-            return 0;
-        }
-        c->out_off += (size_t)n;
-        if (c->out_off == c->out->len) {
-            bool cl = c->out->close;
-            conn_out_free(c);
-            if (cl) {
-                conn_free(c);
-                return 0;
-            }
-            sd_event_source_set_io_events(c->io, EPOLLIN);
-        }
-    }
-    if (revents & (EPOLLHUP | EPOLLERR) && !(revents & EPOLLIN)) conn_free(c);
-    return 0;
-}
-
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
+/* Each request gets the next scripted reply (a copy: the script may be reset
+ * while a reply is written). */
+static int on_request(LoopbackConn *c, const char *req, size_t len, void *ud)
 {
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0) return 0;
-    Conn *c = calloc(1, sizeof(*c));
-    c->fd = cfd;
-    if (sd_event_add_io(loop, &c->io, cfd, EPOLLIN, on_conn, c) < 0) abort();
+    size_t n = len < sizeof(last_request) - 1 ? len : sizeof(last_request) - 1;
+    memcpy(last_request, req, n);
+    last_request[n] = 0;
+    n_requests++;
+    if (next_script >= n_script) {
+        fprintf(stderr, "server: no scripted reply left\n");
+        return -1;
+    }
+    const Reply *r = &script[next_script++];
+    if (!r->hang) loopback_conn_reply(c, r->data, r->len, r->close);
     return 0;
 }
 
 static int server_start(void)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-        abort();
-    if (sd_event_add_io(loop, NULL, fd, EPOLLIN, on_accept, NULL) < 0) abort();
-    return ntohs(a.sin_port);
+    server = loopback_server_new(loop, 16, true, on_request, NULL);
+    return loopback_server_port(server);
 }
 
 /* ---- helpers ---- */
@@ -553,6 +474,7 @@ int main(void)
     CHECK(!pending.done && !pending_w.end.done && pending_w.n == 0);
     CHECK(!log_contains(TOKEN));
     script_reset();
+    server = loopback_server_free(server);
     unlink(tokpath);
     rmdir(dir);
     sd_event_unref(loop);
