@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The local demo (the README's first command): sets up and builds with
 # deploy/setup.sh (idempotent: installs only missing Debian packages, builds
-# build/release incrementally), then runs tests/demo.py from build/release:
+# build/release incrementally), then runs deploy/demo.py from build/release:
 # a Kubernetes API test server and three leader-elector daemons as pods
 # pod-a, pod-b and pod-c; each pod's probe answer and who leads; SIGTERM of
 # the leader (measured handoff), SIGKILL of the next one (measured failover).
@@ -47,4 +47,4 @@ while [ "$n" -gt 0 ]; do
     [ "$a" = "--no-setup" ] || set -- "$@" "$a"
     n=$((n - 1))
 done
-exec "$python" tests/demo.py --daemon "$daemon" --probe "$probe" "$@"
+exec "$python" deploy/demo.py --daemon "$daemon" --probe "$probe" "$@"

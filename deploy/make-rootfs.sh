@@ -5,7 +5,7 @@
 # static probe, the CA bundle, the OpenSSL configuration, a minimal /etc with
 # the non-root user 65532, /tmp and the socket directory. Nothing else: no
 # shell, no package manager. deploy/Dockerfile copies OUTDIR into a FROM
-# scratch image; tests/test_deploy_rootfs.py runs the binaries from it under
+# scratch image; tests/integration/test_deploy_rootfs.py runs the binaries from it under
 # chroot against the test API server.
 #   deploy/make-rootfs.sh OUTDIR [BUILD_DIR]
 #       OUTDIR must not exist or be empty; BUILD_DIR defaults to build/release

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Tests of deploy/: every kustomization renders with `kubectl kustomize` and
-# its rendered objects obey the rules of tests/test_deploy_manifests.py (RBAC,
+# its rendered objects obey the rules of tests/integration/test_deploy_manifests.py (RBAC,
 # sidecar wiring, security settings, rollout vs. routing mode, images); a
 # mutation run proves that those checks catch what they are for; the image's
 # root filesystem (deploy/make-rootfs.sh) runs the probe and the daemon under
@@ -23,15 +23,15 @@ if(NOT LE_FUZZ)
     file(RELATIVE_PATH target ${LE_SOURCE_DIR}/deploy ${dir})
     string(REPLACE "/" "." name ${target})
     add_test(NAME deploy.render.${name}
-             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_manifests.py
+             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_manifests.py
                      --source-dir ${LE_SOURCE_DIR} ${le_kubectl_arg} ${target})
     list(APPEND le_deploy_tests deploy.render.${name})
   endforeach()
   add_test(NAME deploy.sources
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_manifests.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_manifests.py
                    --source-dir ${LE_SOURCE_DIR} --sources)
   add_test(NAME deploy.mutations
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_manifests.py
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_manifests.py
                    --source-dir ${LE_SOURCE_DIR} ${le_kubectl_arg} --mutations)
   set_tests_properties(${le_deploy_tests} PROPERTIES
                        LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
@@ -40,7 +40,7 @@ if(NOT LE_FUZZ)
   # them, while only flags of features still to come are missing).
   if(TARGET leader-elector)
     add_test(NAME deploy.flags
-             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_manifests.py
+             COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_manifests.py
                      --source-dir ${LE_SOURCE_DIR} ${le_kubectl_arg}
                      --flags-of $<TARGET_FILE:leader-elector>)
     set_tests_properties(deploy.flags PROPERTIES
@@ -55,7 +55,7 @@ if(NOT LE_FUZZ)
     get_property(le_probe_bin GLOBAL PROPERTY LE_PROBE_BINARY)
     if(le_probe_bin AND TARGET fake-proto-server)
       add_test(NAME deploy.rootfs.probe
-               COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_rootfs.py probe
+               COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_rootfs.py probe
                        --source-dir ${LE_SOURCE_DIR} --build-dir ${PROJECT_BINARY_DIR}
                        --proto-server $<TARGET_FILE:fake-proto-server>)
       set_tests_properties(deploy.rootfs.probe PROPERTIES
@@ -74,7 +74,7 @@ if(NOT LE_FUZZ)
     set(le_memory_limit 32)
   endif()
   add_test(NAME deploy.rootfs.daemon
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_deploy_rootfs.py daemon
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_deploy_rootfs.py daemon
                    --source-dir ${LE_SOURCE_DIR} --build-dir ${PROJECT_BINARY_DIR}
                    --memory-limit-mib ${le_memory_limit})
   set_tests_properties(deploy.rootfs.daemon PROPERTIES

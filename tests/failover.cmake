@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Multi-daemon failover and safety tests (tests/harness/, tests/test_failover_*.py):
+# Multi-daemon failover and safety tests (tests/harness/, tests/integration/test_failover_*.py):
 # several leader-elector daemons against the Kubernetes API test server, every
 # probe polled at >= 20 Hz and every WATCH claim recorded, never two leaders.
 # They share one lock so that two of them never compete for the CPU (their
@@ -13,7 +13,7 @@ if(NOT LE_FUZZ)
 
   foreach(t harness signals partition storms token lease identity resign defaults chaos applied)
     add_test(NAME failover.${t}
-             COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_${t}.py)
+             COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/integration/test_failover_${t}.py)
     set_tests_properties(failover.${t} PROPERTIES
                          LABELS integration
                          TIMEOUT 150
@@ -21,14 +21,10 @@ if(NOT LE_FUZZ)
                          ENVIRONMENT "${le_failover_env}")
   endforeach()
 
-  # A benchmark tool (tests/bench-election.sh), not a test: STATUS load on the socket.
-  add_executable(bench-status-load ${CMAKE_CURRENT_LIST_DIR}/bench-status-load.c)
-  target_link_libraries(bench-status-load PRIVATE leproto)
-
   # The chaos run once more with client-go's MultiLock (Endpoints + Lease), the
   # migration mode from the old sidecar.
   add_test(NAME failover.chaos.endpointsleases
-           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_chaos.py)
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/integration/test_failover_chaos.py)
   set_tests_properties(failover.chaos.endpointsleases PROPERTIES
                        LABELS integration
                        TIMEOUT 150
@@ -40,7 +36,7 @@ if(NOT LE_FUZZ)
   # daemon, a graceful handoff through the watch stream. Skips (77) without
   # nghttpx (Debian package nghttp2-proxy).
   add_test(NAME failover.http2
-           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_http2.py)
+           COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/integration/test_http2.py)
   set_tests_properties(failover.http2 PROPERTIES
                        LABELS integration
                        TIMEOUT 150
@@ -53,7 +49,7 @@ if(NOT LE_FUZZ)
     find_program(LE_FAILOVER_VALGRIND valgrind)
     if(LE_FAILOVER_VALGRIND)
       add_test(NAME failover.valgrind
-               COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_failover_valgrind.py)
+               COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/integration/test_failover_valgrind.py)
       set_tests_properties(failover.valgrind PROPERTIES
                            LABELS integration
                            TIMEOUT 240

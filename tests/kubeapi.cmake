@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-# The Kubernetes API test server's own tests (tests/kubeapi/, tests/with-apiserver.py).
+# The Kubernetes API test server's own tests (tests/server/).
 # Each file starts its own server(s) on free loopback ports and runs in seconds.
 if(NOT LE_FUZZ)
   foreach(t registry auth watch faults launcher kubectl)
     add_test(NAME kubeapi.${t}
-             COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/test_kubeapi_${t}.py)
+             COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/server/test_kubeapi_${t}.py)
     set_tests_properties(kubeapi.${t} PROPERTIES
                          LABELS integration
                          TIMEOUT 120

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: MIT
-# Tests of probe/: the static musl binary (static, size, no heap, peak RSS)
-# and both builds (musl, and the host compiler's with the sanitizers under
-# LE_SANITIZE) driven through every exit code by the scripted server.
+# Tests of probe/: the static musl binary (probe.static: static, size;
+# probe.noheap) and both builds driven through every exit code by the scripted
+# server (tests/integration/fake-proto-server.c): probe.exitcodes the musl
+# binary (with its peak RSS, tests/integration/probe-vmhwm.c),
+# probe.exitcodes.host the host compiler's (with the sanitizers under LE_SANITIZE).
 if(NOT LE_FUZZ)
   get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
 
-  add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/fake-proto-server.c)
+  add_executable(fake-proto-server ${CMAKE_CURRENT_SOURCE_DIR}/integration/fake-proto-server.c)
   target_link_libraries(fake-proto-server PRIVATE leproto lesockserver)
-  add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/probe-vmhwm.c)
+  add_executable(probe-vmhwm ${CMAKE_CURRENT_SOURCE_DIR}/integration/probe-vmhwm.c)
 
   add_test(NAME probe.static
            COMMAND sh -c [=[
@@ -24,12 +26,12 @@ if(NOT LE_FUZZ)
                    sh ${le_probe}.full)
   set_tests_properties(probe.static probe.noheap PROPERTIES LABELS unit TIMEOUT 30)
 
-  add_test(NAME probe.musl.exitcodes
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py ${le_probe}
+  add_test(NAME probe.exitcodes
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_probe.py ${le_probe}
                    $<TARGET_FILE:fake-proto-server> $<TARGET_FILE:probe-vmhwm>)
-  add_test(NAME probe.host.exitcodes
-           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_probe.py
+  add_test(NAME probe.exitcodes.host
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_probe.py
                    $<TARGET_FILE:leader-probe-host> $<TARGET_FILE:fake-proto-server>)
-  set_tests_properties(probe.musl.exitcodes probe.host.exitcodes
+  set_tests_properties(probe.exitcodes probe.exitcodes.host
                        PROPERTIES LABELS integration TIMEOUT 120)
 endif()

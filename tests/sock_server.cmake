@@ -2,7 +2,7 @@
 # Tests of daemon/sock_server: real sockets in a temporary directory and
 # socketpair(); as root it also checks RESIGN with other uids and groups.
 if(NOT LE_FUZZ)
-  add_executable(test_sock_server ${CMAKE_CURRENT_SOURCE_DIR}/test_sock_server.c)
+  add_executable(test_sock_server ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sock_server.c)
   target_link_libraries(test_sock_server PRIVATE lesockserver)
   # The test plays a race on the socket's directory from inside bind().
   target_link_options(test_sock_server PRIVATE -Wl,--wrap=bind)

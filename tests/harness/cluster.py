@@ -25,9 +25,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS_DIR = os.path.dirname(HERE)
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
+SERVER_DIR = os.path.join(os.path.dirname(HERE), "server")  # kubeapi/
+if SERVER_DIR not in sys.path:
+    sys.path.insert(0, SERVER_DIR)
 
 from kubeapi import ApiServer  # noqa: E402
 

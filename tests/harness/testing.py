@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""What the tests/test_failover_*.py files share: the binaries under test (from
+"""What the tests/integration/test_failover_*.py files share: the binaries under test (from
 the environment ctest sets: LE_DAEMON, LE_PROBE, optional LE_DAEMON_WRAPPER),
 a Cluster factory and assertion helpers that print what they measured."""
 

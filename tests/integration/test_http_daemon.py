@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The old sidecar's consumers against real leader-elector daemons with --http
+(two pods, the Kubernetes API test server, lease 3 s, renew deadline 2 s):
+
+- GET / names the leader on both pods, byte for byte as the old sidecar;
+- the old readiness probe `curl -s http://localhost:4040/ | grep $HOSTNAME`
+  passes on the leader only; the Node.js poller prints the leader;
+- /status, /healthz, /readyz, /metrics (parsed by prom_parse.py) agree;
+- the leader cut off from the API: within its renew deadline its GET / stops
+  naming it (the curl probe fails), /healthz stays 200; the other pod takes
+  over and is named; /readyz turns 503 (see test_readyz_when_api_cut);
+- the HTTP port is no liveness signal: connections held from outside (the
+  per-address and the total limit) make GET /healthz fail while the daemon is
+  fine, and `leader-probe --alive` on the pod-private socket still passes
+  (see test_liveness_not_on_the_port);
+- never two leaders (the harness's probe and WATCH observers).
+
+Needs LE_DAEMON and LE_PROBE (set by ctest)."""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
+import prom_parse  # noqa: E402
+from harness.testing import FailoverTest, main, say, now  # noqa: E402
+from harness import free_port  # noqa: E402
+
+
+def get(port, path="/", timeout=2):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read()
+    finally:
+        c.close()
+
+
+def wait_for(cond, timeout, step=0.05):
+    deadline = now() + timeout
+    while True:
+        v = cond()
+        if v or now() > deadline:
+            return v
+        time.sleep(step)
+
+
+def healthz_ok(port, source="127.0.0.1"):
+    """The old livenessProbe: GET /healthz, as the kubelet would (1 s timeout)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=1, source_address=(source, 0))
+    try:
+        c.request("GET", "/healthz")
+        return c.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        c.close()
+
+
+def hold(port, source, n, into):
+    """Opens n idle TCP connections to the port from source and keeps them in `into`."""
+    for _ in range(n):
+        into.append(socket.create_connection(("127.0.0.1", port), timeout=2,
+                                             source_address=(source, 0)))
+
+
+def curl_probe(port, name):
+    """The old readinessProbe, verbatim but for the port."""
+    return subprocess.run(["sh", "-c", "curl -s --max-time 2 http://localhost:%d/ | grep %s"
+                           % (port, name)], stdout=subprocess.DEVNULL).returncode == 0
+
+
+class HttpCompat(FailoverTest):
+    pods = 2
+
+    def test_old_consumers(self):
+        with self.cluster(start=False) as c:
+            for p in c.pods:
+                p.http = free_port()
+                p.extra_args = ["--http", "127.0.0.1:%d" % p.http]
+                p.start()
+            leader = c.leader()
+            follower = [p for p in c.pods if p is not leader][0]
+            expected = b'{"name":"%s"}' % leader.name.encode()
+            for p in c.pods:
+                ok = wait_for(lambda: get(p.http)[2] == expected, 5)
+                st, ctype, body = get(p.http)
+                self.assertTrue(ok, "%s answers %r, expected %r" % (p.name, body, expected))
+                self.assertEqual((st, ctype), (200, "text/plain; charset=utf-8"))
+            say("  GET / on both pods: %s" % expected.decode())
+
+            if shutil.which("curl"):
+                self.assertTrue(curl_probe(leader.http, leader.name), "curl probe on the leader")
+                self.assertFalse(curl_probe(follower.http, follower.name),
+                                 "curl probe passed on a follower")
+                say("  curl | grep $HOSTNAME: passes on %s only" % leader.name)
+            else:
+                say("  SKIP curl probe: curl not installed")
+
+            node = shutil.which("node") or shutil.which("nodejs")
+            if node:
+                script = ("var http = require('http');"
+                          "http.get({host: 'localhost', path: '/', port: %d}, function(r) {"
+                          "  var data = ''; r.on('data', function(p) { data = data + p; });"
+                          "  r.on('end', function() { console.log('Master is ' + "
+                          "JSON.parse(data).name); }); })"
+                          ".on('error', function(e) { console.log('problem: ' + e.message);"
+                          " process.exit(3); });" % follower.http)
+                r = subprocess.run([node, "-e", script], capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(r.stdout.strip(), "Master is %s" % leader.name, r.stderr)
+                say("  node consumer on %s: %s" % (follower.name, r.stdout.strip()))
+            else:
+                say("  SKIP node consumer: node not installed")
+
+            for p in c.pods:
+                st, ctype, body = get(p.http, "/status")
+                j = json.loads(body)
+                self.assertEqual(st, 200)
+                self.assertEqual(j["leader"], leader.name)
+                self.assertEqual(j["is_leader"], p is leader)
+                self.assertEqual(j["identity"], p.name)
+                self.assertEqual(get(p.http, "/healthz")[0], 200)
+                self.assertEqual(get(p.http, "/readyz")[0], 200)
+                st, ctype, body = get(p.http, "/metrics")
+                fam = prom_parse.parse(body)
+                self.assertEqual(prom_parse.value(fam, "leader_election_master_status",
+                                                  {"name": c.election}), 1 if p is leader else 0)
+                self.assertTrue(fam["leader_election_api_requests_total"].samples)
+                if p is leader:
+                    lr = prom_parse.value(fam, "leader_election_last_renew_seconds")
+                    self.assertIsNotNone(lr)
+                    self.assertLess(lr, c.renew_s)
+            say("  /status, /healthz, /readyz, /metrics agree on both pods")
+
+            # Cut the leader off the API.
+            t_cut = now()
+            c.fault(client=leader.user, kind="partition", mode="cut")
+            gone = wait_for(lambda: get(leader.http)[2] == b'{"name":""}', c.renew_s + 1.0,
+                            step=0.02)
+            t_gone = now() - t_cut
+            self.assertTrue(gone, "the cut-off leader still names itself")
+            self.assertLessEqual(t_gone, c.renew_s + 0.5)
+            if shutil.which("curl"):
+                self.assertFalse(curl_probe(leader.http, leader.name),
+                                 "curl probe passed on a leader whose claim lapsed")
+            say("  cut-off leader stopped naming itself after %.2f s (renew deadline %.1f s)"
+                % (t_gone, c.renew_s))
+            self.assertEqual(get(leader.http, "/healthz")[0], 200,
+                             "healthz failed because the API is down")
+
+            new = b'{"name":"%s"}' % follower.name.encode()
+            took_over = wait_for(lambda: get(follower.http)[2] == new, c.lease_s + 5)
+            self.assertTrue(took_over, "%s never named itself" % follower.name)
+            say("  %s named itself %.2f s after the cut" % (follower.name, now() - t_cut))
+            c.clear_fault()
+            self.finish(c)
+
+    # /readyz follows the API: the watch reports its interruptions, so a cut
+    # makes the daemon unready within a lease duration, while /healthz stays.
+    def test_readyz_when_api_cut(self):
+        with self.cluster(start=False, pods=1) as c:
+            p = c.pods[0]
+            p.http = free_port()
+            p.extra_args = ["--http", "127.0.0.1:%d" % p.http]
+            p.start()
+            c.leader()
+            self.assertEqual(get(p.http, "/readyz")[0], 200)
+            t_cut = now()
+            c.fault(client=p.user, kind="partition", mode="cut")
+            unready = wait_for(lambda: get(p.http, "/readyz")[0] == 503, c.lease_s + 3)
+            self.assertEqual(get(p.http, "/healthz")[0], 200,
+                             "healthz failed because the API is down")
+            self.assertTrue(unready, "readyz stayed 200 %.1f s into the API cut" % (now() - t_cut))
+            say("  /readyz 503 after %.2f s of API cut" % (now() - t_cut))
+            c.clear_fault()
+            self.finish(c)
+
+    # The sidecar's liveness must not depend on a port that other pods can
+    # fill: the HTTP listener takes 16 connections per address and 64 in all.
+    # Held connections make the old livenessProbe (GET /healthz) fail, which
+    # would get a healthy sidecar restarted (and its leadership moved);
+    # leader-probe --alive on the pod-private socket keeps passing.
+    def test_liveness_not_on_the_port(self):
+        probe = os.environ["LE_PROBE"]
+
+        def alive(p):
+            t0 = now()
+            r = subprocess.run([probe, "--alive", "--socket", p.socket], capture_output=True,
+                               timeout=10)
+            return r.returncode, now() - t0
+
+        with self.cluster(start=False, pods=1) as c:
+            p = c.pods[0]
+            p.http = free_port()
+            p.extra_args = ["--http", "127.0.0.1:%d" % p.http]
+            p.start()
+            c.leader()
+            self.assertTrue(healthz_ok(p.http), "GET /healthz failed before any connection")
+            self.assertEqual(alive(p)[0], 0)
+
+            held = []
+            try:
+                # One address holds 16 connections: GET /healthz from it fails.
+                hold(p.http, "127.0.0.1", 16, held)
+                refused = wait_for(lambda: not healthz_ok(p.http), 3)
+                self.assertTrue(refused, "GET /healthz still passes with 16 connections held")
+                rc, dt = alive(p)
+                self.assertEqual(rc, 0, "leader-probe --alive failed on a live daemon")
+                say("  16 connections held from 127.0.0.1: GET /healthz fails; "
+                    "leader-probe --alive exit %d in %.1f ms" % (rc, dt * 1000))
+                while held:
+                    held.pop().close()
+                self.assertTrue(wait_for(lambda: healthz_ok(p.http), 5),
+                                "GET /healthz did not recover once the connections closed")
+
+                # Four other addresses (four other pods) hold 64 in all: a GET
+                # from any other address (the kubelet's) fails too.
+                for i in range(2, 6):
+                    hold(p.http, "127.0.0.%d" % i, 16, held)
+                refused = wait_for(lambda: not healthz_ok(p.http, "127.0.0.1"), 3)
+                self.assertTrue(refused, "GET /healthz still passes with 64 connections held")
+                self.assertFalse(healthz_ok(p.http, "127.0.0.6"))
+                rc, dt = alive(p)
+                self.assertEqual(rc, 0, "leader-probe --alive failed on a live daemon")
+                say("  64 connections held from 127.0.0.2-5: GET /healthz from 127.0.0.1 and "
+                    "127.0.0.6 fails; leader-probe --alive exit %d in %.1f ms" % (rc, dt * 1000))
+                self.assertEqual(c.leaders_now(), [p], "the leader's probe failed meanwhile")
+            finally:
+                while held:
+                    held.pop().close()
+            self.assertTrue(wait_for(lambda: healthz_ok(p.http), 5))
+            self.finish(c)
+            # No daemon any more: --alive fails, as a liveness check must.
+            self.assertEqual(alive(p)[0], 2, "leader-probe --alive passed with no daemon")
+            say("  daemon stopped: leader-probe --alive exit 2")
+
+
+if __name__ == "__main__":
+    main()
