@@ -34,8 +34,10 @@ measure, terms never reused (WATCH and the server's lease-log), clean exits;
 and a leader again within lease + 4 s once the chaos stops.
 
 The last line is the verdict: FLAT when every long-lived daemon grew by less
-than 64 KiB of RssAnon and 2 descriptors per hour and the run was safe.  The
-exit status is 0 whatever the verdict (1 when the run itself could not be
+than 64 KiB of RssAnon and 2 descriptors per hour and the run was safe;
+SETTLING when it grew faster over the whole run but not over the second half
+of its samples; GROWS when it did over both; UNSAFE on any safety violation.
+The exit status is 0 whatever the verdict (1 when the run itself could not be
 made).
 """
 
@@ -260,12 +262,14 @@ def growth(inc, t_from):
         "samples": len(ss), "from_s": first[0], "to_s": last[0], "span_s": span,
         "rssanon_kib": {"start": first[2], "end": last[2], "min": min(s[2] for s in ss),
                         "max": max(s[2] for s in ss),
-                        "per_hour": slope_per_hour([(s[0], s[2]) for s in ss])},
+                        "per_hour": slope_per_hour([(s[0], s[2]) for s in ss]),
+                        "per_hour_second_half": slope_per_hour([(s[0], s[2]) for s in ss[half:]])},
         "vmrss_kib": {"start": first[1], "end": last[1], "max": max(s[1] for s in ss),
                       "per_hour": slope_per_hour([(s[0], s[1]) for s in ss])},
         "fds": {"start": first[3], "end": last[3], "min": min(s[3] for s in ss),
                 "max": max(s[3] for s in ss),
-                "per_hour": slope_per_hour([(s[0], s[3]) for s in ss])},
+                "per_hour": slope_per_hour([(s[0], s[3]) for s in ss]),
+                "per_hour_second_half": slope_per_hour([(s[0], s[3]) for s in ss[half:]])},
         "cpu_s_per_hour": (last[4] - first[4]) / span * 3600 if span > 0 else 0.0,
     }
 
@@ -358,7 +362,7 @@ def main():
                                             if window_h < 1 else ""))
     results = {"duration_s": dur, "warmup_s": warm, "sample_s": args.sample,
                "seed": args.seed, "actions": soak.actions, "long_lived": {}, "restarted": {}}
-    grew = []
+    grew, settled = [], []
     for p in c.pods:
         if p.name not in soak.keep:
             continue
@@ -373,22 +377,28 @@ def main():
         share = led.get(p.name, 0.0) / (t_chaos_end - t_from) if t_chaos_end > t_from else 0
         say("   %s (pid %d, %d samples, led %.0f%% of the time):" % (
             p.name, inc.pid, g["samples"], 100 * share))
-        say("      RssAnon %d -> %d KiB (min %d, max %d), %s; median %d KiB over the first half"
-            " of the samples, %d over the second" % (
+        say("      RssAnon %d -> %d KiB (min %d, max %d), %s (over the second half of the samples:"
+            " %s); median %d KiB over the first half, %d over the second" % (
                 a["start"], a["end"], a["min"], a["max"], fmt_rate(a["per_hour"], "KiB"),
+                fmt_rate(a["per_hour_second_half"], "KiB"),
                 g["rssanon_kib_median_halves"][0], g["rssanon_kib_median_halves"][1]))
         say("      VmRSS   %d -> %d KiB (max %d), %s" % (
             v["start"], v["end"], v["max"], fmt_rate(v["per_hour"], "KiB")))
-        say("      fds     %d -> %d (min %d, max %d), %s" % (
-            f["start"], f["end"], f["min"], f["max"], fmt_rate(f["per_hour"], "fds")))
+        say("      fds     %d -> %d (min %d, max %d), %s (second half: %s)" % (
+            f["start"], f["end"], f["min"], f["max"], fmt_rate(f["per_hour"], "fds"),
+            fmt_rate(f["per_hour_second_half"], "fds")))
         say("      CPU     %.1f s per hour" % g["cpu_s_per_hour"])
         g["led_share"] = share
         g["samples_all"] = inc.samples
         results["long_lived"][p.name] = g
-        if a["per_hour"] >= RSS_FLAT_KIB_H:
-            grew.append("%s RssAnon %s" % (p.name, fmt_rate(a["per_hour"], "KiB")))
-        if f["per_hour"] >= FDS_FLAT_H:
-            grew.append("%s fds %s" % (p.name, fmt_rate(f["per_hour"], "fds")))
+        # Growth over the whole run that stopped in its second half is the
+        # allocator settling (SETTLING); growth that goes on is GROWS.
+        for what, d, bound, unit in (("RssAnon", a, RSS_FLAT_KIB_H, "KiB"),
+                                     ("fds", f, FDS_FLAT_H, "fds")):
+            if d["per_hour"] >= bound:
+                (grew if d["per_hour_second_half"] >= bound else settled).append(
+                    "%s %s %s, second half %s" % (p.name, what, fmt_rate(d["per_hour"], unit),
+                                                  fmt_rate(d["per_hour_second_half"], unit)))
 
     say()
     life = soak.lifetimes(t_chaos_end)
@@ -447,7 +457,10 @@ def main():
     if safety_problems:
         verdict = "UNSAFE (%d safety problems)" % len(safety_problems)
     elif grew:
-        verdict = "GROWS (%s)" % "; ".join(grew)
+        verdict = "GROWS (%s)" % "; ".join(grew + settled)
+    elif settled:
+        verdict = "SETTLING (grew over the run, less than %.0f KiB/h and %.0f fds/h over its " \
+                  "second half: %s)" % (RSS_FLAT_KIB_H, FDS_FLAT_H, "; ".join(settled))
     else:
         verdict = ("FLAT (every long-lived daemon: RssAnon < %.0f KiB/h, fds < %.0f/h; "
                    "never two leaders)" % (RSS_FLAT_KIB_H, FDS_FLAT_H))
