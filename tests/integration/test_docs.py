@@ -39,7 +39,7 @@ def main():
     # Flags of other tools the README quotes (kubectl, cmake, ctest, scripts).
     others = {"--preset", "--grace-period", "--force", "--no-setup", "--no-build", "--target",
               "--build", "--test-dir", "--output-on-failure", "--replicas", "--image",
-              "--certificate-authority", "--server", "--token", "--raw"}
+              "--certificate-authority", "--server", "--token", "--raw", "--duration"}
     unknown = sorted(flags_of(doc) - known - others)
     if unknown:
         print("README.md names flags neither binary has (or add them to the list of other "

@@ -14,18 +14,26 @@
   per-address and the total limit) make GET /healthz fail while the daemon is
   fine, and `leader-probe --alive` on the pod-private socket still passes
   (see test_liveness_not_on_the_port);
-- never two leaders (the harness's probe and WATCH observers).
+- never two leaders (the harness's probe and WATCH observers);
+- README.md's exact match (migration step 2), run verbatim but for the port
+  with sh and grep (and with busybox's sh and grep when installed), against
+  pods `pod-1` and `pod-10` and the old sidecar (tests/integration/old_sidecar.py): it
+  passes for the leader's own name only, while the old `grep $HOSTNAME` passes
+  on pod-1 too when pod-10 leads (the negative control).
 
 Needs LE_DAEMON and LE_PROBE (set by ctest)."""
 
 import http.client
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness/
 import prom_parse  # noqa: E402
@@ -75,6 +83,39 @@ def curl_probe(port, name):
     """The old readinessProbe, verbatim but for the port."""
     return subprocess.run(["sh", "-c", "curl -s --max-time 2 http://localhost:%d/ | grep %s"
                            % (port, name)], stdout=subprocess.DEVNULL).returncode == 0
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+README = os.path.join(os.path.dirname(HERE), "README.md")
+OLD_SIDECAR = os.path.join(HERE, "old_sidecar.py")
+
+
+def readme_probes():
+    """(old, exact): the readiness command lines of README.md's migration
+    step 2, as printed: the old `curl ... | grep $HOSTNAME` (inline code) and
+    the exact match (the sh block of that step)."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    sec = text.split("\n## Migrating from leader-elector 0.5\n", 1)[1].split("\n## ", 1)[0]
+    step = sec.split("\n2. ", 1)[1].split("\n3. ", 1)[0]
+    old = re.search(r"`(curl [^`]*\| grep \$HOSTNAME)`", step).group(1)
+    blocks = re.findall(r"\n *```sh\n(.*?)\n *```", step, re.S)
+    exact = [b.strip() for b in blocks if "$HOSTNAME" in b]
+    assert len(exact) == 1, "step 2 has %d sh blocks naming $HOSTNAME" % len(exact)
+    return old, exact[0]
+
+
+def run_probe(cmdline, port, hostname, shell=("sh",), path=None):
+    """Runs a README command line with the port replaced and HOSTNAME set;
+    True when it exits 0."""
+    assert "localhost:4040/" in cmdline, cmdline
+    env = dict(os.environ, HOSTNAME=hostname)
+    if path:
+        env["PATH"] = path + os.pathsep + env.get("PATH", "")
+    return subprocess.run(list(shell) + ["-c", cmdline.replace("localhost:4040/",
+                                                                "localhost:%d/" % port)],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=env, timeout=10).returncode == 0
 
 
 class HttpCompat(FailoverTest):
@@ -241,6 +282,76 @@ class HttpCompat(FailoverTest):
             # No daemon any more: --alive fails, as a liveness check must.
             self.assertEqual(alive(p)[0], 2, "leader-probe --alive passed with no daemon")
             say("  daemon stopped: leader-probe --alive exit 2")
+
+    # README.md's migration step 2: `grep $HOSTNAME` is a substring match
+    # (pod-1 passes while pod-10 leads); the exact match it prints passes for
+    # the leader's own name only, on the new daemon and on the old sidecar,
+    # with sh and grep and with busybox's.
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_readme_exact_match(self):
+        old_cmd, exact_cmd = readme_probes()
+        say("  README: old %r, exact %r" % (old_cmd, exact_cmd))
+        with self.cluster(start=False, names=["pod-1", "pod-10"]) as c:
+            shells = [("sh", ("sh",), None)]
+            busybox = shutil.which("busybox")
+            if busybox:
+                bb = os.path.join(c.dir, "busybox-bin")
+                os.mkdir(bb)
+                os.symlink(busybox, os.path.join(bb, "grep"))
+                shells.append(("busybox sh + grep", (busybox, "sh"), bb))
+            else:
+                say("  SKIP busybox: not installed (sh and grep only)")
+            p1, p10 = c.by_name["pod-1"], c.by_name["pod-10"]
+            for p in (p1, p10):
+                p.http = free_port()
+                p.extra_args = ["--http", "127.0.0.1:%d" % p.http]
+            p10.start()  # pod-10 leads: pod-1's name is a prefix of the leader's
+            self.assertIs(c.leader(), p10)
+            p1.start()
+            expected = b'{"name":"pod-10"}'
+
+            def answer(port):
+                try:
+                    return get(port)[2]
+                except OSError:  # not listening yet
+                    return None
+            for p in (p1, p10):
+                self.assertTrue(wait_for(lambda: answer(p.http) == expected, 10),
+                                "%s answers %r" % (p.name, answer(p.http)))
+
+            # The old sidecar (its own election, pod-10 its only candidate).
+            old_port = free_port()
+            old_log = os.path.join(c.dir, "old-sidecar.log")
+            with open(old_log, "ab") as log:
+                old = subprocess.Popen(["/usr/bin/python3", OLD_SIDECAR, "--election", "readme-old",
+                                        "--id", "pod-10", "--ttl", "4s",
+                                        "--http", "127.0.0.1:%d" % old_port,
+                                        "--server", c.api.url, "--ca-file", c.api.ca,
+                                        "--token-file", c.api.token_files["candidate-9"],
+                                        "--log", old_log],
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            try:
+                self.assertTrue(wait_for(lambda: answer(old_port) == expected, 15),
+                                "the old sidecar answers %r" % answer(old_port))
+                say("  GET / answers %r on pod-1, pod-10 and the old sidecar" % expected)
+                for what, shell, path in shells:
+                    for where, port in (("pod-1", p1.http), ("pod-10", p10.http),
+                                        ("old sidecar", old_port)):
+                        self.assertTrue(run_probe(exact_cmd, port, "pod-10", shell, path),
+                                        "%s: exact match fails for the leader pod-10 on %s"
+                                        % (what, where))
+                        self.assertFalse(run_probe(exact_cmd, port, "pod-1", shell, path),
+                                         "%s: exact match passes for pod-1 on %s while pod-10 "
+                                         "leads" % (what, where))
+                        self.assertTrue(run_probe(old_cmd, port, "pod-1", shell, path),
+                                        "%s: negative control: grep $HOSTNAME did not match "
+                                        "pod-1 on %s while pod-10 leads" % (what, where))
+                    say("  %s: exact match passes for pod-10, not for pod-1; grep $HOSTNAME "
+                        "passes for pod-1 too (wrongly)" % what)
+            finally:
+                old.send_signal(signal.SIGKILL)  # it ignores SIGTERM, as the old image did
+                old.wait(10)
+            self.finish(c)
 
 
 if __name__ == "__main__":
