@@ -86,7 +86,7 @@ def curl_probe(port, name):
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-README = os.path.join(os.path.dirname(HERE), "README.md")
+README = os.path.join(os.path.dirname(os.path.dirname(HERE)), "README.md")
 OLD_SIDECAR = os.path.join(HERE, "old_sidecar.py")
 
 
