@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Tests of the lock backends, Events and the migration from the old sidecar (issue 6):
-#   lock.unit          codecs on the real Endpoints capture, MultiLock decisions, Event body
+#   lock.unit          codecs on the real Endpoints capture, MultiLock decisions (test_lock.c
+#                      built as test_lock_codec: links only the codecs, lelockcodec)
+#   lock.events        the Event body
 #   lock.api           every lock type and Events against the test server
 #   election.precision the engine with whole-second times (time_precision_usec)
 #   migration.*        old-protocol candidates (tests/old_sidecar.py) and daemons in
@@ -8,11 +10,18 @@
 #                      classic consumers (kubectl, curl | grep, a Node.js poller)
 #   fuzz_lock_endpoints.smoke (LE_FUZZ) the Endpoints object and annotation decoders
 if(NOT LE_FUZZ)
+  add_executable(test_lock_codec ${CMAKE_CURRENT_LIST_DIR}/test_lock.c)
+  target_include_directories(test_lock_codec PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_compile_definitions(test_lock_codec PRIVATE TEST_LOCK_CODEC_ONLY)
+  target_link_libraries(test_lock_codec PRIVATE lelockcodec)
+  add_test(NAME lock.unit COMMAND test_lock_codec unit ${LE_SOURCE_DIR}/tests/data/k8s-api)
+  set_tests_properties(lock.unit PROPERTIES LABELS unit TIMEOUT 60)
+
   add_executable(test_lock ${CMAKE_CURRENT_LIST_DIR}/test_lock.c)
   target_include_directories(test_lock PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(test_lock PRIVATE lelock leevents)
-  add_test(NAME lock.unit COMMAND test_lock unit ${LE_SOURCE_DIR}/tests/data/k8s-api)
-  set_tests_properties(lock.unit PROPERTIES LABELS unit TIMEOUT 60)
+  add_test(NAME lock.events COMMAND test_lock events)
+  set_tests_properties(lock.events PROPERTIES LABELS unit TIMEOUT 60)
   add_test(NAME lock.api
            COMMAND ${LE_PYTHON} ${LE_SOURCE_DIR}/tests/with-apiserver.py -- $<TARGET_FILE:test_lock> api)
   set_tests_properties(lock.api PROPERTIES LABELS integration TIMEOUT 120)
@@ -33,7 +42,7 @@ if(NOT LE_FUZZ)
 else()
   # The Endpoints lock's decoders (the annotation is outside input).
   add_executable(fuzz_lock_endpoints ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_lock_endpoints.c)
-  target_link_libraries(fuzz_lock_endpoints PRIVATE lelock)
+  target_link_libraries(fuzz_lock_endpoints PRIVATE lelockcodec)
   target_link_options(fuzz_lock_endpoints PRIVATE -fsanitize=fuzzer)
   set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/fuzz_lock_endpoints)
   file(MAKE_DIRECTORY ${work})
