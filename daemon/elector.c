@@ -10,6 +10,7 @@
 
 #include "duration.h"
 #include "election.h"
+#include "election_metrics.h"
 #include "elector.h"
 #include "endpointslice.h"
 #include "health.h"
@@ -19,7 +20,6 @@
 #include "kube_config.h"
 #include "lock.h"
 #include "log.h"
-#include "metrics.h"
 #include "proto.h"
 #include "sock_server.h"
 #include "util.h"
@@ -518,8 +518,6 @@ static void publish(Elector *e)
             e->slice_withdraw_tried = false;
         endpointslice_set_leader(e->slice, st.is_leader);
     }
-    election_metrics_set_leader(e->metrics, st.is_leader);
-    election_metrics_set_term(e->metrics, st.term);
     if (strcmp(st.leader, e->published_leader) != 0 || (int64_t)st.term != e->published_term) {
         if (st.leader[0] && (e->published_leader[0] || e->published_term >= 0))
             election_metrics_transition(e->metrics);
@@ -991,6 +989,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     }
 
     metric_set_func(e->metrics->socket_clients, socket_clients, e);
+    election_metrics_set_status(e->metrics, get_status, e);
 
     /* The optional HTTP endpoint of the old sidecar. */
     if (o->http_addr[0]) {

@@ -16,4 +16,4 @@ target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealt
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
 target_link_libraries(leader-elector PRIVATE lecore leelection lekube lelock leevents lesockserver
-                      lehttp lemetrics leproto PkgConfig::SYSTEMD)
+                      lehttp leelectionmetrics lemetrics leproto PkgConfig::SYSTEMD)

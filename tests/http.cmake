@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Tests of the HTTP endpoint and the metrics registry (daemon/http.cmake).
+# Tests of the HTTP endpoint, the metrics registry and the daemon's metrics (daemon/http.cmake).
 if(NOT LE_FUZZ)
   add_executable(test_http_unit ${CMAKE_CURRENT_LIST_DIR}/test_http_unit.c)
   target_link_libraries(test_http_unit PRIVATE lehttp)
   add_executable(test_http_metrics ${CMAKE_CURRENT_LIST_DIR}/test_http_metrics.c)
-  target_link_libraries(test_http_metrics PRIVATE lemetrics)
+  target_link_libraries(test_http_metrics PRIVATE leelectionmetrics)
   add_executable(test_http_server ${CMAKE_CURRENT_LIST_DIR}/test_http_server.c)
   target_link_libraries(test_http_server PRIVATE lehttp)
 
