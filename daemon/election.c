@@ -227,6 +227,16 @@ static bool claiming(const Election *e, uint64_t now)
     return now < e->claim_deadline;
 }
 
+bool election_claiming(const Election *e, uint64_t now_boot)
+{
+    return e && claiming(e, now_boot);
+}
+
+bool election_stopping(const Election *e)
+{
+    return e && e->stopping;
+}
+
 bool election_exited(const Election *e)
 {
     return e && e->exited;

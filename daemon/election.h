@@ -342,6 +342,14 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
 /* Computed at the moment of the call from the claim deadline; never a cached flag. */
 bool election_is_leader(const Election *e, uint64_t now_boot);
 
+/* Our claim is running at now_boot (now before the claim deadline), including a claim still held
+ * back by the creation gate, which election_is_leader() does not count yet: the renews it stands
+ * on keep their cadence. */
+bool election_claiming(const Election *e, uint64_t now_boot);
+
+/* True once SHUTDOWN was received: this process stopped claiming for good (releasing, then EXIT). */
+bool election_stopping(const Election *e);
+
 /* The view at now_boot, for STATUS/WATCH replies and logs. */
 void election_view(const Election *e, uint64_t now_boot, ElectionView *ret);
 

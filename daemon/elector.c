@@ -167,7 +167,7 @@ static void on_request_done(Lock *l, const LockResult *res, void *userdata)
     /* Counted while the engine holds a claim, also one still behind the creation gate (the
      * renews of the creation wait are what the claim stands on when the gate opens; else a
      * fresh leader shows no sample until its next renew). */
-    if (renewed && e->engine.claim_deadline > now_boot_usec())
+    if (renewed && election_claiming(&e->engine, now_boot_usec()))
         election_metrics_renewed(e->metrics, sent);
 }
 
@@ -703,7 +703,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     if (election_exited(&e->engine) || e->exiting) {
         return 0;
     }
-    if (e->engine.stopping) {
+    if (election_stopping(&e->engine)) {
         /* A second signal: we already stopped claiming, so leaving now is safe. */
         log_info("second %s: exiting without waiting for the release", strsignal((int)si->ssi_signo));
         e->exiting = true;
