@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <syslog.h>
 #include <systemd/sd-daemon.h>
 
 #include "duration.h"
@@ -530,17 +529,6 @@ static void publish(Elector *e)
                      st.leader[0] ? st.leader : "unknown");
 }
 
-static int level_of(int syslog_level)
-{
-    if (syslog_level <= LOG_ERR)
-        return LOG_LEVEL_ERROR;
-    if (syslog_level == LOG_WARNING)
-        return LOG_LEVEL_WARN;
-    if (syslog_level == LOG_DEBUG)
-        return LOG_LEVEL_DEBUG;
-    return LOG_LEVEL_INFO;
-}
-
 static void elector_step(Elector *e, const ElectionEvent *ev)
 {
     ElectionActions acts;
@@ -572,7 +560,7 @@ static void elector_step(Elector *e, const ElectionEvent *ev)
             do_publish = true;
             break;
         case ELECTION_ACTION_LOG:
-            log_internal(level_of(a->level), "%s", a->message);
+            log_internal(a->level, "%s", a->message);
             break;
         case ELECTION_ACTION_EXIT:
             e->exiting = true;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "util.h"
@@ -120,7 +121,7 @@ static void arm(EndpointSlice *s, uint64_t delay)
             r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
     }
     if (r < 0)
-        slog(s, 3, "endpointslice %s: cannot arm a timer: %s", s->name, strerror(-r));
+        slog(s, LOG_ERR, "endpointslice %s: cannot arm a timer: %s", s->name, strerror(-r));
 }
 
 static void disarm(EndpointSlice *s)
@@ -171,7 +172,7 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
         s->conflicts = 0;
         keep_object(s, resp->body, resp->body_len);
         if (op != OP_GET)
-            slog(s, 1, "endpointslice %s: %s", s->name,
+            slog(s, LOG_INFO, "endpointslice %s: %s", s->name,
                  publish ? "now lists this pod's address" : "emptied");
         break;
     case KUBE_E_NOT_FOUND:
@@ -201,13 +202,13 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
             s->conflicts = 0;
             arm(s, s->cfg.retry_usec);
         }
-        slog(s, 1, "endpointslice %s: %s; reading it again", s->name,
+        slog(s, LOG_INFO, "endpointslice %s: %s; reading it again", s->name,
              resp->error ? resp->error : "conflict");
         break;
     default:
         s->stats.errors++;
         s->fresh = false;
-        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? 3 : 2,
+        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? LOG_ERR : LOG_WARNING,
              "endpointslice %s: %s failed: %s; retrying", s->name,
              op == OP_GET ? "get" : op == OP_CREATE ? "create" : "update",
              resp->error ? resp->error : "error");
@@ -225,7 +226,7 @@ static void start_failed(EndpointSlice *s, const char *what, int r)
     s->req = NULL;
     s->op = OP_NONE;
     s->stats.errors++;
-    slog(s, 2, "endpointslice %s: cannot start the %s: %s", s->name, what, strerror(-r));
+    slog(s, LOG_WARNING, "endpointslice %s: cannot start the %s: %s", s->name, what, strerror(-r));
     arm(s, s->cfg.retry_usec);
 }
 
@@ -254,7 +255,7 @@ static void send_write(EndpointSlice *s, bool publish)
         uint64_t left = s->claim ? s->claim(s->userdata) : 0;
         if (left == 0) {
             s->stats.refused++;
-            slog(s, 0, "endpointslice %s: not leader any more, not writing", s->name);
+            slog(s, LOG_DEBUG, "endpointslice %s: not leader any more, not writing", s->name);
             return;
         }
         if (left < timeout)
@@ -266,7 +267,7 @@ static void send_write(EndpointSlice *s, bool publish)
     else
         r = endpointslice_edit_json(&s->cfg, s->raw, s->raw_len, publish, &body, &len);
     if (r < 0) {
-        slog(s, 3, "endpointslice %s: cannot build the object: %s", s->name, strerror(-r));
+        slog(s, LOG_ERR, "endpointslice %s: cannot build the object: %s", s->name, strerror(-r));
         s->fresh = false;
         arm(s, s->cfg.retry_usec);
         return;
@@ -320,7 +321,7 @@ static void sync_slice(EndpointSlice *s)
     }
     c = endpointslice_classify(&s->cfg, s->raw, s->raw_len);
     if (c < 0) {
-        slog(s, 3, "endpointslice %s: the server returned something that is not an object",
+        slog(s, LOG_ERR, "endpointslice %s: the server returned something that is not an object",
              s->name);
         s->fresh = false;
         arm(s, s->cfg.retry_usec);
@@ -441,7 +442,7 @@ static int on_withdraw_deadline(sd_event_source *src, uint64_t usec, void *userd
 
     (void)src;
     (void)usec;
-    slog(s, 2, "endpointslice %s: could not empty it in time", s->name);
+    slog(s, LOG_WARNING, "endpointslice %s: could not empty it in time", s->name);
     withdraw_complete(s, false);
     return 0;
 }

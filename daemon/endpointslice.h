@@ -37,7 +37,7 @@ typedef struct EndpointSlice EndpointSlice;
  * moment a write of our address is sent: 0 means "not leader, do not
  * write". It also bounds that write's timeout, as a renew's. */
 typedef uint64_t (*endpointslice_claim_fn)(void *userdata);
-/* Levels of log.h (0 debug .. 3 error). */
+/* Levels are syslog's (LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG). */
 typedef void (*endpointslice_log_fn)(int level, const char *message, void *userdata);
 /* A withdraw finished: ok when the slice is known not to list us. */
 typedef void (*endpointslice_withdrawn_fn)(EndpointSlice *s, bool ok, void *userdata);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "json.h"
 #include "kube_status.h"
@@ -203,7 +204,7 @@ static void on_posted(KubeClient *c, const KubeResponse *resp, void *userdata)
         bit = resp->result > 0 && resp->result < 32 ? 1u << resp->result : 1u;
         if (!(ev->logged & bit)) {
             ev->logged |= bit;
-            elog(ev, 2 /* warn */,
+            elog(ev, LOG_WARNING,
                  "cannot post a Kubernetes Event (dropped; events are best "
                  "effort, the election is not affected): %s",
                  resp->error ? resp->error : kube_result_to_string(resp->result));
@@ -225,7 +226,7 @@ static void send_next(Events *ev)
         if (k >= 0) return;
         ev->req = NULL;
         ev->stats.failed++;
-        elog(ev, 2, "cannot post a Kubernetes Event: %s", strerror(-k));
+        elog(ev, LOG_WARNING, "cannot post a Kubernetes Event: %s", strerror(-k));
         pop(ev);
     }
 }

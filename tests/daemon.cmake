@@ -8,6 +8,12 @@ if(NOT LE_FUZZ)
   add_test(NAME unit.options COMMAND test_options)
   set_tests_properties(unit.options PROPERTIES LABELS unit)
 
+  # The log: syslog levels, names, the --log-level filter (daemon/log.c).
+  add_executable(test_log ${CMAKE_CURRENT_LIST_DIR}/test_log.c)
+  target_link_libraries(test_log PRIVATE lecore)
+  add_test(NAME unit.log COMMAND test_log)
+  set_tests_properties(unit.log PROPERTIES LABELS unit TIMEOUT 60)
+
   get_property(le_probe GLOBAL PROPERTY LE_PROBE_BINARY)
   add_test(NAME daemon.cli
            COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_daemon_cli.py
