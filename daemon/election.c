@@ -18,8 +18,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+#include "time_units.h"
+
 /* The engine's own guard on a request, beyond the timeout it asked the glue to apply: a glue that
  * lost an answer must not wedge the election. */
 #define REQUEST_GRACE_USEC (1 * USEC_PER_SEC)

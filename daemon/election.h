@@ -78,6 +78,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "time_units.h"
+
 #define ELECTION_IDENTITY_MAX 253 /* a DNS subdomain name, like a pod name */
 #define ELECTION_LOG_MAX 400      /* one log line, NUL included */
 #define ELECTION_ACTIONS_MAX 12   /* one step never emits more */
@@ -85,9 +87,9 @@
 #define ELECTION_TIME_NONE UINT64_MAX
 
 /* Defaults of kube-controller-manager. */
-#define ELECTION_DEFAULT_LEASE_DURATION_USEC (15ULL * 1000000ULL)
-#define ELECTION_DEFAULT_RENEW_DEADLINE_USEC (10ULL * 1000000ULL)
-#define ELECTION_DEFAULT_RETRY_PERIOD_USEC (2ULL * 1000000ULL)
+#define ELECTION_DEFAULT_LEASE_DURATION_USEC (15 * USEC_PER_SEC)
+#define ELECTION_DEFAULT_RENEW_DEADLINE_USEC (10 * USEC_PER_SEC)
+#define ELECTION_DEFAULT_RETRY_PERIOD_USEC (2 * USEC_PER_SEC)
 
 typedef struct ElectionConfig {
     char identity[ELECTION_IDENTITY_MAX + 1];

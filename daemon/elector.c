@@ -1015,9 +1015,9 @@ int elector_start(Elector *e)
     log_info("candidate %s in election %s/%s (lock %s, lease %llums, renew deadline %llums, "
              "retry %llums), socket %s",
              e->opts.id, e->opts.namespace_, e->opts.election, lock_type_to_string(e->opts.lock),
-             (unsigned long long)(e->opts.lease_duration_usec / 1000),
-             (unsigned long long)(e->opts.renew_deadline_usec / 1000),
-             (unsigned long long)(e->opts.retry_period_usec / 1000), e->opts.socket_path);
+             (unsigned long long)(e->opts.lease_duration_usec / USEC_PER_MSEC),
+             (unsigned long long)(e->opts.renew_deadline_usec / USEC_PER_MSEC),
+             (unsigned long long)(e->opts.retry_period_usec / USEC_PER_MSEC), e->opts.socket_path);
     elector_step(e, &ev);
     (void)watch_start(e);
     if (e->health) {
@@ -1027,8 +1027,10 @@ int elector_start(Elector *e)
         log_info("checking the application's health: %s every %llums (timeout %llums, "
                  "unhealthy after %u failures, healthy after %u successes); not competing "
                  "until healthy",
-                 e->opts.health_target, (unsigned long long)(e->opts.health_period_usec / 1000),
-                 (unsigned long long)(e->opts.health_timeout_usec / 1000), e->opts.health_failures,
+                 e->opts.health_target,
+                 (unsigned long long)(e->opts.health_period_usec / USEC_PER_MSEC),
+                 (unsigned long long)(e->opts.health_timeout_usec / USEC_PER_MSEC),
+                 e->opts.health_failures,
                  e->opts.health_successes);
     }
     (void)sd_notify(false, "READY=1");

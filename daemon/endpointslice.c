@@ -12,11 +12,9 @@
 
 #include "util.h"
 
-#define USEC_PER_SEC_ UINT64_C(1000000)
-#define USEC_PER_MSEC_ UINT64_C(1000)
-#define DEFAULT_TIMEOUT_USEC (5 * USEC_PER_SEC_)
-#define DEFAULT_RETRY_USEC (1 * USEC_PER_SEC_)
-#define DEFAULT_RESYNC_USEC (60 * USEC_PER_SEC_)
+#define DEFAULT_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define DEFAULT_RETRY_USEC (1 * USEC_PER_SEC)
+#define DEFAULT_RESYNC_USEC (60 * USEC_PER_SEC)
 /* Conflicts in a row answered by an immediate re-read; then the retry delay. */
 #define CONFLICTS_FAST 3
 
@@ -65,13 +63,6 @@ struct EndpointSlice {
 
 static void sync_slice(EndpointSlice *s);
 
-static uint64_t now_boot(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * USEC_PER_SEC_ + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void slog(EndpointSlice *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void slog(EndpointSlice *s, int level, const char *fmt, ...)
 {
@@ -110,11 +101,11 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 
 static void arm(EndpointSlice *s, uint64_t delay)
 {
-    uint64_t at = now_boot() + delay;
+    uint64_t at = now_boot_usec() + delay;
     int r;
 
     if (!s->timer)
-        r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC_, on_timer, s);
+        r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer, s);
     else {
         r = sd_event_source_set_time(s->timer, at);
         if (r >= 0)
@@ -302,7 +293,7 @@ static void sync_slice(EndpointSlice *s)
     }
     if (s->want_leader && s->published && !s->fresh) {
         /* Known good: look again only at the resync. */
-        uint64_t age = now_boot() - s->verified_at;
+        uint64_t age = now_boot_usec() - s->verified_at;
         if (age < s->cfg.resync_usec) {
             arm(s, s->cfg.resync_usec - age);
             return;
@@ -331,7 +322,7 @@ static void sync_slice(EndpointSlice *s)
         if (c == ENDPOINTSLICE_CONTENT_OURS) {
             s->published = true;
             s->dirty = true;
-            s->verified_at = now_boot();
+            s->verified_at = now_boot_usec();
             s->fresh = false;
             arm(s, s->cfg.resync_usec);
             return;
@@ -459,7 +450,7 @@ int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec,
     s->withdrawn_userdata = userdata;
     if (!s->withdraw_deadline) {
         r = sd_event_add_time_relative(s->event, &s->withdraw_deadline, CLOCK_BOOTTIME,
-                                       timeout_usec, USEC_PER_MSEC_, on_withdraw_deadline, s);
+                                       timeout_usec, USEC_PER_MSEC, on_withdraw_deadline, s);
         if (r < 0) {
             s->withdrawn = NULL;
             return r;

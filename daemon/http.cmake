@@ -13,7 +13,7 @@ endif()
 
 add_library(lemetrics STATIC ${CMAKE_CURRENT_LIST_DIR}/metrics.c)
 target_include_directories(lemetrics PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lemetrics PUBLIC m)
+target_link_libraries(lemetrics PUBLIC letimeunits m)
 
 add_library(leelectionmetrics STATIC ${CMAKE_CURRENT_LIST_DIR}/election_metrics.c)
 target_include_directories(leelectionmetrics PUBLIC ${CMAKE_CURRENT_LIST_DIR})

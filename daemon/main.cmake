@@ -4,6 +4,7 @@
 # Helpers several modules share (util.h).
 add_library(leutil STATIC ${CMAKE_CURRENT_LIST_DIR}/util.c)
 target_include_directories(leutil PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(leutil PUBLIC letimeunits)
 
 add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/duration.c

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "time_units.h"
 
 #ifndef LE_VERSION
 #define LE_VERSION "unknown"
@@ -34,9 +35,9 @@ enum {
     EXIT_USAGE = 64,
 };
 
-#define DEFAULT_TIMEOUT_USEC UINT64_C(800000)
+#define DEFAULT_TIMEOUT_USEC (800 * USEC_PER_MSEC)
 /* While --wait waits for a daemon that is not there yet. */
-#define WAIT_RETRY_USEC UINT64_C(200000)
+#define WAIT_RETRY_USEC (200 * USEC_PER_MSEC)
 #define NO_DEADLINE UINT64_MAX
 /* The daemon reads CLOCK_BOOTTIME before the probe does and both round down
  * to the millisecond, so a boottime_ms ahead of the probe's own reading can
@@ -199,14 +200,14 @@ static uint64_t now_boot_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * MSEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_MSEC;
 }
 
 static uint64_t now_usec(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+    return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
 }
 
 /* Milliseconds to poll() until deadline, rounded up; -1 for none. */
@@ -218,7 +219,7 @@ static int poll_timeout(uint64_t deadline)
     now = now_usec();
     if (now >= deadline)
         return 0;
-    uint64_t ms = (deadline - now + 999) / 1000;
+    uint64_t ms = (deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
     return ms > 1000000 ? 1000000 : (int)ms;
 }
 
@@ -228,8 +229,8 @@ static void sleep_until(uint64_t t)
         uint64_t now = now_usec();
         if (now >= t)
             return;
-        struct timespec ts = {.tv_sec = (time_t)((t - now) / 1000000),
-                              .tv_nsec = (long)((t - now) % 1000000) * 1000};
+        struct timespec ts = {.tv_sec = (time_t)((t - now) / USEC_PER_SEC),
+                              .tv_nsec = (long)((t - now) % USEC_PER_SEC * NSEC_PER_USEC)};
         nanosleep(&ts, NULL);
     }
 }
