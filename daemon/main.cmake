@@ -7,13 +7,12 @@ target_include_directories(leutil PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(leutil PUBLIC letimeunits)
 
 add_library(lecore STATIC
-  ${CMAKE_CURRENT_LIST_DIR}/duration.c
   ${CMAKE_CURRENT_LIST_DIR}/log.c
   ${CMAKE_CURRENT_LIST_DIR}/options.c
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice
-                      lelock)
+                      lelock leproto)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
 target_link_libraries(leader-elector PRIVATE lecore leelection lekube lelock leevents lesockserver
