@@ -205,7 +205,7 @@ static void request_failed_now(Elector *e, const ElectionAction *a, int r)
         .request_id = a->request_id,
         .result = ELECTION_RESULT_TRANSIENT,
     };
-    log_warn("cannot start the %s request: %s", verb_of(a->type), strerror(-r));
+    log_warn_errno(r, "cannot start the %s request: %m", verb_of(a->type));
     elector_step(e, &ev);
 }
 
@@ -248,7 +248,7 @@ static void release_gate(Elector *e)
         }
         if (r >= 0)
             return;
-        log_error("cannot wait for the socket's clients before releasing: %s", strerror(-r));
+        log_error_errno(r, "cannot wait for the socket's clients before releasing: %m");
         /* without a timer: hold the release back until the claims run out, by the engine's
          * own retry of the release (it times out and sends it again) */
         return;
@@ -363,7 +363,7 @@ static void arm_timer(Elector *e, uint64_t at)
         r = sd_event_add_time(e->event, &e->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer,
                               e);
         if (r < 0) {
-            log_error("cannot arm the election timer: %s", strerror(-r));
+            log_error_errno(r, "cannot arm the election timer: %m");
             return;
         }
         return;
@@ -372,7 +372,7 @@ static void arm_timer(Elector *e, uint64_t at)
     if (r >= 0)
         r = sd_event_source_set_enabled(e->timer, SD_EVENT_ONESHOT);
     if (r < 0)
-        log_error("cannot arm the election timer: %s", strerror(-r));
+        log_error_errno(r, "cannot arm the election timer: %m");
 }
 
 static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
@@ -674,7 +674,7 @@ static int watch_start(Elector *e)
     if (r >= 0)
         lock_watch_set_interrupt(e->watch, on_watch_interrupt);
     if (r < 0) {
-        log_warn("cannot start the watch: %s", strerror(-r));
+        log_warn_errno(r, "cannot start the watch: %m");
         set_watch_up(e, false);
         watch_retry_later(e);
     }
@@ -764,8 +764,7 @@ static int health_setup(Elector *e, sd_event *event, const Options *o)
 
     r = health_checker_new(event, &hc, &e->health);
     if (r < 0)
-        return log_error_errno(r, "cannot check the health of %s: %s", o->health_target,
-                               strerror(-r));
+        return log_error_errno(r, "cannot check the health of %s: %m", o->health_target);
     health_checker_set_callbacks(e->health, on_health_change, on_health_result, e);
     if (metrics_family_add(e->metrics->registry, METRIC_GAUGE, "leader_election_health_status",
                            "1 while the application is healthy (after the failure/success "
@@ -846,8 +845,7 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
 
     r = endpointslice_new(event, e->kube, &sc, &e->slice);
     if (r < 0)
-        return log_error_errno(r, "cannot set up the EndpointSlice %s: %s", o->election,
-                               strerror(-r));
+        return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
     endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);
     if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
                            "leader_election_endpointslice_requests_total",
@@ -910,7 +908,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
 
     r = election_metrics_new(o->election, &e->metrics);
     if (r < 0)
-        return log_error_errno(r, "cannot set up metrics: %s", strerror(-r));
+        return log_error_errno(r, "cannot set up metrics: %m");
 
     /* The API client. */
     kc.server = o->server[0] ? strdup(o->server) : NULL;
@@ -926,11 +924,11 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     }
     if (r < 0) {
         kube_config_done(&kc);
-        return log_error_errno(r, "bad API configuration: %s", strerror(-r));
+        return log_error_errno(r, "bad API configuration: %m");
     }
     r = kube_client_new(event, &kc, &e->kube);
     if (r < 0) {
-        log_error("cannot set up the API client for %s: %s", kc.server, strerror(-r));
+        log_error_errno(r, "cannot set up the API client for %s: %m", kc.server);
         kube_config_done(&kc);
         return r;
     }
@@ -946,14 +944,14 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
                          .identity = o->id};
         r = lock_new(event, e->kube, &lc, &e->lock);
         if (r < 0)
-            return log_error_errno(r, "cannot set up the lock: %s", strerror(-r));
+            return log_error_errno(r, "cannot set up the lock: %m");
         lock_set_request_observer(e->lock, on_lock_request, e);
     }
     if (o->events) {
         EventsConfig evc = {.host = o->hostname};
         r = events_new(event, e->kube, &evc, &e->events);
         if (r < 0)
-            return log_error_errno(r, "cannot set up events: %s", strerror(-r));
+            return log_error_errno(r, "cannot set up events: %m");
         events_set_log(e->events, kube_log, e);
     }
 
@@ -973,7 +971,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
             return log_error_errno(r, "another daemon answers on %s: refusing to start",
                                    o->socket_path);
         if (r < 0)
-            return log_error_errno(r, "cannot listen on %s: %s", o->socket_path, strerror(-r));
+            return log_error_errno(r, "cannot listen on %s: %m", o->socket_path);
     }
 
     metric_set_func(e->metrics->socket_clients, socket_clients, e);
@@ -985,7 +983,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
         if (r < 0)
-            return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
+            return log_error_errno(r, "cannot serve HTTP on %s: %m", o->http_addr);
     }
 
     /* SIGTERM/SIGINT: stop claiming, release, exit. main() blocks them first
@@ -996,12 +994,12 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-            return log_error_errno(errno, "cannot block signals: %s", strerror(errno));
+            return log_error_errno(errno, "cannot block signals: %m");
         r = sd_event_add_signal(event, &e->sig_term, SIGTERM, on_signal, e);
         if (r >= 0)
             r = sd_event_add_signal(event, &e->sig_int, SIGINT, on_signal, e);
         if (r < 0)
-            return log_error_errno(r, "cannot handle signals: %s", strerror(-r));
+            return log_error_errno(r, "cannot handle signals: %m");
     }
 
     *ret = TAKE_PTR(e);
@@ -1023,7 +1021,7 @@ int elector_start(Elector *e)
     if (e->health) {
         int r = health_checker_start(e->health);
         if (r < 0)
-            return log_error_errno(r, "cannot start the health checks: %s", strerror(-r));
+            return log_error_errno(r, "cannot start the health checks: %m");
         log_info("checking the application's health: %s every %llums (timeout %llums, "
                  "unhealthy after %u failures, healthy after %u successes); not competing "
                  "until healthy",

@@ -63,19 +63,25 @@ struct EndpointSlice {
 
 static void sync_slice(EndpointSlice *s);
 
-static void slog(EndpointSlice *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void slog(EndpointSlice *s, int level, const char *fmt, ...)
+/* err: an error code for "%m" in fmt, as log.h's log_error_errno(); 0 for none. */
+static void slog_errno(EndpointSlice *s, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void slog_errno(EndpointSlice *s, int level, int err, const char *fmt, ...)
 {
     char buf[512];
+    int saved_errno = errno;
     va_list ap;
 
     if (!s->log)
         return;
+    errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    errno = saved_errno;
     s->log(level, buf, s->userdata);
 }
+#define slog(s, level, ...) slog_errno(s, level, 0, __VA_ARGS__)
 
 static void withdraw_complete(EndpointSlice *s, bool ok)
 {
@@ -112,7 +118,7 @@ static void arm(EndpointSlice *s, uint64_t delay)
             r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
     }
     if (r < 0)
-        slog(s, LOG_ERR, "endpointslice %s: cannot arm a timer: %s", s->name, strerror(-r));
+        slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot arm a timer: %m", s->name);
 }
 
 static void disarm(EndpointSlice *s)
@@ -217,7 +223,7 @@ static void start_failed(EndpointSlice *s, const char *what, int r)
     s->req = NULL;
     s->op = OP_NONE;
     s->stats.errors++;
-    slog(s, LOG_WARNING, "endpointslice %s: cannot start the %s: %s", s->name, what, strerror(-r));
+    slog_errno(s, LOG_WARNING, r, "endpointslice %s: cannot start the %s: %m", s->name, what);
     arm(s, s->cfg.retry_usec);
 }
 
@@ -258,7 +264,7 @@ static void send_write(EndpointSlice *s, bool publish)
     else
         r = endpointslice_edit_json(&s->cfg, s->raw, s->raw_len, publish, &body, &len);
     if (r < 0) {
-        slog(s, LOG_ERR, "endpointslice %s: cannot build the object: %s", s->name, strerror(-r));
+        slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot build the object: %m", s->name);
         s->fresh = false;
         arm(s, s->cfg.retry_usec);
         return;

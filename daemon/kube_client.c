@@ -111,21 +111,27 @@ struct KubeRequest {
     bool fresh; /* this attempt forced a new connection */
 };
 
-static void klog(KubeClient *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* err: an error code for "%m" in fmt, as log.h's log_error_errno(); 0 for none. */
+static void klog_errno(KubeClient *c, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void klog(KubeClient *c, int level, const char *fmt, ...)
+static void klog_errno(KubeClient *c, int level, int err, const char *fmt, ...)
 {
     char msg[1024];
+    int saved_errno = errno;
     va_list ap;
 
+    errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    errno = saved_errno;
     if (c->log)
         c->log(level, msg, c->log_userdata);
     else
         fprintf(stderr, "kube: %s\n", msg);
 }
+#define klog(c, level, ...) klog_errno(c, level, 0, __VA_ARGS__)
 
 static uint64_t now_usec(KubeClient *c)
 {
@@ -209,8 +215,8 @@ static int token_reload(KubeClient *c, bool force)
 fail : {
     int r = -errno;
     if (!c->token_warned || !c->token)
-        klog(c, LOG_WARNING, "cannot read bearer token file %s: %s%s", c->cfg.token_file,
-             strerror(-r), c->token ? " (keeping the previous token)" : "");
+        klog_errno(c, LOG_WARNING, r, "cannot read bearer token file %s: %m%s", c->cfg.token_file,
+                   c->token ? " (keeping the previous token)" : "");
     c->token_warned = true;
     return r;
 }
@@ -962,7 +968,7 @@ int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
      * vaguer TLS error: say so now. */
     if (c->cfg.ca_file && access(c->cfg.ca_file, R_OK) < 0) {
         r = -errno;
-        klog(c, LOG_ERR, "cannot read CA file %s: %s", c->cfg.ca_file, strerror(errno));
+        klog_errno(c, LOG_ERR, r, "cannot read CA file %s: %m", c->cfg.ca_file);
         goto fail;
     }
     r = curl_event_new(event, &c->ce);

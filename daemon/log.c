@@ -79,6 +79,7 @@ void log_internalv(int level, const char *fmt, va_list ap)
     if (level > log_state.level)
         return;
 
+    /* First, before anything else touches errno: "%m" is the caller's errno. */
     vsnprintf(msg, sizeof msg, fmt, ap);
     kube_microtime_format(now_wall_usec(), ts);
 
@@ -122,4 +123,18 @@ void log_internal(int level, const char *fmt, ...)
     va_start(ap, fmt);
     log_internalv(level, fmt, ap);
     va_end(ap);
+}
+
+int log_internal_errno(int level, int err, const char *fmt, ...)
+{
+    int saved_errno = errno;
+    va_list ap;
+
+    err = abs(err);
+    errno = err;
+    va_start(ap, fmt);
+    log_internalv(level, fmt, ap);
+    va_end(ap);
+    errno = saved_errno;
+    return -err;
 }

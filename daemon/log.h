@@ -37,5 +37,14 @@ void log_internalv(int level, const char *fmt, va_list ap);
 #define log_warn(...) log_internal(LOG_WARNING, __VA_ARGS__)
 #define log_error(...) log_internal(LOG_ERR, __VA_ARGS__)
 
-/* Logs at error level and returns -|err|, for `return log_error_errno(r, ...)`. */
-#define log_error_errno(err, ...) (log_internal(LOG_ERR, __VA_ARGS__), -abs(err))
+/* The one way to log an error code: the format says "%m" where the error's text goes, err (a
+ * negative errno as returned, or errno) is passed apart, and -|err| is returned:
+ *     return log_error_errno(r, "cannot listen on %s: %m", path);
+ *     log_warn_errno(r, "cannot start the watch: %m");
+ * errno is |err| while the line is formatted; the caller's errno is kept. */
+int log_internal_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_debug_errno(err, ...) log_internal_errno(LOG_DEBUG, (err), __VA_ARGS__)
+#define log_info_errno(err, ...) log_internal_errno(LOG_INFO, (err), __VA_ARGS__)
+#define log_warn_errno(err, ...) log_internal_errno(LOG_WARNING, (err), __VA_ARGS__)
+#define log_error_errno(err, ...) log_internal_errno(LOG_ERR, (err), __VA_ARGS__)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the daemon's log (daemon/log.c): syslog's levels, the four names a line
- * carries, the filter of --log-level, text and JSON lines. */
+ * carries, the filter of --log-level, text and JSON lines, log_*_errno() and "%m". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,9 +86,40 @@ static void test_levels(void)
     CHECK(!strstr(out, "at info"));
 }
 
+static int errno_results[4], errno_after;
+
+static void with_errno(void)
+{
+    errno = EBUSY;
+    errno_results[0] = log_error_errno(-ENOENT, "open %s: %m", "/x");
+    errno_results[1] = log_warn_errno(EACCES, "positive: %m");
+    errno_results[2] = log_debug_errno(-EIO, "filtered out: %m");
+    errno_results[3] = log_error_errno(-EINVAL, "no error text");
+    errno_after = errno;
+}
+
+/* log_*_errno(): "%m" is the error passed, -|err| is returned, errno is kept. */
+static void test_errno(void)
+{
+    const char *out;
+
+    log_setup(0, LOG_INFO);
+    out = capture(with_errno);
+    CHECK(strstr(out, " error open /x: No such file or directory\n"));
+    CHECK(strstr(out, " warn  positive: Permission denied\n"));
+    CHECK(!strstr(out, "filtered out"));
+    CHECK(strstr(out, " error no error text\n"));
+    CHECK_EQ_INT(errno_results[0], -ENOENT);
+    CHECK_EQ_INT(errno_results[1], -EACCES);
+    CHECK_EQ_INT(errno_results[2], -EIO);
+    CHECK_EQ_INT(errno_results[3], -EINVAL);
+    CHECK_EQ_INT(errno_after, EBUSY);
+}
+
 int main(void)
 {
     test_levels();
+    test_errno();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
