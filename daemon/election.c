@@ -19,8 +19,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+#include "time_units.h"
+
 /* The engine's own guard on a request, beyond the timeout it asked the glue to apply: a glue that
  * lost an answer must not wedge the election. */
 #define REQUEST_GRACE_USEC (1 * USEC_PER_SEC)
@@ -226,6 +226,16 @@ bool election_is_leader(const Election *e, uint64_t now_boot)
 static bool claiming(const Election *e, uint64_t now)
 {
     return now < e->claim_deadline;
+}
+
+bool election_claiming(const Election *e, uint64_t now_boot)
+{
+    return e && claiming(e, now_boot);
+}
+
+bool election_stopping(const Election *e)
+{
+    return e && e->stopping;
 }
 
 bool election_exited(const Election *e)

@@ -78,6 +78,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "time_units.h"
+
 #define ELECTION_IDENTITY_MAX 253 /* a DNS subdomain name, like a pod name */
 #define ELECTION_LOG_MAX 400      /* one log line, NUL included */
 #define ELECTION_ACTIONS_MAX 12   /* one step never emits more */
@@ -85,9 +87,9 @@
 #define ELECTION_TIME_NONE UINT64_MAX
 
 /* Defaults of kube-controller-manager. */
-#define ELECTION_DEFAULT_LEASE_DURATION_USEC (15ULL * 1000000ULL)
-#define ELECTION_DEFAULT_RENEW_DEADLINE_USEC (10ULL * 1000000ULL)
-#define ELECTION_DEFAULT_RETRY_PERIOD_USEC (2ULL * 1000000ULL)
+#define ELECTION_DEFAULT_LEASE_DURATION_USEC (15 * USEC_PER_SEC)
+#define ELECTION_DEFAULT_RENEW_DEADLINE_USEC (10 * USEC_PER_SEC)
+#define ELECTION_DEFAULT_RETRY_PERIOD_USEC (2 * USEC_PER_SEC)
 
 typedef struct ElectionConfig {
     char identity[ELECTION_IDENTITY_MAX + 1];
@@ -341,6 +343,14 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
 
 /* Computed at the moment of the call from the claim deadline; never a cached flag. */
 bool election_is_leader(const Election *e, uint64_t now_boot);
+
+/* Our claim is running at now_boot (now before the claim deadline), including a claim still held
+ * back by the creation gate, which election_is_leader() does not count yet: the renews it stands
+ * on keep their cadence. */
+bool election_claiming(const Election *e, uint64_t now_boot);
+
+/* True once SHUTDOWN was received: this process stopped claiming for good (releasing, then EXIT). */
+bool election_stopping(const Election *e);
 
 /* The view at now_boot, for STATUS/WATCH replies and logs. */
 void election_view(const Election *e, uint64_t now_boot, ElectionView *ret);

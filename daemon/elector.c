@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <syslog.h>
 #include <systemd/sd-daemon.h>
 
 #include "duration.h"
 #include "election.h"
+#include "election_metrics.h"
 #include "elector.h"
 #include "endpointslice.h"
 #include "health.h"
@@ -19,7 +19,6 @@
 #include "kube_config.h"
 #include "lock.h"
 #include "log.h"
-#include "metrics.h"
 #include "proto.h"
 #include "sock_server.h"
 #include "util.h"
@@ -167,7 +166,7 @@ static void on_request_done(Lock *l, const LockResult *res, void *userdata)
     /* Counted while the engine holds a claim, also one still behind the creation gate (the
      * renews of the creation wait are what the claim stands on when the gate opens; else a
      * fresh leader shows no sample until its next renew). */
-    if (renewed && e->engine.claim_deadline > now_boot_usec())
+    if (renewed && election_claiming(&e->engine, now_boot_usec()))
         election_metrics_renewed(e->metrics, sent);
 }
 
@@ -206,7 +205,7 @@ static void request_failed_now(Elector *e, const ElectionAction *a, int r)
         .request_id = a->request_id,
         .result = ELECTION_RESULT_TRANSIENT,
     };
-    log_warn("cannot start the %s request: %s", verb_of(a->type), strerror(-r));
+    log_warn_errno(r, "cannot start the %s request: %m", verb_of(a->type));
     elector_step(e, &ev);
 }
 
@@ -249,7 +248,7 @@ static void release_gate(Elector *e)
         }
         if (r >= 0)
             return;
-        log_error("cannot wait for the socket's clients before releasing: %s", strerror(-r));
+        log_error_errno(r, "cannot wait for the socket's clients before releasing: %m");
         /* without a timer: hold the release back until the claims run out, by the engine's
          * own retry of the release (it times out and sends it again) */
         return;
@@ -364,7 +363,7 @@ static void arm_timer(Elector *e, uint64_t at)
         r = sd_event_add_time(e->event, &e->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer,
                               e);
         if (r < 0) {
-            log_error("cannot arm the election timer: %s", strerror(-r));
+            log_error_errno(r, "cannot arm the election timer: %m");
             return;
         }
         return;
@@ -373,7 +372,7 @@ static void arm_timer(Elector *e, uint64_t at)
     if (r >= 0)
         r = sd_event_source_set_enabled(e->timer, SD_EVENT_ONESHOT);
     if (r < 0)
-        log_error("cannot arm the election timer: %s", strerror(-r));
+        log_error_errno(r, "cannot arm the election timer: %m");
 }
 
 static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
@@ -518,8 +517,6 @@ static void publish(Elector *e)
             e->slice_withdraw_tried = false;
         endpointslice_set_leader(e->slice, st.is_leader);
     }
-    election_metrics_set_leader(e->metrics, st.is_leader);
-    election_metrics_set_term(e->metrics, st.term);
     if (strcmp(st.leader, e->published_leader) != 0 || (int64_t)st.term != e->published_term) {
         if (st.leader[0] && (e->published_leader[0] || e->published_term >= 0))
             election_metrics_transition(e->metrics);
@@ -530,17 +527,6 @@ static void publish(Elector *e)
     }
     (void)sd_notifyf(false, "STATUS=%s, leader %s", proto_state_to_string(st.state),
                      st.leader[0] ? st.leader : "unknown");
-}
-
-static int level_of(int syslog_level)
-{
-    if (syslog_level <= LOG_ERR)
-        return LOG_LEVEL_ERROR;
-    if (syslog_level == LOG_WARNING)
-        return LOG_LEVEL_WARN;
-    if (syslog_level == LOG_DEBUG)
-        return LOG_LEVEL_DEBUG;
-    return LOG_LEVEL_INFO;
 }
 
 static void elector_step(Elector *e, const ElectionEvent *ev)
@@ -574,7 +560,7 @@ static void elector_step(Elector *e, const ElectionEvent *ev)
             do_publish = true;
             break;
         case ELECTION_ACTION_LOG:
-            log_internal(level_of(a->level), "%s", a->message);
+            log_internal(a->level, "%s", a->message);
             break;
         case ELECTION_ACTION_EXIT:
             e->exiting = true;
@@ -688,7 +674,7 @@ static int watch_start(Elector *e)
     if (r >= 0)
         lock_watch_set_interrupt(e->watch, on_watch_interrupt);
     if (r < 0) {
-        log_warn("cannot start the watch: %s", strerror(-r));
+        log_warn_errno(r, "cannot start the watch: %m");
         set_watch_up(e, false);
         watch_retry_later(e);
     }
@@ -705,7 +691,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     if (election_exited(&e->engine) || e->exiting) {
         return 0;
     }
-    if (e->engine.stopping) {
+    if (election_stopping(&e->engine)) {
         /* A second signal: we already stopped claiming, so leaving now is safe. */
         log_info("second %s: exiting without waiting for the release", strsignal((int)si->ssi_signo));
         e->exiting = true;
@@ -778,8 +764,7 @@ static int health_setup(Elector *e, sd_event *event, const Options *o)
 
     r = health_checker_new(event, &hc, &e->health);
     if (r < 0)
-        return log_error_errno(r, "cannot check the health of %s: %s", o->health_target,
-                               strerror(-r));
+        return log_error_errno(r, "cannot check the health of %s: %m", o->health_target);
     health_checker_set_callbacks(e->health, on_health_change, on_health_result, e);
     if (metrics_family_add(e->metrics->registry, METRIC_GAUGE, "leader_election_health_status",
                            "1 while the application is healthy (after the failure/success "
@@ -860,8 +845,7 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
 
     r = endpointslice_new(event, e->kube, &sc, &e->slice);
     if (r < 0)
-        return log_error_errno(r, "cannot set up the EndpointSlice %s: %s", o->election,
-                               strerror(-r));
+        return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
     endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);
     if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
                            "leader_election_endpointslice_requests_total",
@@ -916,7 +900,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
 
     r = election_metrics_new(o->election, &e->metrics);
     if (r < 0)
-        return log_error_errno(r, "cannot set up metrics: %s", strerror(-r));
+        return log_error_errno(r, "cannot set up metrics: %m");
 
     /* The API client. */
     kc.server = o->server[0] ? strdup(o->server) : NULL;
@@ -932,11 +916,11 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     }
     if (r < 0) {
         kube_config_done(&kc);
-        return log_error_errno(r, "bad API configuration: %s", strerror(-r));
+        return log_error_errno(r, "bad API configuration: %m");
     }
     r = kube_client_new(event, &kc, &e->kube);
     if (r < 0) {
-        log_error("cannot set up the API client for %s: %s", kc.server, strerror(-r));
+        log_error_errno(r, "cannot set up the API client for %s: %m", kc.server);
         kube_config_done(&kc);
         return r;
     }
@@ -952,14 +936,14 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
                          .identity = o->id};
         r = lock_new(event, e->kube, &lc, &e->lock);
         if (r < 0)
-            return log_error_errno(r, "cannot set up the lock: %s", strerror(-r));
+            return log_error_errno(r, "cannot set up the lock: %m");
         lock_set_request_observer(e->lock, on_lock_request, e);
     }
     if (o->events) {
         EventsConfig evc = {.host = o->hostname};
         r = events_new(event, e->kube, &evc, &e->events);
         if (r < 0)
-            return log_error_errno(r, "cannot set up events: %s", strerror(-r));
+            return log_error_errno(r, "cannot set up events: %m");
         events_set_log(e->events, kube_log, e);
     }
 
@@ -979,10 +963,11 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
             return log_error_errno(r, "another daemon answers on %s: refusing to start",
                                    o->socket_path);
         if (r < 0)
-            return log_error_errno(r, "cannot listen on %s: %s", o->socket_path, strerror(-r));
+            return log_error_errno(r, "cannot listen on %s: %m", o->socket_path);
     }
 
     metric_set_func(e->metrics->socket_clients, socket_clients, e);
+    election_metrics_set_status(e->metrics, get_status, e);
 
     /* The optional HTTP endpoint of the old sidecar. */
     if (o->http_addr[0]) {
@@ -990,7 +975,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
         if (r < 0)
-            return log_error_errno(r, "cannot serve HTTP on %s: %s", o->http_addr, strerror(-r));
+            return log_error_errno(r, "cannot serve HTTP on %s: %m", o->http_addr);
     }
 
     /* SIGTERM/SIGINT: stop claiming, release, exit. main() blocks them first
@@ -1001,12 +986,12 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
-            return log_error_errno(errno, "cannot block signals: %s", strerror(errno));
+            return log_error_errno(errno, "cannot block signals: %m");
         r = sd_event_add_signal(event, &e->sig_term, SIGTERM, on_signal, e);
         if (r >= 0)
             r = sd_event_add_signal(event, &e->sig_int, SIGINT, on_signal, e);
         if (r < 0)
-            return log_error_errno(r, "cannot handle signals: %s", strerror(-r));
+            return log_error_errno(r, "cannot handle signals: %m");
     }
 
     *ret = TAKE_PTR(e);
@@ -1020,20 +1005,22 @@ int elector_start(Elector *e)
     log_info("candidate %s in election %s/%s (lock %s, lease %llums, renew deadline %llums, "
              "retry %llums), socket %s",
              e->opts.id, e->opts.namespace_, e->opts.election, lock_type_to_string(e->opts.lock),
-             (unsigned long long)(e->opts.lease_duration_usec / 1000),
-             (unsigned long long)(e->opts.renew_deadline_usec / 1000),
-             (unsigned long long)(e->opts.retry_period_usec / 1000), e->opts.socket_path);
+             (unsigned long long)(e->opts.lease_duration_usec / USEC_PER_MSEC),
+             (unsigned long long)(e->opts.renew_deadline_usec / USEC_PER_MSEC),
+             (unsigned long long)(e->opts.retry_period_usec / USEC_PER_MSEC), e->opts.socket_path);
     elector_step(e, &ev);
     (void)watch_start(e);
     if (e->health) {
         int r = health_checker_start(e->health);
         if (r < 0)
-            return log_error_errno(r, "cannot start the health checks: %s", strerror(-r));
+            return log_error_errno(r, "cannot start the health checks: %m");
         log_info("checking the application's health: %s every %llums (timeout %llums, "
                  "unhealthy after %u failures, healthy after %u successes); not competing "
                  "until healthy",
-                 e->opts.health_target, (unsigned long long)(e->opts.health_period_usec / 1000),
-                 (unsigned long long)(e->opts.health_timeout_usec / 1000), e->opts.health_failures,
+                 e->opts.health_target,
+                 (unsigned long long)(e->opts.health_period_usec / USEC_PER_MSEC),
+                 (unsigned long long)(e->opts.health_timeout_usec / USEC_PER_MSEC),
+                 e->opts.health_failures,
                  e->opts.health_successes);
     }
     (void)sd_notify(false, "READY=1");

@@ -2,394 +2,21 @@
 #include "endpointslice.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <syslog.h>
 #include <time.h>
 
-#include "json.h"
 #include "util.h"
 
-#define USEC_PER_SEC_ UINT64_C(1000000)
-#define USEC_PER_MSEC_ UINT64_C(1000)
-#define DEFAULT_TIMEOUT_USEC (5 * USEC_PER_SEC_)
-#define DEFAULT_RETRY_USEC (1 * USEC_PER_SEC_)
-#define DEFAULT_RESYNC_USEC (60 * USEC_PER_SEC_)
+#define DEFAULT_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define DEFAULT_RETRY_USEC (1 * USEC_PER_SEC)
+#define DEFAULT_RESYNC_USEC (60 * USEC_PER_SEC)
 /* Conflicts in a row answered by an immediate re-read; then the retry delay. */
 #define CONFLICTS_FAST 3
-
-/* ---- parsing and validation ---- */
-
-static bool port_name_valid(const char *s, size_t n)
-{
-    bool letter = false;
-
-    if (n == 0 || n > ENDPOINTSLICE_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'a' && c <= 'z')
-            letter = true;
-        else if (c == '-') {
-            if (i > 0 && s[i - 1] == '-')
-                return false;
-        } else if (!(c >= '0' && c <= '9'))
-            return false;
-    }
-    return letter;
-}
-
-int endpointslice_port_parse(const char *s, EndpointSlicePort *ret)
-{
-    EndpointSlicePort p = {0};
-    const char *colon, *num, *slash;
-    char *end;
-    unsigned long port;
-
-    if (!s || !*s || strlen(s) > 64)
-        return -EINVAL;
-    colon = strchr(s, ':');
-    if (colon) {
-        if (!port_name_valid(s, (size_t)(colon - s)))
-            return -EINVAL;
-        memcpy(p.name, s, (size_t)(colon - s));
-        num = colon + 1;
-    } else {
-        num = s;
-    }
-    if (!isdigit((unsigned char)*num))
-        return -EINVAL;
-    errno = 0;
-    port = strtoul(num, &end, 10);
-    if (errno || port < 1 || port > 65535)
-        return -EINVAL;
-    p.port = (uint16_t)port;
-    slash = end;
-    if (*slash == 0)
-        strcpy(p.protocol, "TCP");
-    else if (*slash != '/')
-        return -EINVAL;
-    else if (strcasecmp(slash + 1, "TCP") == 0)
-        strcpy(p.protocol, "TCP");
-    else if (strcasecmp(slash + 1, "UDP") == 0)
-        strcpy(p.protocol, "UDP");
-    else if (strcasecmp(slash + 1, "SCTP") == 0)
-        strcpy(p.protocol, "SCTP");
-    else
-        return -EINVAL;
-    *ret = p;
-    return 0;
-}
-
-bool endpointslice_service_valid(const char *s)
-{
-    size_t n;
-
-    if (!s)
-        return false;
-    n = strlen(s);
-    if (n == 0 || n > ENDPOINTSLICE_SERVICE_MAX || !(s[0] >= 'a' && s[0] <= 'z') ||
-        s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
-const char *endpointslice_address_type(const char *ip, char *canon, size_t canon_size)
-{
-    unsigned char buf[sizeof(struct in6_addr)];
-
-    if (!ip)
-        return NULL;
-    if (inet_pton(AF_INET, ip, buf) == 1) {
-        if (canon && !inet_ntop(AF_INET, buf, canon, (socklen_t)canon_size))
-            return NULL;
-        return "IPv4";
-    }
-    if (inet_pton(AF_INET6, ip, buf) == 1) {
-        if (canon && !inet_ntop(AF_INET6, buf, canon, (socklen_t)canon_size))
-            return NULL;
-        return "IPv6";
-    }
-    return NULL;
-}
-
-static int config_validate(const EndpointSliceConfig *cfg)
-{
-    if (!cfg || !dns_subdomain_valid(cfg->name) || !endpointslice_service_valid(cfg->service) ||
-        !endpointslice_address_type(cfg->pod_ip, NULL, 0) || !cfg->ports || cfg->n_ports == 0 ||
-        cfg->n_ports > ENDPOINTSLICE_PORTS_MAX)
-        return -EINVAL;
-    for (size_t i = 0; i < cfg->n_ports; i++) {
-        if (cfg->ports[i].port == 0)
-            return -EINVAL;
-        if (cfg->n_ports > 1 && !cfg->ports[i].name[0])
-            return -EINVAL; /* the API requires names when there are several */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0)
-                return -EINVAL;
-    }
-    return 0;
-}
-
-/* ---- bodies ---- */
-
-static const char *pod_namespace(const EndpointSliceConfig *cfg, const char *ns)
-{
-    return cfg->pod_namespace && cfg->pod_namespace[0] ? cfg->pod_namespace : ns;
-}
-
-static void write_endpoints(JsonWriter *w, const EndpointSliceConfig *cfg, const char *ns,
-                            bool publish)
-{
-    char ip[INET6_ADDRSTRLEN];
-
-    json_writer_begin_array(w);
-    if (publish && endpointslice_address_type(cfg->pod_ip, ip, sizeof ip)) {
-        json_writer_begin_object(w);
-        json_writer_key(w, "addresses");
-        json_writer_begin_array(w);
-        json_writer_value_string(w, ip);
-        json_writer_end_array(w);
-        json_writer_key(w, "conditions");
-        json_writer_begin_object(w);
-        json_writer_key(w, "ready");
-        json_writer_value_bool(w, true);
-        json_writer_key(w, "serving");
-        json_writer_value_bool(w, true);
-        json_writer_key(w, "terminating");
-        json_writer_value_bool(w, false);
-        json_writer_end_object(w);
-        if (cfg->pod_name && cfg->pod_name[0]) {
-            const char *pns = pod_namespace(cfg, ns);
-            json_writer_key(w, "targetRef");
-            json_writer_begin_object(w);
-            json_writer_key(w, "kind");
-            json_writer_value_string(w, "Pod");
-            if (pns && pns[0]) {
-                json_writer_key(w, "namespace");
-                json_writer_value_string(w, pns);
-            }
-            json_writer_key(w, "name");
-            json_writer_value_string(w, cfg->pod_name);
-            if (cfg->pod_uid && cfg->pod_uid[0]) {
-                json_writer_key(w, "uid");
-                json_writer_value_string(w, cfg->pod_uid);
-            }
-            json_writer_end_object(w);
-        }
-        if (cfg->node_name && cfg->node_name[0]) {
-            json_writer_key(w, "nodeName");
-            json_writer_value_string(w, cfg->node_name);
-        }
-        json_writer_end_object(w);
-    }
-    json_writer_end_array(w);
-}
-
-static void write_ports(JsonWriter *w, const EndpointSliceConfig *cfg)
-{
-    json_writer_begin_array(w);
-    for (size_t i = 0; i < cfg->n_ports; i++) {
-        json_writer_begin_object(w);
-        if (cfg->ports[i].name[0]) {
-            json_writer_key(w, "name");
-            json_writer_value_string(w, cfg->ports[i].name);
-        }
-        json_writer_key(w, "port");
-        json_writer_value_int(w, cfg->ports[i].port);
-        json_writer_key(w, "protocol");
-        json_writer_value_string(w, cfg->ports[i].protocol);
-        json_writer_end_object(w);
-    }
-    json_writer_end_array(w);
-}
-
-int endpointslice_endpoints_json(const EndpointSliceConfig *cfg, bool publish, char **ret)
-{
-    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
-
-    write_endpoints(&w, cfg, cfg->namespace_, publish);
-    return json_writer_finish(&w, ret, NULL);
-}
-
-int endpointslice_ports_json(const EndpointSliceConfig *cfg, char **ret)
-{
-    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
-
-    write_ports(&w, cfg);
-    return json_writer_finish(&w, ret, NULL);
-}
-
-int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish,
-                           char **ret, size_t *ret_len)
-{
-    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
-
-    json_writer_begin_object(&w);
-    json_writer_key(&w, "apiVersion");
-    json_writer_value_string(&w, "discovery.k8s.io/v1");
-    json_writer_key(&w, "kind");
-    json_writer_value_string(&w, "EndpointSlice");
-    json_writer_key(&w, "metadata");
-    json_writer_begin_object(&w);
-    json_writer_key(&w, "name");
-    json_writer_value_string(&w, cfg->name);
-    if (ns && ns[0]) {
-        json_writer_key(&w, "namespace");
-        json_writer_value_string(&w, ns);
-    }
-    json_writer_key(&w, "labels");
-    json_writer_begin_object(&w);
-    json_writer_key(&w, ENDPOINTSLICE_LABEL_SERVICE);
-    json_writer_value_string(&w, cfg->service);
-    json_writer_key(&w, ENDPOINTSLICE_LABEL_MANAGED_BY);
-    json_writer_value_string(&w, ENDPOINTSLICE_MANAGED_BY);
-    json_writer_end_object(&w);
-    json_writer_end_object(&w);
-    json_writer_key(&w, "addressType");
-    json_writer_value_string(&w, endpointslice_address_type(cfg->pod_ip, NULL, 0));
-    json_writer_key(&w, "endpoints");
-    write_endpoints(&w, cfg, ns, publish);
-    json_writer_key(&w, "ports");
-    write_ports(&w, cfg);
-    json_writer_end_object(&w);
-    return json_writer_finish(&w, ret, ret_len);
-}
-
-int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len,
-                            bool publish, char **ret, size_t *ret_len)
-{
-    static const char *const p_service[] = {"metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE,
-                                            NULL};
-    static const char *const p_managed[] = {"metadata", "labels", ENDPOINTSLICE_LABEL_MANAGED_BY,
-                                            NULL};
-    static const char *const p_type[] = {"addressType", NULL};
-    static const char *const p_endpoints[] = {"endpoints", NULL};
-    static const char *const p_ports[] = {"ports", NULL};
-    char service[2 * ENDPOINTSLICE_SERVICE_MAX + 8], managed[64], type[16];
-    char *endpoints = NULL, *ports = NULL;
-    JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
-    int r;
-
-    if (json_escape(cfg->service, strlen(cfg->service), service, sizeof service) < 0 ||
-        json_escape(ENDPOINTSLICE_MANAGED_BY, strlen(ENDPOINTSLICE_MANAGED_BY), managed,
-                    sizeof managed) < 0)
-        return -EINVAL;
-    snprintf(type, sizeof type, "\"%s\"", endpointslice_address_type(cfg->pod_ip, NULL, 0));
-    write_endpoints(&w, cfg, cfg->namespace_, publish);
-    r = json_writer_finish(&w, &endpoints, NULL);
-    if (r < 0)
-        return r;
-    r = endpointslice_ports_json(cfg, &ports);
-    if (r < 0) {
-        free(endpoints);
-        return r;
-    }
-    {
-        const JsonEdit edits[] = {
-            {p_service, service},     {p_managed, managed}, {p_type, type},
-            {p_endpoints, endpoints}, {p_ports, ports},
-        };
-        r = json_edit_many(raw, raw_len, edits, sizeof edits / sizeof edits[0],
-                           ENDPOINTSLICE_BODY_MAX, ret, ret_len);
-    }
-    free(endpoints);
-    free(ports);
-    return r;
-}
-
-/* ---- classification ---- */
-
-static bool array_has_string(const JsonDoc *d, int arr, const char *s)
-{
-    if (json_type(d, arr) != JSON_ARRAY)
-        return false;
-    for (int i = json_first(d, arr); i >= 0; i = json_next(d, i))
-        if (json_string_eq(d, i, s))
-            return true;
-    return false;
-}
-
-static bool string_or_empty_eq(const JsonDoc *d, int t, const char *s)
-{
-    if (t < 0 || json_type(d, t) == JSON_NULL)
-        return s[0] == 0;
-    return json_string_eq(d, t, s);
-}
-
-static bool ports_match(const EndpointSliceConfig *cfg, const JsonDoc *d, int ports)
-{
-    size_t k = 0;
-
-    if (json_type(d, ports) != JSON_ARRAY || json_count(d, ports) != (int)cfg->n_ports)
-        return false;
-    for (int i = json_first(d, ports); i >= 0; i = json_next(d, i), k++) {
-        const EndpointSlicePort *p = &cfg->ports[k];
-        int proto = json_get(d, i, "protocol");
-        int64_t v;
-
-        if (json_type(d, i) != JSON_OBJECT)
-            return false;
-        if (!string_or_empty_eq(d, json_get(d, i, "name"), p->name))
-            return false;
-        if (json_int64(d, json_get(d, i, "port"), &v) < 0 || v != p->port)
-            return false;
-        if (proto < 0 ? strcmp(p->protocol, "TCP") != 0 : !json_string_eq(d, proto, p->protocol))
-            return false;
-    }
-    return true;
-}
-
-int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len)
-{
-    JsonDoc *d = NULL;
-    char ip[INET6_ADDRSTRLEN];
-    const char *type = endpointslice_address_type(cfg->pod_ip, ip, sizeof ip);
-    int eps, ep, r;
-    bool lists = false, ready;
-
-    if (!type)
-        return -EINVAL;
-    r = json_parse(raw, raw_len, 0, &d);
-    if (r < 0)
-        return -EBADMSG;
-    if (json_type(d, 0) != JSON_OBJECT) {
-        json_free(d);
-        return -EBADMSG;
-    }
-    eps = json_get(d, 0, "endpoints");
-    if (json_type(d, eps) == JSON_ARRAY)
-        for (int i = json_first(d, eps); i >= 0; i = json_next(d, i))
-            if (array_has_string(d, json_get(d, i, "addresses"), ip) ||
-                array_has_string(d, json_get(d, i, "addresses"), cfg->pod_ip))
-                lists = true;
-    if (!lists) {
-        json_free(d);
-        return ENDPOINTSLICE_CONTENT_OTHER;
-    }
-    r = ENDPOINTSLICE_CONTENT_LISTS_US;
-    ep = json_first(d, eps);
-    if (json_count(d, eps) == 1 && json_count(d, json_get(d, ep, "addresses")) == 1 &&
-        json_bool(d, json_get_path(d, ep, "conditions", "ready", NULL), &ready) == 0 && ready &&
-        json_string_eq(d, json_get(d, 0, "addressType"), type) &&
-        json_string_eq(d, json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE,
-                                        NULL),
-                       cfg->service) &&
-        json_string_eq(d, json_get_path(d, 0, "metadata", "labels",
-                                        ENDPOINTSLICE_LABEL_MANAGED_BY, NULL),
-                       ENDPOINTSLICE_MANAGED_BY) &&
-        ports_match(cfg, d, json_get(d, 0, "ports")))
-        r = ENDPOINTSLICE_CONTENT_OURS;
-    json_free(d);
-    return r;
-}
 
 /* ---- the writer ---- */
 
@@ -436,26 +63,25 @@ struct EndpointSlice {
 
 static void sync_slice(EndpointSlice *s);
 
-static uint64_t now_boot(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * USEC_PER_SEC_ + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void slog(EndpointSlice *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void slog(EndpointSlice *s, int level, const char *fmt, ...)
+/* err: an error code for "%m" in fmt, as log.h's log_error_errno(); 0 for none. */
+static void slog_errno(EndpointSlice *s, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void slog_errno(EndpointSlice *s, int level, int err, const char *fmt, ...)
 {
     char buf[512];
+    int saved_errno = errno;
     va_list ap;
 
     if (!s->log)
         return;
+    errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    errno = saved_errno;
     s->log(level, buf, s->userdata);
 }
+#define slog(s, level, ...) slog_errno(s, level, 0, __VA_ARGS__)
 
 static void withdraw_complete(EndpointSlice *s, bool ok)
 {
@@ -481,18 +107,18 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 
 static void arm(EndpointSlice *s, uint64_t delay)
 {
-    uint64_t at = now_boot() + delay;
+    uint64_t at = now_boot_usec() + delay;
     int r;
 
     if (!s->timer)
-        r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC_, on_timer, s);
+        r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer, s);
     else {
         r = sd_event_source_set_time(s->timer, at);
         if (r >= 0)
             r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
     }
     if (r < 0)
-        slog(s, 3, "endpointslice %s: cannot arm a timer: %s", s->name, strerror(-r));
+        slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot arm a timer: %m", s->name);
 }
 
 static void disarm(EndpointSlice *s)
@@ -543,7 +169,7 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
         s->conflicts = 0;
         keep_object(s, resp->body, resp->body_len);
         if (op != OP_GET)
-            slog(s, 1, "endpointslice %s: %s", s->name,
+            slog(s, LOG_INFO, "endpointslice %s: %s", s->name,
                  publish ? "now lists this pod's address" : "emptied");
         break;
     case KUBE_E_NOT_FOUND:
@@ -573,13 +199,13 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
             s->conflicts = 0;
             arm(s, s->cfg.retry_usec);
         }
-        slog(s, 1, "endpointslice %s: %s; reading it again", s->name,
+        slog(s, LOG_INFO, "endpointslice %s: %s; reading it again", s->name,
              resp->error ? resp->error : "conflict");
         break;
     default:
         s->stats.errors++;
         s->fresh = false;
-        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? 3 : 2,
+        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? LOG_ERR : LOG_WARNING,
              "endpointslice %s: %s failed: %s; retrying", s->name,
              op == OP_GET ? "get" : op == OP_CREATE ? "create" : "update",
              resp->error ? resp->error : "error");
@@ -597,7 +223,7 @@ static void start_failed(EndpointSlice *s, const char *what, int r)
     s->req = NULL;
     s->op = OP_NONE;
     s->stats.errors++;
-    slog(s, 2, "endpointslice %s: cannot start the %s: %s", s->name, what, strerror(-r));
+    slog_errno(s, LOG_WARNING, r, "endpointslice %s: cannot start the %s: %m", s->name, what);
     arm(s, s->cfg.retry_usec);
 }
 
@@ -626,7 +252,7 @@ static void send_write(EndpointSlice *s, bool publish)
         uint64_t left = s->claim ? s->claim(s->userdata) : 0;
         if (left == 0) {
             s->stats.refused++;
-            slog(s, 0, "endpointslice %s: not leader any more, not writing", s->name);
+            slog(s, LOG_DEBUG, "endpointslice %s: not leader any more, not writing", s->name);
             return;
         }
         if (left < timeout)
@@ -638,7 +264,7 @@ static void send_write(EndpointSlice *s, bool publish)
     else
         r = endpointslice_edit_json(&s->cfg, s->raw, s->raw_len, publish, &body, &len);
     if (r < 0) {
-        slog(s, 3, "endpointslice %s: cannot build the object: %s", s->name, strerror(-r));
+        slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot build the object: %m", s->name);
         s->fresh = false;
         arm(s, s->cfg.retry_usec);
         return;
@@ -673,7 +299,7 @@ static void sync_slice(EndpointSlice *s)
     }
     if (s->want_leader && s->published && !s->fresh) {
         /* Known good: look again only at the resync. */
-        uint64_t age = now_boot() - s->verified_at;
+        uint64_t age = now_boot_usec() - s->verified_at;
         if (age < s->cfg.resync_usec) {
             arm(s, s->cfg.resync_usec - age);
             return;
@@ -692,7 +318,7 @@ static void sync_slice(EndpointSlice *s)
     }
     c = endpointslice_classify(&s->cfg, s->raw, s->raw_len);
     if (c < 0) {
-        slog(s, 3, "endpointslice %s: the server returned something that is not an object",
+        slog(s, LOG_ERR, "endpointslice %s: the server returned something that is not an object",
              s->name);
         s->fresh = false;
         arm(s, s->cfg.retry_usec);
@@ -702,7 +328,7 @@ static void sync_slice(EndpointSlice *s)
         if (c == ENDPOINTSLICE_CONTENT_OURS) {
             s->published = true;
             s->dirty = true;
-            s->verified_at = now_boot();
+            s->verified_at = now_boot_usec();
             s->fresh = false;
             arm(s, s->cfg.resync_usec);
             return;
@@ -727,7 +353,7 @@ int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceCo
     EndpointSlice *s;
     char ip[INET6_ADDRSTRLEN];
 
-    if (!event || !client || !ret || config_validate(cfg) < 0)
+    if (!event || !client || !ret || endpointslice_config_validate(cfg) < 0)
         return -EINVAL;
     if (!endpointslice_address_type(cfg->pod_ip, ip, sizeof ip))
         return -EINVAL;
@@ -813,7 +439,7 @@ static int on_withdraw_deadline(sd_event_source *src, uint64_t usec, void *userd
 
     (void)src;
     (void)usec;
-    slog(s, 2, "endpointslice %s: could not empty it in time", s->name);
+    slog(s, LOG_WARNING, "endpointslice %s: could not empty it in time", s->name);
     withdraw_complete(s, false);
     return 0;
 }
@@ -830,7 +456,7 @@ int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec,
     s->withdrawn_userdata = userdata;
     if (!s->withdraw_deadline) {
         r = sd_event_add_time_relative(s->event, &s->withdraw_deadline, CLOCK_BOOTTIME,
-                                       timeout_usec, USEC_PER_MSEC_, on_withdraw_deadline, s);
+                                       timeout_usec, USEC_PER_MSEC, on_withdraw_deadline, s);
         if (r < 0) {
             s->withdrawn = NULL;
             return r;

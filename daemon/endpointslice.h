@@ -26,73 +26,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "endpointslice_codec.h"
 #include "kube_client.h"
-
-#define ENDPOINTSLICE_MANAGED_BY "leader-elector.leader-election"
-#define ENDPOINTSLICE_LABEL_SERVICE "kubernetes.io/service-name"
-#define ENDPOINTSLICE_LABEL_MANAGED_BY "endpointslice.kubernetes.io/managed-by"
-#define ENDPOINTSLICE_PORTS_MAX 32
-#define ENDPOINTSLICE_PORT_NAME_MAX 15 /* an IANA service name */
-#define ENDPOINTSLICE_SERVICE_MAX 63   /* a DNS-1035 label */
-#define ENDPOINTSLICE_BODY_MAX (1024u * 1024u)
-
-typedef struct EndpointSlicePort {
-    char name[ENDPOINTSLICE_PORT_NAME_MAX + 1]; /* "" allowed when there is one port */
-    uint16_t port;
-    char protocol[5]; /* "TCP", "UDP", "SCTP" */
-} EndpointSlicePort;
-
-/* --endpoint-port: "name:port[/proto]" or "port[/proto]"; proto TCP (the
- * default), UDP or SCTP, case-insensitive; name lower-case letters, digits
- * and '-', at most 15, at least one letter, no leading/trailing/double '-'
- * (a Service port name). Returns 0, or -EINVAL with *ret untouched. */
-int endpointslice_port_parse(const char *s, EndpointSlicePort *ret);
-
-/* A Service name: a DNS-1035 label. */
-bool endpointslice_service_valid(const char *s);
-
-/* "IPv4" or "IPv6" for a numeric address, NULL if it is not one. With canon
- * (INET6_ADDRSTRLEN bytes), the canonical text of the address is written. */
-const char *endpointslice_address_type(const char *ip, char *canon, size_t canon_size);
-
-typedef struct EndpointSliceConfig {
-    const char *namespace_; /* NULL: the client's */
-    const char *name;       /* the slice's name: the election's */
-    const char *service;
-    const char *pod_ip;        /* $POD_IP */
-    const char *pod_name;      /* targetRef.name; NULL/"": no targetRef */
-    const char *pod_namespace; /* targetRef.namespace; NULL/"": namespace_ */
-    const char *pod_uid;       /* targetRef.uid, optional */
-    const char *node_name;     /* nodeName, optional */
-    const EndpointSlicePort *ports;
-    size_t n_ports;         /* 1..ENDPOINTSLICE_PORTS_MAX */
-    uint64_t timeout_usec;  /* one request; 0: 5 s */
-    uint64_t retry_usec;    /* after a failed request; 0: 1 s */
-    uint64_t resync_usec;   /* leader: re-read the slice this often; 0: 60 s */
-} EndpointSliceConfig;
-
-/* ---- the pure part: bodies and checks (tests, fuzzing) ---- */
-
-/* The EndpointSlice's managed parts as JSON values: the endpoints array with
- * our address (publish) or empty, and the ports array. */
-int endpointslice_endpoints_json(const EndpointSliceConfig *cfg, bool publish, char **ret);
-int endpointslice_ports_json(const EndpointSliceConfig *cfg, char **ret);
-/* A new object (create), with or without our endpoint. */
-int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish,
-                           char **ret, size_t *ret_len);
-/* raw (as the server returned it) with the managed parts rewritten. */
-int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len,
-                            bool publish, char **ret, size_t *ret_len);
-
-typedef enum EndpointSliceContent {
-    ENDPOINTSLICE_CONTENT_OURS = 1, /* exactly our endpoint, ready, our labels and ports */
-    ENDPOINTSLICE_CONTENT_LISTS_US, /* lists our address among other things */
-    ENDPOINTSLICE_CONTENT_OTHER,    /* does not list our address (empty, another pod's) */
-} EndpointSliceContent;
-
-/* Classifies a slice as returned by the server. Returns a positive
- * EndpointSliceContent, or -EBADMSG if it is not an object. */
-int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len);
 
 /* ---- the writer ---- */
 
@@ -102,7 +37,7 @@ typedef struct EndpointSlice EndpointSlice;
  * moment a write of our address is sent: 0 means "not leader, do not
  * write". It also bounds that write's timeout, as a renew's. */
 typedef uint64_t (*endpointslice_claim_fn)(void *userdata);
-/* Levels of log.h (0 debug .. 3 error). */
+/* Levels are syslog's (LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG). */
 typedef void (*endpointslice_log_fn)(int level, const char *message, void *userdata);
 /* A withdraw finished: ok when the slice is known not to list us. */
 typedef void (*endpointslice_withdrawn_fn)(EndpointSlice *s, bool ok, void *userdata);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "json.h"
 #include "kube_status.h"
@@ -36,20 +37,26 @@ struct Events {
     void *log_ud;
 };
 
-static void elog(Events *ev, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void elog(Events *ev, int level, const char *fmt, ...)
+/* err: an error code for "%m" in fmt, as log.h's log_error_errno(); 0 for none. */
+static void elog_errno(Events *ev, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void elog_errno(Events *ev, int level, int err, const char *fmt, ...)
 {
     char msg[512];
+    int saved_errno = errno;
     va_list ap;
 
+    errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    errno = saved_errno;
     if (ev->log)
         ev->log(level, msg, ev->log_ud);
     else
         fprintf(stderr, "%s\n", msg);
 }
+#define elog(ev, level, ...) elog_errno(ev, level, 0, __VA_ARGS__)
 
 static void ref_field(JsonWriter *w, const char *key, const char *v)
 {
@@ -203,7 +210,7 @@ static void on_posted(KubeClient *c, const KubeResponse *resp, void *userdata)
         bit = resp->result > 0 && resp->result < 32 ? 1u << resp->result : 1u;
         if (!(ev->logged & bit)) {
             ev->logged |= bit;
-            elog(ev, 2 /* warn */,
+            elog(ev, LOG_WARNING,
                  "cannot post a Kubernetes Event (dropped; events are best "
                  "effort, the election is not affected): %s",
                  resp->error ? resp->error : kube_result_to_string(resp->result));
@@ -225,7 +232,7 @@ static void send_next(Events *ev)
         if (k >= 0) return;
         ev->req = NULL;
         ev->stats.failed++;
-        elog(ev, 2, "cannot post a Kubernetes Event: %s", strerror(-k));
+        elog_errno(ev, LOG_WARNING, k, "cannot post a Kubernetes Event: %m");
         pop(ev);
     }
 }

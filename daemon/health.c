@@ -15,9 +15,7 @@
 #include <unistd.h>
 
 #include "curl_event.h"
-
-#define USEC_PER_SEC_ UINT64_C(1000000)
-#define USEC_PER_MSEC_ UINT64_C(1000)
+#include "util.h"
 
 struct HealthChecker {
     sd_event *event;
@@ -201,10 +199,10 @@ static void url_display(const char *url, char *buf, size_t size)
 
 static void format_duration(uint64_t usec, char *buf, size_t size)
 {
-    if (usec % USEC_PER_SEC_ == 0)
-        snprintf(buf, size, "%llus", (unsigned long long)(usec / USEC_PER_SEC_));
+    if (usec % USEC_PER_SEC == 0)
+        snprintf(buf, size, "%llus", (unsigned long long)(usec / USEC_PER_SEC));
     else
-        snprintf(buf, size, "%llums", (unsigned long long)((usec + 999) / USEC_PER_MSEC_));
+        snprintf(buf, size, "%llums", (unsigned long long)((usec + 999) / USEC_PER_MSEC));
 }
 
 /* Reasons are one bounded line: a long URL is cut, by design. */
@@ -216,13 +214,6 @@ static void set_reason(HealthChecker *h, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(h->reason, sizeof h->reason, fmt, ap);
     va_end(ap);
-}
-
-static uint64_t now_boot(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * USEC_PER_SEC_ + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* ---- one check's end ---- */
@@ -243,7 +234,7 @@ static void check_cleanup(HealthChecker *h)
 
 static void check_done(HealthChecker *h, bool ok)
 {
-    uint64_t took = h->started ? now_boot() - h->started : 0;
+    uint64_t took = h->started ? now_boot_usec() - h->started : 0;
 
     check_cleanup(h);
     h->started = 0;
@@ -304,7 +295,7 @@ static void http_done(CurlEvent *ce, CURL *easy, CURLcode result, void *userdata
 
 static int http_start(HealthChecker *h)
 {
-    long ms = (long)((h->timeout_usec + 999) / USEC_PER_MSEC_);
+    long ms = (long)((h->timeout_usec + 999) / USEC_PER_MSEC);
     int r;
 
     if (!h->easy) {
@@ -407,7 +398,7 @@ static int tcp_start(HealthChecker *h)
     if (r < 0)
         return r;
     r = sd_event_add_time_relative(h->event, &h->deadline, CLOCK_BOOTTIME, h->timeout_usec,
-                                   USEC_PER_MSEC_, tcp_on_deadline, h);
+                                   USEC_PER_MSEC, tcp_on_deadline, h);
     return r < 0 ? r : 0;
 }
 
@@ -416,7 +407,7 @@ static int tcp_start(HealthChecker *h)
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
     HealthChecker *h = userdata;
-    uint64_t now = now_boot();
+    uint64_t now = now_boot_usec();
     int r;
 
     (void)usec;
@@ -517,7 +508,7 @@ int health_checker_start(HealthChecker *h)
     if (h->tick)
         return 0;
     /* Due at once: the first check runs on the next loop iteration. */
-    return sd_event_add_time(h->event, &h->tick, CLOCK_BOOTTIME, 0, USEC_PER_MSEC_, on_tick, h);
+    return sd_event_add_time(h->event, &h->tick, CLOCK_BOOTTIME, 0, USEC_PER_MSEC, on_tick, h);
 }
 
 HealthState health_checker_state(const HealthChecker *h)

@@ -20,10 +20,12 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "time_units.h"
+
 /* Defaults of the kubelet's probes (periodSeconds is 10 there; a leader
  * election wants to notice sooner). */
-#define HEALTH_DEFAULT_PERIOD_USEC (2ULL * 1000000ULL)
-#define HEALTH_DEFAULT_TIMEOUT_USEC (1ULL * 1000000ULL)
+#define HEALTH_DEFAULT_PERIOD_USEC (2 * USEC_PER_SEC)
+#define HEALTH_DEFAULT_TIMEOUT_USEC (1 * USEC_PER_SEC)
 #define HEALTH_DEFAULT_FAILURES 3u
 #define HEALTH_DEFAULT_SUCCESSES 1u
 #define HEALTH_THRESHOLD_MAX 1000u

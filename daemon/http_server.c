@@ -391,17 +391,10 @@ static enum MHD_Result answer_check(HttpServer *s, struct MHD_Connection *c, con
 
 static enum MHD_Result answer_metrics(HttpServer *s, struct MHD_Connection *c)
 {
-    ProtoStatus st;
     ssize_t n;
 
     if (!s->metrics)
         return respond_text(s, c, "metrics", MHD_HTTP_NOT_FOUND, "metrics disabled", NULL);
-    /* Computed, not cached: the leadership gauge is what is true now. */
-    if (status_now(s, &st) >= 0) {
-        election_metrics_set_leader(s->metrics, st.is_leader && st.valid_ms > 0);
-        election_metrics_set_term(s->metrics, st.term);
-    } else
-        election_metrics_set_leader(s->metrics, false);
     /* Count this request before rendering, so that it is in its own answer. */
     election_metrics_http_request(s->metrics, "metrics", MHD_HTTP_OK);
     n = election_metrics_render(s->metrics, s->body, HTTP_BODY_MAX);

@@ -32,7 +32,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "metrics.h"
+#include "election_metrics.h"
 #include "proto.h"
 
 typedef struct HttpServer HttpServer;
@@ -87,9 +87,9 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ret, socklen_t *re
 
 /* Creates the listening socket and attaches the server to event. provider
  * is copied; userdata is passed to its callbacks. metrics may be NULL (then
- * /metrics answers 404); when set, the server refreshes master_status and
- * term from get_status() before each render, and counts its own requests in
- * leader_election_http_requests_total. Returns 0, -EINVAL (bad config or
+ * /metrics answers 404); when set, the server renders it (the gauges it
+ * computes at render time, see election_metrics_set_status()) and counts its
+ * own requests in leader_election_http_requests_total. Returns 0, -EINVAL (bad config or
  * address), a negative errno from socket()/bind()/listen() (e.g.
  * -EADDRINUSE), -ENOMEM, -EIO (MHD refused to start). */
 int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpProvider *provider,

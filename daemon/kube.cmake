@@ -14,11 +14,11 @@ add_library(lekubecodec STATIC
   ${CMAKE_CURRENT_LIST_DIR}/kube_status.c
   ${CMAKE_CURRENT_LIST_DIR}/kube_lease.c
   ${CMAKE_CURRENT_LIST_DIR}/kube_watch_event.c)
-target_link_libraries(lekubecodec PUBLIC lejson)
+target_link_libraries(lekubecodec PUBLIC lejson letimeunits)
 
 add_library(lecurlevent STATIC ${CMAKE_CURRENT_LIST_DIR}/curl_event.c)
 target_include_directories(lecurlevent PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lecurlevent PUBLIC PkgConfig::SYSTEMD PkgConfig::CURL)
+target_link_libraries(lecurlevent PUBLIC letimeunits PkgConfig::SYSTEMD PkgConfig::CURL)
 
 add_library(lekube STATIC
   ${CMAKE_CURRENT_LIST_DIR}/kube_config.c

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "curl_event.h"
 #include "json.h"
-#include "log.h" /* LOG_LEVEL_* for the log sink */
 #include "util.h"
 
 #define TOKEN_MAX 16384
@@ -111,21 +111,27 @@ struct KubeRequest {
     bool fresh; /* this attempt forced a new connection */
 };
 
-static void klog(KubeClient *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* err: an error code for "%m" in fmt, as log.h's log_error_errno(); 0 for none. */
+static void klog_errno(KubeClient *c, int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void klog(KubeClient *c, int level, const char *fmt, ...)
+static void klog_errno(KubeClient *c, int level, int err, const char *fmt, ...)
 {
     char msg[1024];
+    int saved_errno = errno;
     va_list ap;
 
+    errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    errno = saved_errno;
     if (c->log)
         c->log(level, msg, c->log_userdata);
     else
         fprintf(stderr, "kube: %s\n", msg);
 }
+#define klog(c, level, ...) klog_errno(c, level, 0, __VA_ARGS__)
 
 static uint64_t now_usec(KubeClient *c)
 {
@@ -197,7 +203,7 @@ static int token_reload(KubeClient *c, bool force)
         explicit_bzero(buf, (size_t)n);
         free(buf);
     } else {
-        if (c->token) klog(c, LOG_LEVEL_INFO, "bearer token file %s changed, using the new token",
+        if (c->token) klog(c, LOG_INFO, "bearer token file %s changed, using the new token",
                            c->cfg.token_file);
         token_set(c, buf);
     }
@@ -209,8 +215,8 @@ static int token_reload(KubeClient *c, bool force)
 fail : {
     int r = -errno;
     if (!c->token_warned || !c->token)
-        klog(c, LOG_LEVEL_WARN, "cannot read bearer token file %s: %s%s", c->cfg.token_file,
-             strerror(-r), c->token ? " (keeping the previous token)" : "");
+        klog_errno(c, LOG_WARNING, r, "cannot read bearer token file %s: %m%s", c->cfg.token_file,
+                   c->token ? " (keeping the previous token)" : "");
     c->token_warned = true;
     return r;
 }
@@ -588,17 +594,17 @@ static void log_denial(KubeClient *c, const KubeRequest *r, const KubeStatus *st
     KubeDenial d;
 
     if (kube_status_denial(st, &d) < 0) {
-        klog(c, LOG_LEVEL_ERROR, "%s %s forbidden: %s", r->method, r->path,
+        klog(c, LOG_ERR, "%s %s forbidden: %s", r->method, r->path,
              st && st->message ? st->message : "(no Status)");
         return;
     }
     if (d.nonresource)
-        klog(c, LOG_LEVEL_ERROR,
+        klog(c, LOG_ERR,
              "forbidden: RBAC does not allow user \"%s\" to %s the path \"%s\"; "
              "grant a rule with nonResourceURLs: [\"%s\"], verbs: [\"%s\"]",
              d.user, d.verb, d.resource, d.resource, d.verb);
     else
-        klog(c, LOG_LEVEL_ERROR,
+        klog(c, LOG_ERR,
              "forbidden: missing RBAC rule: verb \"%s\" on resource \"%s\" in API group \"%s\" "
              "%s%s%s for user \"%s\"%s%s%s",
              d.verb, d.resource, d.group, d.cluster_scope ? "at the cluster scope" : "in namespace \"",
@@ -677,7 +683,7 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
     /* 401: maybe the token rotated under us; re-read it and try once more. */
     if (resp.result == KUBE_E_UNAUTHORIZED && c->cfg.token_file && !r->auth_retried) {
         r->auth_retried = true;
-        klog(c, LOG_LEVEL_INFO, "%s %s: 401 Unauthorized, re-reading the token and retrying",
+        klog(c, LOG_INFO, "%s %s: 401 Unauthorized, re-reading the token and retrying",
              r->method, r->path);
         (void)token_reload(c, true);
         int k = attempt_start(r);
@@ -690,7 +696,7 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
      * the delay. */
     if (may_resend(r, resp.result) && resp.retry_after_usec > 0 && r->attempts < RETRY_MAX &&
         now + resp.retry_after_usec + 10 * USEC_PER_MSEC < r->deadline) {
-        klog(c, LOG_LEVEL_DEBUG, "%s %s: %ld, retrying after %" PRIu64 " ms", r->method, r->path,
+        klog(c, LOG_DEBUG, "%s %s: %ld, retrying after %" PRIu64 " ms", r->method, r->path,
              code, resp.retry_after_usec / USEC_PER_MSEC);
         kube_status_done(&st);
         int k = schedule_retry(r, resp.retry_after_usec);
@@ -777,7 +783,7 @@ static void watch_reconnect(KubeRequest *r, uint64_t delay, const char *why)
     if (r->got_event) r->backoff = 0;
     r->got_event = false;
     if (delay == 0 && r->backoff > 0) delay = r->backoff;
-    klog(r->c, LOG_LEVEL_DEBUG, "watch %s: %s; resuming from resourceVersion %s in %" PRIu64 " ms",
+    klog(r->c, LOG_DEBUG, "watch %s: %s; resuming from resourceVersion %s in %" PRIu64 " ms",
          r->watch_base, why, r->rv ? r->rv : "(none)", delay / USEC_PER_MSEC);
     r->backoff = r->backoff ? r->backoff * 2 : WATCH_BACKOFF_MIN;
     if (r->backoff > WATCH_BACKOFF_MAX) r->backoff = WATCH_BACKOFF_MAX;
@@ -825,7 +831,7 @@ static bool watch_deliver_lines(KubeRequest *r)
                           ev.status.message ? ev.status.message : "resourceVersion too old");
                 alive = false;
             } else {
-                klog(r->c, LOG_LEVEL_WARN, "watch %s: ERROR event %" PRIi64 ": %s", r->watch_base,
+                klog(r->c, LOG_WARNING, "watch %s: ERROR event %" PRIi64 ": %s", r->watch_base,
                      ev.status.code, ev.status.message ? ev.status.message : "");
                 watch_reconnect(r, 0, "ERROR event");
                 off = r->len; /* the rest of this stream is discarded */
@@ -962,7 +968,7 @@ int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
      * vaguer TLS error: say so now. */
     if (c->cfg.ca_file && access(c->cfg.ca_file, R_OK) < 0) {
         r = -errno;
-        klog(c, LOG_LEVEL_ERROR, "cannot read CA file %s: %s", c->cfg.ca_file, strerror(errno));
+        klog_errno(c, LOG_ERR, r, "cannot read CA file %s: %m", c->cfg.ca_file);
         goto fail;
     }
     r = curl_event_new(event, &c->ce);

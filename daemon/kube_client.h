@@ -73,7 +73,7 @@ typedef struct KubeResponse {
 
 typedef void (*kube_done_fn)(KubeClient *c, const KubeResponse *resp, void *userdata);
 
-/* Log sink; levels are those of log.h (0 debug .. 3 error). Default: stderr. */
+/* Log sink; levels are syslog's (LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG). Default: stderr. */
 typedef void (*kube_log_fn)(int level, const char *message, void *userdata);
 
 /* Copies cfg (already resolved, see kube_config_resolve()) and reads the

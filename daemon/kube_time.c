@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define USEC_PER_SEC INT64_C(1000000)
+#include "time_units.h"
+
+/* Signed: times before the epoch are negative. */
+static const int64_t usec_per_sec = (int64_t)USEC_PER_SEC;
 
 /* Proleptic Gregorian calendar <-> days since 1970-01-01 (H. Hinnant's
  * algorithms): no dependency on the process time zone, unlike mktime(). */
@@ -35,9 +38,9 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 static int split(int64_t usec, int64_t *y, unsigned *mo, unsigned *d, unsigned *h, unsigned *mi,
                  unsigned *s, unsigned *us)
 {
-    int64_t secs = usec / USEC_PER_SEC, frac = usec % USEC_PER_SEC;
+    int64_t secs = usec / usec_per_sec, frac = usec % usec_per_sec;
     if (frac < 0) {
-        frac += USEC_PER_SEC;
+        frac += usec_per_sec;
         secs--;
     }
     int64_t days = secs / 86400, rem = secs % 86400;
@@ -133,6 +136,6 @@ int kube_time_parse(const char *s, size_t len, int64_t *ret_usec)
     if (i != len) return -EINVAL;
 
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    *ret_usec = secs * USEC_PER_SEC + frac;
+    *ret_usec = secs * usec_per_sec + frac;
     return 0;
 }

@@ -16,17 +16,36 @@ static struct {
     char election[512];
     char id[256];
     int64_t term;
-} log_state = {.level = LOG_LEVEL_INFO, .term = -1};
+} log_state = {.level = LOG_INFO, .term = -1};
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const struct {
+    const char *name;
+    int level;
+} level_names[] = {
+    {"debug", LOG_DEBUG},
+    {"info", LOG_INFO},
+    {"warn", LOG_WARNING},
+    {"warning", LOG_WARNING},
+    {"error", LOG_ERR},
+};
+
+/* The name a line carries: one of four, whatever the syslog level. */
+static const char *level_name(int level)
+{
+    if (level <= LOG_ERR)
+        return "error";
+    if (level == LOG_WARNING)
+        return "warn";
+    if (level >= LOG_DEBUG)
+        return "debug";
+    return "info";
+}
 
 int log_level_from_string(const char *s)
 {
-    if (strcmp(s, "warning") == 0)
-        return LOG_LEVEL_WARN;
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, level_names[i]) == 0)
-            return i;
+    for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+        if (strcmp(s, level_names[i].name) == 0)
+            return level_names[i].level;
     return -EINVAL;
 }
 
@@ -57,9 +76,10 @@ void log_internalv(int level, const char *fmt, va_list ap)
     char msg[1024], ts[KUBE_TIME_BUF];
     int saved_errno = errno;
 
-    if (level < log_state.level)
+    if (level > log_state.level)
         return;
 
+    /* First, before anything else touches errno: "%m" is the caller's errno. */
     vsnprintf(msg, sizeof msg, fmt, ap);
     kube_microtime_format(now_wall_usec(), ts);
 
@@ -71,7 +91,7 @@ void log_internalv(int level, const char *fmt, va_list ap)
         json_writer_key(&w, "ts");
         json_writer_value_string(&w, ts);
         json_writer_key(&w, "level");
-        json_writer_value_string(&w, level_names[level]);
+        json_writer_value_string(&w, level_name(level));
         json_writer_key(&w, "msg");
         json_writer_value_string(&w, msg);
         if (log_state.election[0]) {
@@ -92,7 +112,7 @@ void log_internalv(int level, const char *fmt, va_list ap)
         else
             fprintf(stderr, "%s\n", line);
     } else {
-        fprintf(stderr, "%s %-5s %s\n", ts, level_names[level], msg);
+        fprintf(stderr, "%s %-5s %s\n", ts, level_name(level), msg);
     }
     errno = saved_errno;
 }
@@ -103,4 +123,18 @@ void log_internal(int level, const char *fmt, ...)
     va_start(ap, fmt);
     log_internalv(level, fmt, ap);
     va_end(ap);
+}
+
+int log_internal_errno(int level, int err, const char *fmt, ...)
+{
+    int saved_errno = errno;
+    va_list ap;
+
+    err = abs(err);
+    errno = err;
+    va_start(ap, fmt);
+    log_internalv(level, fmt, ap);
+    va_end(ap);
+    errno = saved_errno;
+    return -err;
 }

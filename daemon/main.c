@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 
     r = sd_event_new(&event);
     if (r < 0) {
-        log_error("cannot create the event loop: %s", strerror(-r));
+        log_error_errno(r, "cannot create the event loop: %m");
         return 1;
     }
     r = elector_new(event, &o, &e);
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     e = elector_free(e);
     sd_event_unref(event);
     if (r < 0) {
-        log_error("exiting: %s", strerror(-r));
+        log_error_errno(r, "exiting: %m");
         return 1;
     }
     log_info("exited");

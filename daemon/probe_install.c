@@ -23,21 +23,19 @@ int probe_install_from(const char *src, const char *dest)
 
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return log_error_errno(errno, "install-probe: cannot open %s: %s", src, strerror(errno));
+        return log_error_errno(errno, "install-probe: cannot open %s: %m", src);
     if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PROBE_MAX_SIZE)
         return log_error_errno(EINVAL, "install-probe: %s is not a regular file of sane size",
                                src);
 
     r = mkdir_parents(dest, 0755);
     if (r < 0)
-        return log_error_errno(r, "install-probe: cannot create the directory of %s: %s", dest,
-                               strerror(-r));
+        return log_error_errno(r, "install-probe: cannot create the directory of %s: %m", dest);
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dest) >= (int)sizeof tmp)
         return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", dest);
     out = mkostemp(tmp, O_CLOEXEC);
     if (out < 0)
-        return log_error_errno(errno, "install-probe: cannot create a file beside %s: %s", dest,
-                               strerror(errno));
+        return log_error_errno(errno, "install-probe: cannot create a file beside %s: %m", dest);
 
     for (;;) {
         char buf[65536];
@@ -74,7 +72,7 @@ int probe_install_from(const char *src, const char *dest)
 
 fail:
     (void)unlink(tmp);
-    return log_error_errno(r, "install-probe: writing %s failed: %s", dest, strerror(-r));
+    return log_error_errno(r, "install-probe: writing %s failed: %m", dest);
 }
 
 int probe_install(const char *dest)
@@ -84,8 +82,7 @@ int probe_install(const char *dest)
     char *slash;
 
     if (n < 0)
-        return log_error_errno(errno, "install-probe: cannot find this binary: %s",
-                               strerror(errno));
+        return log_error_errno(errno, "install-probe: cannot find this binary: %m");
     self[n] = '\0';
     slash = strrchr(self, '/');
     if (!slash)

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "time_units.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 static inline void freep(void *p)
@@ -45,12 +47,9 @@ static inline void closep(int *fd)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
-
 static inline uint64_t timespec_to_usec(const struct timespec *ts)
 {
-    return (uint64_t)ts->tv_sec * USEC_PER_SEC + (uint64_t)ts->tv_nsec / 1000;
+    return (uint64_t)ts->tv_sec * USEC_PER_SEC + (uint64_t)ts->tv_nsec / NSEC_PER_USEC;
 }
 
 /* CLOCK_BOOTTIME keeps running while the process is paused or the machine

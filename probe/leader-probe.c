@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "proto.h"
+#include "time_units.h"
 
 #ifndef LE_VERSION
 #define LE_VERSION "unknown"
@@ -34,9 +36,10 @@ enum {
     EXIT_USAGE = 64,
 };
 
-#define DEFAULT_TIMEOUT_USEC UINT64_C(800000)
+#define DEFAULT_TIMEOUT_USEC (800 * USEC_PER_MSEC)
+#define TIMEOUT_MAX_USEC (100000 * USEC_PER_HOUR)
 /* While --wait waits for a daemon that is not there yet. */
-#define WAIT_RETRY_USEC UINT64_C(200000)
+#define WAIT_RETRY_USEC (200 * USEC_PER_MSEC)
 #define NO_DEADLINE UINT64_MAX
 /* The daemon reads CLOCK_BOOTTIME before the probe does and both round down
  * to the millisecond, so a boottime_ms ahead of the probe's own reading can
@@ -110,103 +113,19 @@ static void help(void)
            program, PROTO_SOCKET_ENV, PROTO_SOCKET_DEFAULT, program, program, program, program);
 }
 
-/* Go's time.ParseDuration ("800ms", "1m30s", "1.5s", "250us") or a plain
- * number of seconds ("2", "0.5"). Returns 0 and *ret_usec, or -EINVAL /
- * -ERANGE. Sub-microsecond remainders round up, so "1ns" is not zero. */
-static int parse_duration(const char *s, uint64_t *ret_usec)
-{
-    static const struct {
-        const char *name;
-        uint64_t ns;
-    } units[] = {
-        {"ns", 1},
-        {"us", 1000},
-        {"\xc2\xb5s", 1000}, /* U+00B5 */
-        {"\xce\xbcs", 1000}, /* U+03BC */
-        {"ms", 1000000},
-        {"s", UINT64_C(1000000000)},
-        {"m", UINT64_C(60000000000)},
-        {"h", UINT64_C(3600000000000)},
-    };
-    uint64_t total = 0;
-    const char *p = s;
-    bool plain = true;
-
-    if (!*p)
-        return -EINVAL;
-    if (*p == '+')
-        p++;
-    while (*p) {
-        uint64_t whole = 0, frac = 0, frac_scale = 1, unit_ns = 0;
-        bool digits = false;
-        size_t unit_len = 0;
-
-        while (*p >= '0' && *p <= '9') {
-            if (whole > (UINT64_MAX - 9) / 10)
-                return -ERANGE;
-            whole = whole * 10 + (uint64_t)(*p++ - '0');
-            digits = true;
-        }
-        if (*p == '.') {
-            p++;
-            while (*p >= '0' && *p <= '9') {
-                if (frac_scale < UINT64_C(1000000000000000000)) {
-                    frac = frac * 10 + (uint64_t)(*p - '0');
-                    frac_scale *= 10;
-                }
-                p++;
-                digits = true;
-            }
-        }
-        if (!digits)
-            return -EINVAL;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t l = strlen(units[i].name);
-            /* "m" must not match the start of "ms". */
-            if (strncmp(p, units[i].name, l) == 0 && l > unit_len) {
-                unit_ns = units[i].ns;
-                unit_len = l;
-            }
-        }
-        if (unit_len == 0) {
-            /* A plain number of seconds: the whole string, nothing else. */
-            if (*p || !plain)
-                return -EINVAL;
-            unit_ns = UINT64_C(1000000000);
-        }
-        plain = false;
-        p += unit_len;
-        if (whole > UINT64_MAX / unit_ns)
-            return -ERANGE;
-        uint64_t v = whole * unit_ns;
-        /* frac/frac_scale of a unit; unit_ns <= 3.6e12 and frac < 1e18 would
-         * overflow, so scale down first when needed. */
-        while (frac_scale > 1 && frac > UINT64_MAX / unit_ns) {
-            frac /= 10;
-            frac_scale /= 10;
-        }
-        v += frac * unit_ns / frac_scale;
-        if (total > UINT64_MAX - v)
-            return -ERANGE;
-        total += v;
-    }
-    *ret_usec = total / 1000 + (total % 1000 ? 1 : 0);
-    return 0;
-}
-
 /* CLOCK_BOOTTIME in ms: the clock of the status lines' boottime_ms. */
 static uint64_t now_boot_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * MSEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_MSEC;
 }
 
 static uint64_t now_usec(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+    return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
 }
 
 /* Milliseconds to poll() until deadline, rounded up; -1 for none. */
@@ -218,7 +137,7 @@ static int poll_timeout(uint64_t deadline)
     now = now_usec();
     if (now >= deadline)
         return 0;
-    uint64_t ms = (deadline - now + 999) / 1000;
+    uint64_t ms = (deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
     return ms > 1000000 ? 1000000 : (int)ms;
 }
 
@@ -228,8 +147,8 @@ static void sleep_until(uint64_t t)
         uint64_t now = now_usec();
         if (now >= t)
             return;
-        struct timespec ts = {.tv_sec = (time_t)((t - now) / 1000000),
-                              .tv_nsec = (long)((t - now) % 1000000) * 1000};
+        struct timespec ts = {.tv_sec = (time_t)((t - now) / USEC_PER_SEC),
+                              .tv_nsec = (long)((t - now) % USEC_PER_SEC * NSEC_PER_USEC)};
         nanosleep(&ts, NULL);
     }
 }
@@ -632,8 +551,8 @@ int main(int argc, char **argv)
             p.id = optarg;
             break;
         case 't':
-            r = parse_duration(optarg, &timeout);
-            if (r < 0 || timeout == 0 || timeout > UINT64_C(100000) * 3600 * 1000000)
+            r = duration_parse_max(optarg, TIMEOUT_MAX_USEC, &timeout);
+            if (r < 0 || timeout == 0)
                 return usage_error("invalid --timeout (e.g. 800ms, 1s, 2.5)", optarg);
             timeout_given = true;
             break;

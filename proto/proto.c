@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "proto.h"
+#include "time_units.h"
 
 static const char *const verb_names[] = {
     [PROTO_VERB_STATUS] = "STATUS",
@@ -172,8 +173,8 @@ int proto_strcpy(char *dst, size_t size, const char *src)
 const char *proto_timestamp_format(uint64_t realtime_usec, char *buf, size_t size)
 {
     struct tm tm;
-    time_t t = (time_t)(realtime_usec / 1000000);
-    unsigned usec = (unsigned)(realtime_usec % 1000000);
+    time_t t = (time_t)(realtime_usec / USEC_PER_SEC);
+    unsigned usec = (unsigned)(realtime_usec % USEC_PER_SEC);
     char tmp[PROTO_TIMESTAMP_MAX + 1];
 
     if (size == 0)

@@ -6,7 +6,7 @@
 #   http_metrics.valgrind  the unit test under valgrind
 if(NOT LE_FUZZ)
   add_executable(test_http_metrics ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_metrics.c)
-  target_link_libraries(test_http_metrics PRIVATE lemetrics)
+  target_link_libraries(test_http_metrics PRIVATE leelectionmetrics)
   add_test(NAME http_metrics.unit COMMAND test_http_metrics)
   add_test(NAME http_metrics.prom
            COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_http_metrics.py

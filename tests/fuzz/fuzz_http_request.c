@@ -17,8 +17,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "election_metrics.h"
 #include "http_server.h"
-#include "metrics.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,6 +63,7 @@ static void setup(void)
     if (sd_event_new(&event) < 0 || election_metrics_new("example", &metrics) < 0 ||
         http_server_new(event, &config, &provider, NULL, metrics, &server) < 0)
         abort();
+    election_metrics_set_status(metrics, fuzz_status, NULL);
 }
 
 static void drain(int fd, char *reply, size_t size, size_t *got, bool *eof)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The Endpoints lock's decoders (daemon/lock.c): an Endpoints object with the leader annotation,
- * and the annotation value alone. Whatever parses must encode, and what it encodes must parse
- * back with the record written (whole seconds). */
+/* The Endpoints lock's decoders (daemon/lock_codec.c): an Endpoints object with the leader
+ * annotation, and the annotation value alone. Whatever parses must encode, and what it encodes
+ * must parse back with the record written (whole seconds). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lock.h"
+#include "lock_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

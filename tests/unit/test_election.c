@@ -95,6 +95,10 @@ static void test_fresh_cluster_and_renew(void)
     t_write_ok(&t, a, 10);
     /* created: claimed only after L (it may have been deleted under a live leader) */
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    /* ... while the claim behind the gate runs from the send (its renews keep their cadence) */
+    CHECK(election_claiming(&t.e, t.now.boot_usec));
+    CHECK(election_claiming(&t.e, send + 10 * SEC - 1));
+    CHECK(!election_claiming(&t.e, send + 10 * SEC));
     CHECK(t_logged(&t, "created the lease (term=0): claiming it after 15000 ms"));
     CHECK_EQ_U(t.timer, send + 2 * SEC); /* but renewed every R meanwhile */
     {
@@ -592,8 +596,10 @@ static void test_shutdown(void)
     become_leader(&t, 3);
     t_fire(&t); /* a renew in flight: abandoned */
     t_advance(&t, 5 * MS);
+    CHECK(!election_stopping(&t.e) && election_claiming(&t.e, t.now.boot_usec));
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_SHUTDOWN});
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
+    CHECK(election_stopping(&t.e) && !election_claiming(&t.e, t.now.boot_usec));
     for (size_t i = 0; i < t.acts.n; i++) {
         if (t.acts.a[i].type == ELECTION_ACTION_PUBLISH && ipub == 99) ipub = i;
         if (t.acts.a[i].type == ELECTION_ACTION_UPDATE && iupd == 99) iupd = i;

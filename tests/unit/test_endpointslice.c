@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <curl/curl.h>
 
@@ -203,7 +204,7 @@ static uint64_t claim_fn(void *userdata)
 static void log_fn(int level, const char *message, void *userdata)
 {
     (void)userdata;
-    if (getenv("TEST_VERBOSE") || level >= 3)
+    if (getenv("TEST_VERBOSE") || level <= LOG_ERR)
         fprintf(stderr, "  [%d] %s\n", level, message);
 }
 

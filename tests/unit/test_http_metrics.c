@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the metrics registry (daemon/metrics.c).
+/* Unit tests of the metrics registry (daemon/metrics.c) and of the daemon's
+ * metrics on it (daemon/election_metrics.c).
  *   test_http_metrics           run the checks
  *   test_http_metrics --dump    print a registry exercising every feature
  *                               (for tests/integration/prom_parse.py to validate) */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "election_metrics.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -185,9 +187,55 @@ static void test_overflow(void)
     CHECK(metrics_render(m, small, 0) == -EINVAL);
 }
 
+typedef struct FakeStatus {
+    int result;
+    bool is_leader;
+    uint64_t valid_ms, term;
+} FakeStatus;
+
+static int fake_status(void *userdata, uint64_t now_boot_usec, ProtoStatus *ret)
+{
+    const FakeStatus *f = userdata;
+
+    if (f->result < 0)
+        return f->result;
+    ret->is_leader = f->is_leader;
+    ret->valid_ms = f->valid_ms;
+    ret->term = f->term;
+    return 0;
+}
+
+/* master_status and term: computed from the status at each render. */
+static void test_election_status(void)
+{
+    _cleanup_(election_metrics_freep) ElectionMetrics *em = NULL;
+    FakeStatus f = {.is_leader = true, .valid_ms = 1000, .term = 7};
+    char buf[16384];
+
+    CHECK(election_metrics_new("e", &em) == 0);
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
+    check_contains(buf, "leader_election_term 0\n");
+    election_metrics_set_status(em, fake_status, &f);
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_master_status{name=\"e\"} 1\n");
+    check_contains(buf, "leader_election_term 7\n");
+    f.valid_ms = 0; /* a lapsed claim is not leadership */
+    f.term = 8;
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
+    check_contains(buf, "leader_election_term 8\n");
+    f.valid_ms = 1000;
+    f.result = -EIO; /* no status: not leader, the term last known */
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
+    check_contains(buf, "leader_election_term 8\n");
+}
+
 /* The daemon's set, with every kind of update, for prom_parse.py. */
 static int dump(void)
 {
+    FakeStatus leader = {.is_leader = true, .valid_ms = 1000, .term = 42};
     _cleanup_(election_metrics_freep) ElectionMetrics *em = NULL;
     _cleanup_free_ char *buf = malloc(1 << 20);
     ssize_t n;
@@ -198,10 +246,9 @@ static int dump(void)
     r = election_metrics_new("my-\"election\"\\x\n", &em);
     if (r < 0)
         return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
-    election_metrics_set_leader(em, true);
+    election_metrics_set_status(em, fake_status, &leader);
     election_metrics_transition(em);
     election_metrics_transition(em);
-    election_metrics_set_term(em, 42);
     election_metrics_renewed(em, now_boot_usec());
     for (int i = 0; i < 100; i++) {
         election_metrics_api_request(em, "update", 200, (uint64_t)i * 7919);
@@ -233,6 +280,7 @@ int main(int argc, char **argv)
     test_func_and_values();
     test_histogram();
     test_overflow();
+    test_election_status();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -32,8 +32,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "election_metrics.h"
 #include "http_server.h"
-#include "metrics.h"
 #include "proto.h"
 #include "util.h"
 
@@ -267,6 +267,7 @@ int main(int argc, char **argv)
     if (r < 0)
         return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
     f.metrics = metrics;
+    election_metrics_set_status(metrics, fake_status, &f);
     r = http_server_new(f.event, &config, &provider, &f, metrics, &server);
     if (r < 0)
         return fprintf(stderr, "http_server_new(%s): %s\n", config.listen, strerror(-r)), 1;

@@ -2,7 +2,10 @@
 /*
  * Tests of daemon/lock.c and daemon/events.c.
  *   test_lock unit DATADIR  codecs on the real Endpoints capture (tests/data/k8s-api), the
- *                           MultiLock decisions, the Event body
+ *                           MultiLock decisions, the Event body. Built with
+ *                           TEST_LOCK_CODEC_ONLY (test_lock_codec), only the codecs of
+ *                           daemon/lock_codec.c, which is all that binary links
+ *   test_lock events        the Event body alone
  *   test_lock api           (under tests/server/with-apiserver.py) every lock type against the test
  *                           server: get/create/update/conflict/watch, the MultiLock's Lease
  *                           following the Endpoints, the Endpoints modes' watch streams
@@ -18,13 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <curl/curl.h>
 
 #include "check.h"
-#include "events.h"
 #include "json.h"
 #include "kube_time.h"
+#ifdef TEST_LOCK_CODEC_ONLY
+#include "lock_codec.h"
+#else
+#include <curl/curl.h>
+
+#include "events.h"
 #include "lock.h"
+#endif
 
 #define SEC UINT64_C(1000000)
 
@@ -296,6 +304,7 @@ static void test_multi(void)
     CHECK(lock_time_precision_usec(LOCK_ENDPOINTS_LEASES) == SEC);
 }
 
+#ifndef TEST_LOCK_CODEC_ONLY
 static void test_event_body(void)
 {
     EventObjectRef o = {.kind = "Lease",
@@ -325,15 +334,20 @@ static void test_event_body(void)
     CHECK(events_format(&o, "Normal", "LeaderElection", "m", NULL, "h", wall, &b, NULL) == -EINVAL);
 }
 
+#endif
+
 static int run_unit(const char *datadir)
 {
     test_capture(datadir);
     test_record_edges();
     test_multi();
+#ifndef TEST_LOCK_CODEC_ONLY
     test_event_body();
+#endif
     return 0;
 }
 
+#ifndef TEST_LOCK_CODEC_ONLY
 /* ---- api: against the test server ---- */
 
 static sd_event *loop;
@@ -1413,16 +1427,27 @@ static int run_api(void)
     return 0;
 }
 
+#endif
+
 int main(int argc, char **argv)
 {
     int r;
 
     if (argc >= 3 && strcmp(argv[1], "unit") == 0)
         r = run_unit(argv[2]);
-    else if (argc >= 2 && strcmp(argv[1], "api") == 0)
+#ifndef TEST_LOCK_CODEC_ONLY
+    else if (argc >= 2 && strcmp(argv[1], "events") == 0) {
+        test_event_body();
+        r = 0;
+    } else if (argc >= 2 && strcmp(argv[1], "api") == 0)
         r = run_api();
+#endif
     else {
-        fprintf(stderr, "usage: %s unit DATADIR | api\n", argv[0]);
+#ifdef TEST_LOCK_CODEC_ONLY
+        fprintf(stderr, "usage: %s unit DATADIR\n", argv[0]);
+#else
+        fprintf(stderr, "usage: %s unit DATADIR | events | api\n", argv[0]);
+#endif
         return 2;
     }
     if (r) return r;
