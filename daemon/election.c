@@ -398,12 +398,14 @@ static uint64_t vacated_takeover(const Election *e, const ElectionRecord *r, uin
         return marker ? 0 : add_sat(e->observed_boot, lease_usec(e, e->cur.lease_duration_seconds));
     case ELECTION_CLASS_ABSENT:
         return marker ? e->absent_takeover
-                      : max_u64(e->absent_takeover, add_sat(now, lease_usec(e, r->lease_duration_seconds)));
+                      : max_u64(e->absent_takeover,
+                                add_sat(now, lease_usec(e, r->lease_duration_seconds)));
     case ELECTION_CLASS_FREE:
         /* A released record edited again: nobody held it in between that we saw; but a record
          * that is no marker gives no such promise (events may have been missed on a relist). */
         return marker ? e->free_takeover
-                      : max_u64(e->free_takeover, add_sat(now, lease_usec(e, r->lease_duration_seconds)));
+                      : max_u64(e->free_takeover,
+                                add_sat(now, lease_usec(e, r->lease_duration_seconds)));
     default: /* start-up */
         return marker ? 0 : add_sat(now, lease_usec(e, r->lease_duration_seconds));
     }
@@ -463,9 +465,9 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
         demote(e, out, "lease released", NULL);
         if (e->free_takeover > now)
             elog(out, LOG_WARNING,
-                 "lease holder cleared without a release by its holder (leaseDurationSeconds=%" PRId32
-                 ", term %" PRId32 "): the holder may still claim it; waiting %" PRIu64
-                 " ms before taking it over",
+                 "lease holder cleared without a release by its holder "
+                 "(leaseDurationSeconds=%" PRId32 ", term %" PRId32
+                 "): the holder may still claim it; waiting %" PRIu64 " ms before taking it over",
                  r->lease_duration_seconds, r->lease_transitions,
                  (e->free_takeover - now) / USEC_PER_MSEC);
         break;
@@ -487,8 +489,9 @@ static void observe(Election *e, ElectionActions *out, const ElectionRecord *r, 
         e->backoff_until = add_sat(now, e->config.lease_duration_usec);
         break;
     case ELECTION_CLASS_ADOPT:
-        elog(out, LOG_INFO, "lease already held by our identity: waiting one lease duration, then "
-                            "renewing it before claiming");
+        elog(out, LOG_INFO,
+             "lease already held by our identity: waiting one lease duration, then "
+             "renewing it before claiming");
         break;
     default:
         break;
@@ -642,7 +645,8 @@ static void finish_release(Election *e, ElectionActions *out, uint64_t now, cons
 
 /* Stops claiming and starts the release (SHUTDOWN: then EXIT; RESIGN and HEALTH: then follower).
  * Claiming stops before anything is sent: this step's PUBLISH says "not leader" and precedes the
- * release in the action list. The epoch makes every earlier write unable to confer a claim again. */
+ * release in the action list. The epoch makes every earlier write unable to confer a claim again.
+ */
 static void begin_release(Election *e, ElectionActions *out, uint64_t n, bool shutdown,
                           const char *why)
 {
@@ -846,7 +850,8 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
          * without a write succeeding (a store that went backwards, something rewriting the
          * object) back off as failures do, never in a tight loop. */
         if (ev->result != ELECTION_RESULT_NOT_FOUND && ++e->conflicts > 1) {
-            uint64_t delay = jitter(e, e->config.retry_period_usec / 2, e->config.retry_period_usec);
+            uint64_t delay =
+                jitter(e, e->config.retry_period_usec / 2, e->config.retry_period_usec);
             e->retry_at = add_sat(now, delay);
             if (e->conflicts == 2 || e->conflicts % 16 == 0)
                 elog(out, LOG_WARNING, "%u conflicts in a row: reading again in %" PRIu64 " ms",

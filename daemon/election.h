@@ -182,7 +182,7 @@ typedef struct ElectionEvent {
                                 * PUT that re-created a deleted Lease) */
     bool deleted;          /* WATCH_EVENT: DELETED (record.revision = the deletion's, if known) */
     bool watch_up;         /* WATCH_STATE */
-    bool healthy;            /* HEALTH */
+    bool healthy;          /* HEALTH */
     ElectionRecord record; /* GET_RESULT OK, WRITE_RESULT OK, WATCH_EVENT */
 } ElectionEvent;
 
@@ -316,7 +316,7 @@ typedef struct Election {
     int64_t inflight_renew; /* the renewTime of the write in flight */
     bool need_get;
     uint64_t retry_at;
-    unsigned failures; /* consecutive failed requests */
+    unsigned failures;  /* consecutive failed requests */
     unsigned conflicts; /* consecutive conflicts without a successful write in between */
     bool conflict_read; /* the read in flight or due follows a conflict: it is the truth, even
                          * at a lower resourceVersion than one seen (a restored store) */
@@ -349,7 +349,8 @@ bool election_is_leader(const Election *e, uint64_t now_boot);
  * on keep their cadence. */
 bool election_claiming(const Election *e, uint64_t now_boot);
 
-/* True once SHUTDOWN was received: this process stopped claiming for good (releasing, then EXIT). */
+/* True once SHUTDOWN was received: this process stopped claiming for good (releasing, then EXIT).
+ */
 bool election_stopping(const Election *e);
 
 /* The view at now_boot, for STATUS/WATCH replies and logs. */

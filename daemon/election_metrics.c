@@ -10,8 +10,7 @@
 #include "util.h"
 
 /* client-go's rest_client_request_duration_seconds buckets. */
-static const double api_duration_buckets[] = {0.005, 0.025, 0.1, 0.25, 0.5, 1,
-                                              2,     4,     8,   15,   30,  60};
+static const double api_duration_buckets[] = {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60};
 
 static double last_renew_seconds(void *userdata)
 {
@@ -21,8 +20,7 @@ static double last_renew_seconds(void *userdata)
     if (em->last_renew_usec == 0)
         return NAN; /* never renewed: no sample rather than a made-up age */
     now = now_boot_usec();
-    if (now < em->last_renew_usec)
-        return 0;
+    if (now < em->last_renew_usec) return 0;
     return (double)(now - em->last_renew_usec) / 1e6;
 }
 
@@ -33,8 +31,7 @@ static double master_status_value(void *userdata)
     const ElectionMetrics *em = userdata;
     ProtoStatus st = {0};
 
-    if (!em->status || em->status(em->status_userdata, now_boot_usec(), &st) < 0)
-        return 0;
+    if (!em->status || em->status(em->status_userdata, now_boot_usec(), &st) < 0) return 0;
     return st.is_leader && st.valid_ms > 0 ? 1 : 0;
 }
 
@@ -60,20 +57,16 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
     MetricFamily *f;
     int r;
 
-    if (!election)
-        return -EINVAL;
+    if (!election) return -EINVAL;
     em = calloc(1, sizeof *em);
-    if (!em)
-        return -ENOMEM;
+    if (!em) return -ENOMEM;
     r = metrics_new(&em->registry);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
 #define ADD(type, name, help, labels, cap, b, nb, out)                                             \
     do {                                                                                           \
         r = metrics_family_add(em->registry, type, name, help, labels, cap, b, nb, out);           \
-        if (r < 0)                                                                                 \
-            return r;                                                                              \
+        if (r < 0) return r;                                                                       \
     } while (0)
 
     ADD(METRIC_GAUGE, "leader_election_master_status",
@@ -81,8 +74,7 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
         "(client-go's metric).",
         METRIC_LABELS("name"), 1, NULL, 0, &f);
     r = metrics_series(f, METRIC_LABELS(election), &em->master_status);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     metric_set_func(em->master_status, master_status_value, em);
     ADD(METRIC_COUNTER, "leader_election_transitions_total",
         "Leadership changes this daemon observed (a new holder of the lease).", NULL, 0, NULL, 0,
@@ -124,26 +116,22 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
 
 ElectionMetrics *election_metrics_free(ElectionMetrics *em)
 {
-    if (!em)
-        return NULL;
+    if (!em) return NULL;
     metrics_free(em->registry);
     free(em);
     return NULL;
 }
 
-void election_metrics_set_status(ElectionMetrics *em, election_metrics_status_fn fn,
-                                 void *userdata)
+void election_metrics_set_status(ElectionMetrics *em, election_metrics_status_fn fn, void *userdata)
 {
-    if (!em)
-        return;
+    if (!em) return;
     em->status = fn;
     em->status_userdata = userdata;
 }
 
 void election_metrics_transition(ElectionMetrics *em)
 {
-    if (em)
-        metric_inc(em->transitions);
+    if (em) metric_inc(em->transitions);
 }
 
 void election_metrics_api_request(ElectionMetrics *em, const char *verb, int code,
@@ -151,8 +139,7 @@ void election_metrics_api_request(ElectionMetrics *em, const char *verb, int cod
 {
     char c[16];
 
-    if (!em || !verb)
-        return;
+    if (!em || !verb) return;
     if (code <= 0)
         snprintf(c, sizeof c, "<error>");
     else
@@ -163,35 +150,30 @@ void election_metrics_api_request(ElectionMetrics *em, const char *verb, int cod
 
 void election_metrics_renewed(ElectionMetrics *em, uint64_t when_usec)
 {
-    if (em)
-        em->last_renew_usec = when_usec ? when_usec : 1;
+    if (em) em->last_renew_usec = when_usec ? when_usec : 1;
 }
 
 void election_metrics_set_socket_clients(ElectionMetrics *em, unsigned n)
 {
-    if (em)
-        metric_set(em->socket_clients, n);
+    if (em) metric_set(em->socket_clients, n);
 }
 
 void election_metrics_socket_request(ElectionMetrics *em, const char *verb)
 {
-    if (em && verb)
-        (void)metrics_inc(em->socket_requests, METRIC_LABELS(verb));
+    if (em && verb) (void)metrics_inc(em->socket_requests, METRIC_LABELS(verb));
 }
 
 void election_metrics_http_request(ElectionMetrics *em, const char *handler, unsigned code)
 {
     char c[16];
 
-    if (!em || !handler)
-        return;
+    if (!em || !handler) return;
     snprintf(c, sizeof c, "%u", code);
     (void)metrics_inc(em->http_requests, METRIC_LABELS(handler, c));
 }
 
 ssize_t election_metrics_render(const ElectionMetrics *em, char *buf, size_t size)
 {
-    if (!em)
-        return -EINVAL;
+    if (!em) return -EINVAL;
     return metrics_render(em->registry, buf, size);
 }

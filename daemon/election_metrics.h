@@ -25,20 +25,20 @@ typedef int (*election_metrics_status_fn)(void *userdata, uint64_t now_boot_usec
 
 typedef struct ElectionMetrics {
     Metrics *registry;
-    MetricSeries *master_status;  /* gauge{name=<election>} 1 while leader */
-    MetricSeries *transitions;    /* counter: leadership changes observed */
-    MetricSeries *term;           /* gauge: current term (leaseTransitions) */
-    MetricSeries *last_renew;     /* gauge: seconds since the last successful renew */
-    MetricSeries *socket_clients; /* gauge: connected socket clients */
-    MetricSeries *dropped;        /* counter: updates refused by a series cap */
-    MetricFamily *api_requests;   /* counter{verb,code} */
-    MetricFamily *api_duration;   /* histogram{verb} seconds */
-    MetricFamily *socket_requests; /* counter{verb} requests on the socket */
-    MetricFamily *http_requests;  /* counter{handler,code} requests on --http */
-    uint64_t last_renew_usec;     /* CLOCK_BOOTTIME; 0 = never */
+    MetricSeries *master_status;       /* gauge{name=<election>} 1 while leader */
+    MetricSeries *transitions;         /* counter: leadership changes observed */
+    MetricSeries *term;                /* gauge: current term (leaseTransitions) */
+    MetricSeries *last_renew;          /* gauge: seconds since the last successful renew */
+    MetricSeries *socket_clients;      /* gauge: connected socket clients */
+    MetricSeries *dropped;             /* counter: updates refused by a series cap */
+    MetricFamily *api_requests;        /* counter{verb,code} */
+    MetricFamily *api_duration;        /* histogram{verb} seconds */
+    MetricFamily *socket_requests;     /* counter{verb} requests on the socket */
+    MetricFamily *http_requests;       /* counter{handler,code} requests on --http */
+    uint64_t last_renew_usec;          /* CLOCK_BOOTTIME; 0 = never */
     election_metrics_status_fn status; /* master_status and term, at render time */
     void *status_userdata;
-    uint64_t last_term;           /* term when the status cannot be had */
+    uint64_t last_term; /* term when the status cannot be had */
 } ElectionMetrics;
 
 /* election: the Lease name, the label of leader_election_master_status. */

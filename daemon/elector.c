@@ -186,10 +186,8 @@ static Request *request_slot(Elector *e)
     Request *oldest = NULL;
 
     for (size_t i = 0; i < ELEMENTSOF(e->requests); i++) {
-        if (!e->requests[i].req)
-            return &e->requests[i];
-        if (!oldest || e->requests[i].id < oldest->id)
-            oldest = &e->requests[i];
+        if (!e->requests[i].req) return &e->requests[i];
+        if (!oldest || e->requests[i].id < oldest->id) oldest = &e->requests[i];
     }
     /* Full: the oldest was abandoned by the engine long ago. */
     lock_op_cancel(oldest->req);
@@ -215,8 +213,7 @@ static uint64_t clients_claim_until(Elector *e, uint64_t now)
 {
     uint64_t until = sock_server_claims_until(e->sock, now);
 
-    if (e->http_claim_until > now && e->http_claim_until > until)
-        until = e->http_claim_until;
+    if (e->http_claim_until > now && e->http_claim_until > until) until = e->http_claim_until;
     return until > now ? until : 0;
 }
 
@@ -231,8 +228,7 @@ static void release_gate(Elector *e)
     uint64_t now = now_boot_usec(), until, spent, at;
     int r;
 
-    if (!e->have_pending_release || e->slice_pending)
-        return;
+    if (!e->have_pending_release || e->slice_pending) return;
     until = clients_claim_until(e, now);
     if (until > 0) {
         /* SIOCOUTQ tells when a reader has caught up, but nothing wakes us when it does: look
@@ -243,11 +239,9 @@ static void release_gate(Elector *e)
                                   on_release_timer, e);
         else {
             r = sd_event_source_set_time(e->release_timer, at);
-            if (r >= 0)
-                r = sd_event_source_set_enabled(e->release_timer, SD_EVENT_ONESHOT);
+            if (r >= 0) r = sd_event_source_set_enabled(e->release_timer, SD_EVENT_ONESHOT);
         }
-        if (r >= 0)
-            return;
+        if (r >= 0) return;
         log_error_errno(r, "cannot wait for the socket's clients before releasing: %m");
         /* without a timer: hold the release back until the claims run out, by the engine's
          * own retry of the release (it times out and sends it again) */
@@ -259,7 +253,8 @@ static void release_gate(Elector *e)
     if (spent > 0)
         log_debug("release held back %llu us until no client could act on a claim",
                   (unsigned long long)spent);
-    a.timeout_usec = a.timeout_usec > spent + USEC_PER_MSEC ? a.timeout_usec - spent : USEC_PER_MSEC;
+    a.timeout_usec =
+        a.timeout_usec > spent + USEC_PER_MSEC ? a.timeout_usec - spent : USEC_PER_MSEC;
     send_request(e, &a);
 }
 
@@ -274,11 +269,9 @@ static void on_slice_withdrawn(EndpointSlice *s, bool ok, void *userdata)
     Elector *e = userdata;
 
     (void)s;
-    if (!e->slice_pending)
-        return;
+    if (!e->slice_pending) return;
     e->slice_pending = false;
-    if (!ok)
-        log_warn("releasing the lease without having emptied the EndpointSlice");
+    if (!ok) log_warn("releasing the lease without having emptied the EndpointSlice");
     release_gate(e);
 }
 
@@ -354,14 +347,12 @@ static void arm_timer(Elector *e, uint64_t at)
     int r;
 
     if (at == ELECTION_TIME_NONE) {
-        if (e->timer)
-            (void)sd_event_source_set_enabled(e->timer, SD_EVENT_OFF);
+        if (e->timer) (void)sd_event_source_set_enabled(e->timer, SD_EVENT_OFF);
         return;
     }
     if (!e->timer) {
         /* 1 ms accuracy: sd-event's default (250 ms) would blur deadlines. */
-        r = sd_event_add_time(e->event, &e->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer,
-                              e);
+        r = sd_event_add_time(e->event, &e->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer, e);
         if (r < 0) {
             log_error_errno(r, "cannot arm the election timer: %m");
             return;
@@ -369,10 +360,8 @@ static void arm_timer(Elector *e, uint64_t at)
         return;
     }
     r = sd_event_source_set_time(e->timer, at);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(e->timer, SD_EVENT_ONESHOT);
-    if (r < 0)
-        log_error_errno(r, "cannot arm the election timer: %m");
+    if (r >= 0) r = sd_event_source_set_enabled(e->timer, SD_EVENT_ONESHOT);
+    if (r < 0) log_error_errno(r, "cannot arm the election timer: %m");
 }
 
 static int status_now(Elector *e, uint64_t now, ProtoStatus *st)
@@ -440,10 +429,8 @@ static int http_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
     uint64_t cap = SOCK_SERVER_STATUS_VALID_MAX_USEC_DEFAULT / USEC_PER_MSEC;
     int r = status_now(e, now_boot, ret);
 
-    if (r < 0 || !ret->is_leader)
-        return r;
-    if (ret->valid_ms > cap)
-        ret->valid_ms = cap;
+    if (r < 0 || !ret->is_leader) return r;
+    if (ret->valid_ms > cap) ret->valid_ms = cap;
     if (now_boot + ret->valid_ms * USEC_PER_MSEC > e->http_claim_until)
         e->http_claim_until = now_boot + ret->valid_ms * USEC_PER_MSEC;
     return 0;
@@ -455,8 +442,8 @@ static int http_ready(void *userdata, const char **ret_reason)
     uint64_t now = now_boot_usec();
 
     /* Reached within one lease duration: a request answered or a watch alive. */
-    if (e->watch_up || (e->last_api_ok_boot > 0 &&
-                        now - e->last_api_ok_boot < e->opts.lease_duration_usec))
+    if (e->watch_up ||
+        (e->last_api_ok_boot > 0 && now - e->last_api_ok_boot < e->opts.lease_duration_usec))
         return 0;
     *ret_reason = "the Kubernetes API has not answered recently";
     return 1;
@@ -486,16 +473,18 @@ static void post_transition(Elector *e, bool leading)
     LockObjectRef lr;
     char msg[ELECTION_IDENTITY_MAX + 32];
 
-    if (!e->events || e->events_leading == leading)
-        return;
+    if (!e->events || e->events_leading == leading) return;
     e->events_leading = leading;
     if (pod && *pod && pod_ns && *pod_ns) {
-        ref = (EventObjectRef){.kind = "Pod", .api_version = "v1", .name = pod,
-                               .namespace_ = pod_ns};
+        ref =
+            (EventObjectRef){.kind = "Pod", .api_version = "v1", .name = pod, .namespace_ = pod_ns};
     } else {
         lock_object_ref(e->lock, &lr);
-        ref = (EventObjectRef){.kind = lr.kind, .api_version = lr.api_version, .name = lr.name,
-                               .namespace_ = lr.namespace_, .uid = lr.uid,
+        ref = (EventObjectRef){.kind = lr.kind,
+                               .api_version = lr.api_version,
+                               .name = lr.name,
+                               .namespace_ = lr.namespace_,
+                               .uid = lr.uid,
                                .resource_version = lr.resource_version};
     }
     snprintf(msg, sizeof msg, "%s %s", e->opts.id, leading ? "became leader" : "stopped leading");
@@ -508,13 +497,11 @@ static void publish(Elector *e)
 {
     ProtoStatus st;
 
-    if (status_now(e, now_boot_usec(), &st) < 0)
-        return;
+    if (status_now(e, now_boot_usec(), &st) < 0) return;
     post_transition(e, st.is_leader);
     sock_server_publish(e->sock);
     if (e->slice) {
-        if (st.is_leader)
-            e->slice_withdraw_tried = false;
+        if (st.is_leader) e->slice_withdraw_tried = false;
         endpointslice_set_leader(e->slice, st.is_leader);
     }
     if (strcmp(st.leader, e->published_leader) != 0 || (int64_t)st.term != e->published_term) {
@@ -570,8 +557,7 @@ static void elector_step(Elector *e, const ElectionEvent *ev)
             break;
         }
     }
-    if (do_publish)
-        publish(e);
+    if (do_publish) publish(e);
 }
 
 /* ---- the watch on the Lease ---- */
@@ -580,8 +566,7 @@ static void set_watch_up(Elector *e, bool up)
 {
     ElectionEvent ev = {.type = ELECTION_EVENT_WATCH_STATE, .watch_up = up};
 
-    if (e->watch_up == up)
-        return;
+    if (e->watch_up == up) return;
     e->watch_up = up;
     elector_step(e, &ev);
 }
@@ -594,8 +579,7 @@ static void on_watch_event(Lock *l, const LockWatchEvent *we, void *userdata)
     e->last_api_ok_boot = now_boot_usec();
     e->watch_failures = 0;
     set_watch_up(e, true);
-    if (we->bookmark)
-        return; /* only proves the stream is alive */
+    if (we->bookmark) return; /* only proves the stream is alive */
     ev.deleted = we->deleted;
     ev.record = we->record;
     ev.record.aux = we->aux;
@@ -625,15 +609,13 @@ static void watch_retry_later(Elector *e)
     uint64_t base = e->opts.retry_period_usec / 4, delay;
     uint32_t rnd = 0;
 
-    if (e->watch_failures < 4)
-        base <<= e->watch_failures;
-    if (base > e->opts.retry_period_usec)
-        base = e->opts.retry_period_usec;
+    if (e->watch_failures < 4) base <<= e->watch_failures;
+    if (base > e->opts.retry_period_usec) base = e->opts.retry_period_usec;
     (void)getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
     delay = base / 2 + (base / 2) * (rnd % 1000) / 1000;
     e->watch_failures++;
-    if (sd_event_add_time_relative(e->event, &e->watch_retry, CLOCK_BOOTTIME, delay,
-                                   USEC_PER_MSEC, on_watch_retry, e) < 0)
+    if (sd_event_add_time_relative(e->event, &e->watch_retry, CLOCK_BOOTTIME, delay, USEC_PER_MSEC,
+                                   on_watch_retry, e) < 0)
         log_error("cannot schedule the watch: the Lease is no longer watched");
 }
 
@@ -642,8 +624,7 @@ static void on_watch_end(Lock *l, const LockResult *resp, void *userdata)
     Elector *e = userdata;
 
     e->watch = NULL;
-    if (e->exiting)
-        return;
+    if (e->exiting) return;
     if (resp->result == KUBE_E_EXPIRED) {
         /* Too old a resourceVersion: start over from the current state (a
          * watch without resourceVersion first sends the object as ADDED). */
@@ -660,8 +641,7 @@ static int watch_start(Elector *e)
 {
     int r;
 
-    if (e->watch || e->exiting)
-        return 0;
+    if (e->watch || e->exiting) return 0;
     /* Always from the current state: the engine must see the Lease as it is
      * now, and a resumed stream is the client's own business. */
     /* The Endpoints modes watch their objects too; R/2 is the period of the reads they fall
@@ -669,10 +649,9 @@ static int watch_start(Elector *e)
     uint32_t rnd = 0;
     (void)getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
     uint64_t stream = WATCH_STREAM_MIN_USEC + WATCH_STREAM_MIN_USEC / 1000 * (rnd % 1000);
-    r = lock_watch(e->lock, stream, e->opts.retry_period_usec / 2, on_watch_event,
-                   on_watch_end, e, &e->watch);
-    if (r >= 0)
-        lock_watch_set_interrupt(e->watch, on_watch_interrupt);
+    r = lock_watch(e->lock, stream, e->opts.retry_period_usec / 2, on_watch_event, on_watch_end, e,
+                   &e->watch);
+    if (r >= 0) lock_watch_set_interrupt(e->watch, on_watch_interrupt);
     if (r < 0) {
         log_warn_errno(r, "cannot start the watch: %m");
         set_watch_up(e, false);
@@ -693,7 +672,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     }
     if (election_stopping(&e->engine)) {
         /* A second signal: we already stopped claiming, so leaving now is safe. */
-        log_info("second %s: exiting without waiting for the release", strsignal((int)si->ssi_signo));
+        log_info("second %s: exiting without waiting for the release",
+                 strsignal((int)si->ssi_signo));
         e->exiting = true;
         return sd_event_exit(e->event, 0);
     }
@@ -709,8 +689,7 @@ static double socket_clients(void *userdata)
     Elector *e = userdata;
     SockServerStats st;
 
-    if (!e->sock)
-        return 0;
+    if (!e->sock) return 0;
     sock_server_get_stats(e->sock, &st);
     return st.clients;
 }
@@ -739,8 +718,8 @@ static void on_health_change(HealthChecker *h, HealthState state, const char *re
     sock_server_publish(e->sock);
 }
 
-static void on_health_result(HealthChecker *h, bool ok, uint64_t duration_usec,
-                             const char *reason, void *userdata)
+static void on_health_result(HealthChecker *h, bool ok, uint64_t duration_usec, const char *reason,
+                             void *userdata)
 {
     Elector *e = userdata;
 
@@ -763,18 +742,16 @@ static int health_setup(Elector *e, sd_event *event, const Options *o)
     int r;
 
     r = health_checker_new(event, &hc, &e->health);
-    if (r < 0)
-        return log_error_errno(r, "cannot check the health of %s: %m", o->health_target);
+    if (r < 0) return log_error_errno(r, "cannot check the health of %s: %m", o->health_target);
     health_checker_set_callbacks(e->health, on_health_change, on_health_result, e);
     if (metrics_family_add(e->metrics->registry, METRIC_GAUGE, "leader_election_health_status",
                            "1 while the application is healthy (after the failure/success "
                            "thresholds), else 0",
                            NULL, 0, NULL, 0, &f) >= 0)
         (void)metrics_series(f, NULL, &e->m_health_status);
-    if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
-                           "leader_election_health_checks_total",
-                           "Application health checks by result", METRIC_LABELS("result"), 2,
-                           NULL, 0, &f) >= 0) {
+    if (metrics_family_add(
+            e->metrics->registry, METRIC_COUNTER, "leader_election_health_checks_total",
+            "Application health checks by result", METRIC_LABELS("result"), 2, NULL, 0, &f) >= 0) {
         (void)metrics_series(f, METRIC_LABELS("success"), &e->m_health_ok);
         (void)metrics_series(f, METRIC_LABELS("failure"), &e->m_health_failed);
     }
@@ -791,8 +768,7 @@ static uint64_t slice_claim(void *userdata)
     uint64_t now = now_boot_usec();
     ElectionView v;
 
-    if (!election_is_leader(&e->engine, now))
-        return 0;
+    if (!election_is_leader(&e->engine, now)) return 0;
     election_view(&e->engine, now, &v);
     return v.valid_ms * USEC_PER_MSEC;
 }
@@ -815,11 +791,26 @@ static double slice_stat(Elector *e, int which)
         return endpointslice_published(e->slice) ? 1 : 0;
     }
 }
-static double slice_gets(void *u) { return slice_stat(u, 0); }
-static double slice_creates(void *u) { return slice_stat(u, 1); }
-static double slice_updates(void *u) { return slice_stat(u, 2); }
-static double slice_conflicts(void *u) { return slice_stat(u, 3); }
-static double slice_published(void *u) { return slice_stat(u, 4); }
+static double slice_gets(void *u)
+{
+    return slice_stat(u, 0);
+}
+static double slice_creates(void *u)
+{
+    return slice_stat(u, 1);
+}
+static double slice_updates(void *u)
+{
+    return slice_stat(u, 2);
+}
+static double slice_conflicts(void *u)
+{
+    return slice_stat(u, 3);
+}
+static double slice_published(void *u)
+{
+    return slice_stat(u, 4);
+}
 
 static int slice_setup(Elector *e, sd_event *event, const Options *o)
 {
@@ -844,15 +835,13 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
     int r;
 
     r = endpointslice_new(event, e->kube, &sc, &e->slice);
-    if (r < 0)
-        return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
+    if (r < 0) return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
     endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);
     if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
                            "leader_election_endpointslice_requests_total",
-                           "Requests on the leader's EndpointSlice by verb",
-                           METRIC_LABELS("verb"), 3, NULL, 0, &f) >= 0) {
-        if (metrics_series(f, METRIC_LABELS("get"), &m) >= 0)
-            metric_set_func(m, slice_gets, e);
+                           "Requests on the leader's EndpointSlice by verb", METRIC_LABELS("verb"),
+                           3, NULL, 0, &f) >= 0) {
+        if (metrics_series(f, METRIC_LABELS("get"), &m) >= 0) metric_set_func(m, slice_gets, e);
         if (metrics_series(f, METRIC_LABELS("create"), &m) >= 0)
             metric_set_func(m, slice_creates, e);
         if (metrics_series(f, METRIC_LABELS("update"), &m) >= 0)
@@ -860,8 +849,8 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
     }
     if (metrics_family_add(e->metrics->registry, METRIC_COUNTER,
                            "leader_election_endpointslice_conflicts_total",
-                           "409 answers to writes of the EndpointSlice (re-read and retried)",
-                           NULL, 0, NULL, 0, &f) >= 0 &&
+                           "409 answers to writes of the EndpointSlice (re-read and retried)", NULL,
+                           0, NULL, 0, &f) >= 0 &&
         metrics_series(f, NULL, &m) >= 0)
         metric_set_func(m, slice_conflicts, e);
     if (metrics_family_add(e->metrics->registry, METRIC_GAUGE,
@@ -883,15 +872,13 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     int r;
 
     e = calloc(1, sizeof *e);
-    if (!e)
-        return log_error_errno(ENOMEM, "out of memory");
+    if (!e) return log_error_errno(ENOMEM, "out of memory");
     e->event = sd_event_ref(event);
     e->opts = *o;
     e->published_term = -1;
 
     r = options_election_config(o, &ec);
-    if (r < 0)
-        return log_error_errno(r, "invalid identity '%s'", o->id);
+    if (r < 0) return log_error_errno(r, "invalid identity '%s'", o->id);
     if (getrandom(&ec.seed, sizeof ec.seed, GRND_NONBLOCK) != sizeof ec.seed)
         ec.seed = now_boot_usec() ^ (uint64_t)getpid();
     r = election_init(&e->engine, &ec);
@@ -899,8 +886,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         return log_error_errno(r, "invalid election settings: %s", election_config_validate(&ec));
 
     r = election_metrics_new(o->election, &e->metrics);
-    if (r < 0)
-        return log_error_errno(r, "cannot set up metrics: %m");
+    if (r < 0) return log_error_errno(r, "cannot set up metrics: %m");
 
     /* The API client. */
     kc.server = o->server[0] ? strdup(o->server) : NULL;
@@ -927,23 +913,19 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     kube_config_done(&kc);
     kube_client_set_log(e->kube, kube_log, e);
 
-    if (o->health_kind != HEALTH_CHECK_NONE && (r = health_setup(e, event, o)) < 0)
-        return r;
-    if (o->endpointslice[0] && (r = slice_setup(e, event, o)) < 0)
-        return r;
+    if (o->health_kind != HEALTH_CHECK_NONE && (r = health_setup(e, event, o)) < 0) return r;
+    if (o->endpointslice[0] && (r = slice_setup(e, event, o)) < 0) return r;
     {
-        LockConfig lc = {.type = o->lock, .namespace_ = o->namespace_, .name = o->election,
-                         .identity = o->id};
+        LockConfig lc = {
+            .type = o->lock, .namespace_ = o->namespace_, .name = o->election, .identity = o->id};
         r = lock_new(event, e->kube, &lc, &e->lock);
-        if (r < 0)
-            return log_error_errno(r, "cannot set up the lock: %m");
+        if (r < 0) return log_error_errno(r, "cannot set up the lock: %m");
         lock_set_request_observer(e->lock, on_lock_request, e);
     }
     if (o->events) {
         EventsConfig evc = {.host = o->hostname};
         r = events_new(event, e->kube, &evc, &e->events);
-        if (r < 0)
-            return log_error_errno(r, "cannot set up events: %m");
+        if (r < 0) return log_error_errno(r, "cannot set up events: %m");
         events_set_log(e->events, kube_log, e);
     }
 
@@ -962,8 +944,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         if (r == -EADDRINUSE)
             return log_error_errno(r, "another daemon answers on %s: refusing to start",
                                    o->socket_path);
-        if (r < 0)
-            return log_error_errno(r, "cannot listen on %s: %m", o->socket_path);
+        if (r < 0) return log_error_errno(r, "cannot listen on %s: %m", o->socket_path);
     }
 
     metric_set_func(e->metrics->socket_clients, socket_clients, e);
@@ -974,8 +955,7 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         HttpServerConfig hc = {.listen = o->http_addr};
         HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
-        if (r < 0)
-            return log_error_errno(r, "cannot serve HTTP on %s: %m", o->http_addr);
+        if (r < 0) return log_error_errno(r, "cannot serve HTTP on %s: %m", o->http_addr);
     }
 
     /* SIGTERM/SIGINT: stop claiming, release, exit. main() blocks them first
@@ -988,10 +968,8 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
             return log_error_errno(errno, "cannot block signals: %m");
         r = sd_event_add_signal(event, &e->sig_term, SIGTERM, on_signal, e);
-        if (r >= 0)
-            r = sd_event_add_signal(event, &e->sig_int, SIGINT, on_signal, e);
-        if (r < 0)
-            return log_error_errno(r, "cannot handle signals: %m");
+        if (r >= 0) r = sd_event_add_signal(event, &e->sig_int, SIGINT, on_signal, e);
+        if (r < 0) return log_error_errno(r, "cannot handle signals: %m");
     }
 
     *ret = TAKE_PTR(e);
@@ -1012,16 +990,14 @@ int elector_start(Elector *e)
     (void)watch_start(e);
     if (e->health) {
         int r = health_checker_start(e->health);
-        if (r < 0)
-            return log_error_errno(r, "cannot start the health checks: %m");
+        if (r < 0) return log_error_errno(r, "cannot start the health checks: %m");
         log_info("checking the application's health: %s every %llums (timeout %llums, "
                  "unhealthy after %u failures, healthy after %u successes); not competing "
                  "until healthy",
                  e->opts.health_target,
                  (unsigned long long)(e->opts.health_period_usec / USEC_PER_MSEC),
                  (unsigned long long)(e->opts.health_timeout_usec / USEC_PER_MSEC),
-                 e->opts.health_failures,
-                 e->opts.health_successes);
+                 e->opts.health_failures, e->opts.health_successes);
     }
     (void)sd_notify(false, "READY=1");
     return 0;
@@ -1029,8 +1005,7 @@ int elector_start(Elector *e)
 
 Elector *elector_free(Elector *e)
 {
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->exiting = true;
     for (size_t i = 0; i < ELEMENTSOF(e->requests); i++)
         lock_op_cancel(e->requests[i].req);

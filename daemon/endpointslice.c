@@ -72,8 +72,7 @@ static void slog_errno(EndpointSlice *s, int level, int err, const char *fmt, ..
     int saved_errno = errno;
     va_list ap;
 
-    if (!s->log)
-        return;
+    if (!s->log) return;
     errno = abs(err);
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -87,8 +86,7 @@ static void withdraw_complete(EndpointSlice *s, bool ok)
 {
     endpointslice_withdrawn_fn fn = s->withdrawn;
 
-    if (!fn)
-        return;
+    if (!fn) return;
     s->withdrawn = NULL;
     s->withdraw_deadline = sd_event_source_disable_unref(s->withdraw_deadline);
     fn(s, ok, s->withdrawn_userdata);
@@ -114,25 +112,21 @@ static void arm(EndpointSlice *s, uint64_t delay)
         r = sd_event_add_time(s->event, &s->timer, CLOCK_BOOTTIME, at, USEC_PER_MSEC, on_timer, s);
     else {
         r = sd_event_source_set_time(s->timer, at);
-        if (r >= 0)
-            r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        if (r >= 0) r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
     }
-    if (r < 0)
-        slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot arm a timer: %m", s->name);
+    if (r < 0) slog_errno(s, LOG_ERR, r, "endpointslice %s: cannot arm a timer: %m", s->name);
 }
 
 static void disarm(EndpointSlice *s)
 {
-    if (s->timer)
-        (void)sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+    if (s->timer) (void)sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
 }
 
 static bool timer_pending(const EndpointSlice *s)
 {
     int enabled = SD_EVENT_OFF;
 
-    if (!s->timer)
-        return false;
+    if (!s->timer) return false;
     (void)sd_event_source_get_enabled(s->timer, &enabled);
     return enabled != SD_EVENT_OFF;
 }
@@ -146,8 +140,7 @@ static void keep_object(EndpointSlice *s, const char *body, size_t len)
     s->raw_len = 0;
     s->absent = false;
     s->fresh = false;
-    if (!copy)
-        return;
+    if (!copy) return;
     memcpy(copy, body, len);
     copy[len] = 0;
     s->raw = copy;
@@ -181,8 +174,7 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
             s->absent = true;
             s->fresh = true;
             s->published = false;
-            if (!s->want_leader)
-                s->dirty = false;
+            if (!s->want_leader) s->dirty = false;
             break;
         }
         /* an update of a deleted slice: read again */
@@ -205,14 +197,17 @@ static void on_answer(KubeClient *c, const KubeResponse *resp, void *userdata)
     default:
         s->stats.errors++;
         s->fresh = false;
-        slog(s, resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? LOG_ERR : LOG_WARNING,
+        slog(s,
+             resp->result == KUBE_E_FORBIDDEN || resp->result == KUBE_E_INVALID ? LOG_ERR
+                                                                                : LOG_WARNING,
              "endpointslice %s: %s failed: %s; retrying", s->name,
-             op == OP_GET ? "get" : op == OP_CREATE ? "create" : "update",
+             op == OP_GET      ? "get"
+             : op == OP_CREATE ? "create"
+                               : "update",
              resp->error ? resp->error : "error");
         arm(s, resp->retry_after_usec > s->cfg.retry_usec ? resp->retry_after_usec
                                                           : s->cfg.retry_usec);
-        if (!s->want_leader && op != OP_GET)
-            withdraw_complete(s, false);
+        if (!s->want_leader && op != OP_GET) withdraw_complete(s, false);
         break;
     }
     sync_slice(s);
@@ -235,8 +230,7 @@ static void send_get(EndpointSlice *s)
     s->stats.gets++;
     r = kube_object_get(s->kube, &KUBE_RESOURCE_ENDPOINTSLICES, s->cfg.namespace_, s->name,
                         s->cfg.timeout_usec, on_answer, s, &s->req);
-    if (r < 0)
-        start_failed(s, "get", r);
+    if (r < 0) start_failed(s, "get", r);
 }
 
 /* Writes our endpoint (publish) or none. A publish is sent only if the claim
@@ -255,8 +249,7 @@ static void send_write(EndpointSlice *s, bool publish)
             slog(s, LOG_DEBUG, "endpointslice %s: not leader any more, not writing", s->name);
             return;
         }
-        if (left < timeout)
-            timeout = left;
+        if (left < timeout) timeout = left;
         s->dirty = true; /* from now on it may list us, whatever the answer */
     }
     if (s->absent)
@@ -282,16 +275,14 @@ static void send_write(EndpointSlice *s, bool publish)
                                body, len, timeout, on_answer, s, &s->req);
     }
     s->fresh = false;
-    if (r < 0)
-        start_failed(s, publish ? "write" : "emptying", r);
+    if (r < 0) start_failed(s, publish ? "write" : "emptying", r);
 }
 
 static void sync_slice(EndpointSlice *s)
 {
     int c;
 
-    if (s->req || timer_pending(s))
-        return; /* the answer or the timer calls again */
+    if (s->req || timer_pending(s)) return; /* the answer or the timer calls again */
 
     if (!s->want_leader && !s->dirty) {
         withdraw_complete(s, true);
@@ -311,8 +302,7 @@ static void sync_slice(EndpointSlice *s)
     }
 
     if (s->absent) {
-        if (s->want_leader)
-            send_write(s, true);
+        if (s->want_leader) send_write(s, true);
         /* else: dirty was cleared on the 404 */
         return;
     }
@@ -353,13 +343,10 @@ int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceCo
     EndpointSlice *s;
     char ip[INET6_ADDRSTRLEN];
 
-    if (!event || !client || !ret || endpointslice_config_validate(cfg) < 0)
-        return -EINVAL;
-    if (!endpointslice_address_type(cfg->pod_ip, ip, sizeof ip))
-        return -EINVAL;
+    if (!event || !client || !ret || endpointslice_config_validate(cfg) < 0) return -EINVAL;
+    if (!endpointslice_address_type(cfg->pod_ip, ip, sizeof ip)) return -EINVAL;
     s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     s->event = sd_event_ref(event);
     s->kube = client;
 #define DUP(f) (s->f = cfg->f ? strdup(cfg->f) : NULL, !cfg->f || s->f)
@@ -393,8 +380,7 @@ int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceCo
 
 EndpointSlice *endpointslice_free(EndpointSlice *s)
 {
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     kube_request_cancel(s->req);
     sd_event_source_disable_unref(s->timer);
     sd_event_source_disable_unref(s->withdraw_deadline);
@@ -422,14 +408,12 @@ void endpointslice_set_callbacks(EndpointSlice *s, endpointslice_claim_fn claim,
 
 void endpointslice_set_leader(EndpointSlice *s, bool leader)
 {
-    if (s->want_leader == leader)
-        return;
+    if (s->want_leader == leader) return;
     s->want_leader = leader;
     s->published = false;
     s->conflicts = 0;
     /* A change of role acts now: a pending retry or resync is superseded. */
-    if (!s->req)
-        disarm(s);
+    if (!s->req) disarm(s);
     sync_slice(s);
 }
 
@@ -444,14 +428,13 @@ static int on_withdraw_deadline(sd_event_source *src, uint64_t usec, void *userd
     return 0;
 }
 
-int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec,
-                           endpointslice_withdrawn_fn done, void *userdata)
+int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec, endpointslice_withdrawn_fn done,
+                           void *userdata)
 {
     int r;
 
     endpointslice_set_leader(s, false);
-    if (!s->dirty)
-        return 0;
+    if (!s->dirty) return 0;
     s->withdrawn = done;
     s->withdrawn_userdata = userdata;
     if (!s->withdraw_deadline) {

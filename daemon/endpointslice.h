@@ -65,8 +65,8 @@ void endpointslice_set_leader(EndpointSlice *s, bool leader);
  * is nothing to do (no callback), 1 when done() will be called once, from the
  * loop, within timeout_usec (ok false on timeout or failure), or a negative
  * errno. A second call while one is pending replaces the callback. */
-int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec,
-                           endpointslice_withdrawn_fn done, void *userdata);
+int endpointslice_withdraw(EndpointSlice *s, uint64_t timeout_usec, endpointslice_withdrawn_fn done,
+                           void *userdata);
 
 /* True when the slice was last seen (read or written) holding exactly our
  * endpoint. */

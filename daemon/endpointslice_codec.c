@@ -20,13 +20,11 @@ int endpointslice_config_validate(const EndpointSliceConfig *cfg)
         cfg->n_ports > ENDPOINTSLICE_PORTS_MAX)
         return -EINVAL;
     for (size_t i = 0; i < cfg->n_ports; i++) {
-        if (cfg->ports[i].port == 0)
-            return -EINVAL;
+        if (cfg->ports[i].port == 0) return -EINVAL;
         if (cfg->n_ports > 1 && !cfg->ports[i].name[0])
             return -EINVAL; /* the API requires names when there are several */
         for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0)
-                return -EINVAL;
+            if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0) return -EINVAL;
     }
     return 0;
 }
@@ -120,8 +118,8 @@ int endpointslice_ports_json(const EndpointSliceConfig *cfg, char **ret)
     return json_writer_finish(&w, ret, NULL);
 }
 
-int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish,
-                           char **ret, size_t *ret_len)
+int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish, char **ret,
+                           size_t *ret_len)
 {
     JsonWriter w = JSON_WRITER_INIT(ENDPOINTSLICE_BODY_MAX);
 
@@ -178,8 +176,7 @@ int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, siz
     snprintf(type, sizeof type, "\"%s\"", endpointslice_address_type(cfg->pod_ip, NULL, 0));
     write_endpoints(&w, cfg, cfg->namespace_, publish);
     r = json_writer_finish(&w, &endpoints, NULL);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = endpointslice_ports_json(cfg, &ports);
     if (r < 0) {
         free(endpoints);
@@ -202,18 +199,15 @@ int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, siz
 
 static bool array_has_string(const JsonDoc *d, int arr, const char *s)
 {
-    if (json_type(d, arr) != JSON_ARRAY)
-        return false;
+    if (json_type(d, arr) != JSON_ARRAY) return false;
     for (int i = json_first(d, arr); i >= 0; i = json_next(d, i))
-        if (json_string_eq(d, i, s))
-            return true;
+        if (json_string_eq(d, i, s)) return true;
     return false;
 }
 
 static bool string_or_empty_eq(const JsonDoc *d, int t, const char *s)
 {
-    if (t < 0 || json_type(d, t) == JSON_NULL)
-        return s[0] == 0;
+    if (t < 0 || json_type(d, t) == JSON_NULL) return s[0] == 0;
     return json_string_eq(d, t, s);
 }
 
@@ -228,12 +222,9 @@ static bool ports_match(const EndpointSliceConfig *cfg, const JsonDoc *d, int po
         int proto = json_get(d, i, "protocol");
         int64_t v;
 
-        if (json_type(d, i) != JSON_OBJECT)
-            return false;
-        if (!string_or_empty_eq(d, json_get(d, i, "name"), p->name))
-            return false;
-        if (json_int64(d, json_get(d, i, "port"), &v) < 0 || v != p->port)
-            return false;
+        if (json_type(d, i) != JSON_OBJECT) return false;
+        if (!string_or_empty_eq(d, json_get(d, i, "name"), p->name)) return false;
+        if (json_int64(d, json_get(d, i, "port"), &v) < 0 || v != p->port) return false;
         if (proto < 0 ? strcmp(p->protocol, "TCP") != 0 : !json_string_eq(d, proto, p->protocol))
             return false;
     }
@@ -248,11 +239,9 @@ int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size
     int eps, ep, r;
     bool lists = false, ready;
 
-    if (!type)
-        return -EINVAL;
+    if (!type) return -EINVAL;
     r = json_parse(raw, raw_len, 0, &d);
-    if (r < 0)
-        return -EBADMSG;
+    if (r < 0) return -EBADMSG;
     if (json_type(d, 0) != JSON_OBJECT) {
         json_free(d);
         return -EBADMSG;
@@ -272,12 +261,12 @@ int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size
     if (json_count(d, eps) == 1 && json_count(d, json_get(d, ep, "addresses")) == 1 &&
         json_bool(d, json_get_path(d, ep, "conditions", "ready", NULL), &ready) == 0 && ready &&
         json_string_eq(d, json_get(d, 0, "addressType"), type) &&
-        json_string_eq(d, json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE,
-                                        NULL),
+        json_string_eq(d,
+                       json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE, NULL),
                        cfg->service) &&
-        json_string_eq(d, json_get_path(d, 0, "metadata", "labels",
-                                        ENDPOINTSLICE_LABEL_MANAGED_BY, NULL),
-                       ENDPOINTSLICE_MANAGED_BY) &&
+        json_string_eq(
+            d, json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_MANAGED_BY, NULL),
+            ENDPOINTSLICE_MANAGED_BY) &&
         ports_match(cfg, d, json_get(d, 0, "ports")))
         r = ENDPOINTSLICE_CONTENT_OURS;
     json_free(d);

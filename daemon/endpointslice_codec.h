@@ -27,10 +27,10 @@ typedef struct EndpointSliceConfig {
     const char *pod_uid;       /* targetRef.uid, optional */
     const char *node_name;     /* nodeName, optional */
     const EndpointSlicePort *ports;
-    size_t n_ports;         /* 1..ENDPOINTSLICE_PORTS_MAX */
-    uint64_t timeout_usec;  /* one request; 0: 5 s */
-    uint64_t retry_usec;    /* after a failed request; 0: 1 s */
-    uint64_t resync_usec;   /* leader: re-read the slice this often; 0: 60 s */
+    size_t n_ports;        /* 1..ENDPOINTSLICE_PORTS_MAX */
+    uint64_t timeout_usec; /* one request; 0: 5 s */
+    uint64_t retry_usec;   /* after a failed request; 0: 1 s */
+    uint64_t resync_usec;  /* leader: re-read the slice this often; 0: 60 s */
 } EndpointSliceConfig;
 /* 0 when cfg is what the bodies and the writer need (a slice name that is a
  * DNS subdomain, a Service name, a numeric pod IP, 1..ENDPOINTSLICE_PORTS_MAX
@@ -44,8 +44,8 @@ int endpointslice_config_validate(const EndpointSliceConfig *cfg);
 int endpointslice_endpoints_json(const EndpointSliceConfig *cfg, bool publish, char **ret);
 int endpointslice_ports_json(const EndpointSliceConfig *cfg, char **ret);
 /* A new object (create), with or without our endpoint. */
-int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish,
-                           char **ret, size_t *ret_len);
+int endpointslice_new_json(const EndpointSliceConfig *cfg, const char *ns, bool publish, char **ret,
+                           size_t *ret_len);
 /* raw (as the server returned it) with the managed parts rewritten. */
 int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, size_t raw_len,
                             bool publish, char **ret, size_t *ret_len);

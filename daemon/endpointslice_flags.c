@@ -15,15 +15,13 @@ static bool port_name_valid(const char *s, size_t n)
 {
     bool letter = false;
 
-    if (n == 0 || n > ENDPOINTSLICE_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-        return false;
+    if (n == 0 || n > ENDPOINTSLICE_PORT_NAME_MAX || s[0] == '-' || s[n - 1] == '-') return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c >= 'a' && c <= 'z')
             letter = true;
         else if (c == '-') {
-            if (i > 0 && s[i - 1] == '-')
-                return false;
+            if (i > 0 && s[i - 1] == '-') return false;
         } else if (!(c >= '0' && c <= '9'))
             return false;
     }
@@ -37,23 +35,19 @@ int endpointslice_port_parse(const char *s, EndpointSlicePort *ret)
     char *end;
     unsigned long port;
 
-    if (!s || !*s || strlen(s) > 64)
-        return -EINVAL;
+    if (!s || !*s || strlen(s) > 64) return -EINVAL;
     colon = strchr(s, ':');
     if (colon) {
-        if (!port_name_valid(s, (size_t)(colon - s)))
-            return -EINVAL;
+        if (!port_name_valid(s, (size_t)(colon - s))) return -EINVAL;
         memcpy(p.name, s, (size_t)(colon - s));
         num = colon + 1;
     } else {
         num = s;
     }
-    if (!isdigit((unsigned char)*num))
-        return -EINVAL;
+    if (!isdigit((unsigned char)*num)) return -EINVAL;
     errno = 0;
     port = strtoul(num, &end, 10);
-    if (errno || port < 1 || port > 65535)
-        return -EINVAL;
+    if (errno || port < 1 || port > 65535) return -EINVAL;
     p.port = (uint16_t)port;
     slash = end;
     if (*slash == 0)
@@ -76,11 +70,9 @@ bool endpointslice_service_valid(const char *s)
 {
     size_t n;
 
-    if (!s)
-        return false;
+    if (!s) return false;
     n = strlen(s);
-    if (n == 0 || n > ENDPOINTSLICE_SERVICE_MAX || !(s[0] >= 'a' && s[0] <= 'z') ||
-        s[n - 1] == '-')
+    if (n == 0 || n > ENDPOINTSLICE_SERVICE_MAX || !(s[0] >= 'a' && s[0] <= 'z') || s[n - 1] == '-')
         return false;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
@@ -92,16 +84,13 @@ const char *endpointslice_address_type(const char *ip, char *canon, size_t canon
 {
     unsigned char buf[sizeof(struct in6_addr)];
 
-    if (!ip)
-        return NULL;
+    if (!ip) return NULL;
     if (inet_pton(AF_INET, ip, buf) == 1) {
-        if (canon && !inet_ntop(AF_INET, buf, canon, (socklen_t)canon_size))
-            return NULL;
+        if (canon && !inet_ntop(AF_INET, buf, canon, (socklen_t)canon_size)) return NULL;
         return "IPv4";
     }
     if (inet_pton(AF_INET6, ip, buf) == 1) {
-        if (canon && !inet_ntop(AF_INET6, buf, canon, (socklen_t)canon_size))
-            return NULL;
+        if (canon && !inet_ntop(AF_INET6, buf, canon, (socklen_t)canon_size)) return NULL;
         return "IPv6";
     }
     return NULL;

@@ -76,16 +76,12 @@ bool health_hysteresis_feed(HealthHysteresis *h, bool ok)
 
     if (ok) {
         h->failures = 0;
-        if (h->successes < UINT32_MAX)
-            h->successes++;
-        if (h->successes >= h->success_threshold)
-            h->state = HEALTH_HEALTHY;
+        if (h->successes < UINT32_MAX) h->successes++;
+        if (h->successes >= h->success_threshold) h->state = HEALTH_HEALTHY;
     } else {
         h->successes = 0;
-        if (h->failures < UINT32_MAX)
-            h->failures++;
-        if (h->failures >= h->failure_threshold)
-            h->state = HEALTH_UNHEALTHY;
+        if (h->failures < UINT32_MAX) h->failures++;
+        if (h->failures >= h->failure_threshold) h->state = HEALTH_UNHEALTHY;
     }
     return h->state != old;
 }
@@ -96,22 +92,18 @@ int health_http_url_validate(const char *url)
 {
     size_t n;
 
-    if (!url)
-        return -EINVAL;
+    if (!url) return -EINVAL;
     n = strlen(url);
-    if (n >= HEALTH_URL_MAX)
-        return -EINVAL;
+    if (n >= HEALTH_URL_MAX) return -EINVAL;
     if (strncmp(url, "http://", 7) == 0)
         url += 7;
     else if (strncmp(url, "https://", 8) == 0)
         url += 8;
     else
         return -EINVAL;
-    if (*url == 0 || *url == '/')
-        return -EINVAL; /* no host */
+    if (*url == 0 || *url == '/') return -EINVAL; /* no host */
     for (const char *p = url; *p; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f)
-            return -EINVAL;
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f) return -EINVAL;
     return 0;
 }
 
@@ -125,55 +117,44 @@ int health_tcp_parse(const char *s, struct sockaddr_storage *ret, socklen_t *ret
     struct sockaddr_storage ss = {0};
     socklen_t len;
 
-    if (!s || strlen(s) >= HEALTH_TCP_MAX)
-        return -EINVAL;
+    if (!s || strlen(s) >= HEALTH_TCP_MAX) return -EINVAL;
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return -EINVAL;
+        if (!close || close[1] != ':') return -EINVAL;
         h = s + 1;
         hn = (size_t)(close - h);
         p = close + 2;
     } else {
         colon = strrchr(s, ':');
-        if (!colon || strchr(s, ':') != colon)
-            return -EINVAL; /* an IPv6 address needs brackets */
+        if (!colon || strchr(s, ':') != colon) return -EINVAL; /* an IPv6 address needs brackets */
         h = s;
         hn = (size_t)(colon - s);
         p = colon + 1;
     }
-    if (hn == 0 || hn >= sizeof host)
-        return -EINVAL;
+    if (hn == 0 || hn >= sizeof host) return -EINVAL;
     memcpy(host, h, hn);
     host[hn] = 0;
-    if (!isdigit((unsigned char)p[0]))
-        return -EINVAL;
+    if (!isdigit((unsigned char)p[0])) return -EINVAL;
     errno = 0;
     port = strtoul(p, &end, 10);
-    if (errno || *end || port < 1 || port > 65535)
-        return -EINVAL;
+    if (errno || *end || port < 1 || port > 65535) return -EINVAL;
 
-    if (s[0] != '[' && strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
+    if (s[0] != '[' && strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
     if (s[0] == '[') {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-            return -EINVAL;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) return -EINVAL;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons((uint16_t)port);
         len = sizeof *a6;
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-            return -EINVAL;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) return -EINVAL;
         a4->sin_family = AF_INET;
         a4->sin_port = htons((uint16_t)port);
         len = sizeof *a4;
     }
-    if (ret)
-        *ret = ss;
-    if (ret_len)
-        *ret_len = len;
+    if (ret) *ret = ss;
+    if (ret_len) *ret_len = len;
     return 0;
 }
 
@@ -206,7 +187,8 @@ static void format_duration(uint64_t usec, char *buf, size_t size)
 }
 
 /* Reasons are one bounded line: a long URL is cut, by design. */
-static void set_reason(HealthChecker *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(HealthChecker *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void set_reason(HealthChecker *h, const char *fmt, ...)
 {
     va_list ap;
@@ -239,8 +221,7 @@ static void check_done(HealthChecker *h, bool ok)
     check_cleanup(h);
     h->started = 0;
     h->checks++;
-    if (h->on_result)
-        h->on_result(h, ok, took, h->reason, h->userdata);
+    if (h->on_result) h->on_result(h, ok, took, h->reason, h->userdata);
     if (health_hysteresis_feed(&h->hyst, ok) && h->on_change)
         h->on_change(h, h->hyst.state, h->reason, h->userdata);
 }
@@ -279,8 +260,8 @@ static void http_done(CurlEvent *ce, CURL *easy, CURLcode result, void *userdata
     (void)ce;
     h->easy_running = false;
     (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    if (result == CURLE_OK || (result == CURLE_WRITE_ERROR && h->body_bytes > HEALTH_BODY_MAX &&
-                               code > 0)) {
+    if (result == CURLE_OK ||
+        (result == CURLE_WRITE_ERROR && h->body_bytes > HEALTH_BODY_MAX && code > 0)) {
         /* As the kubelet's httpGet probe: 2xx and 3xx are success. */
         ok = code >= 200 && code < 400;
         set_reason(h, "HTTP %ld from %s", code, h->display);
@@ -288,7 +269,7 @@ static void http_done(CurlEvent *ce, CURL *easy, CURLcode result, void *userdata
         reason_timeout(h);
     } else {
         set_reason(h, "GET %s: %s", h->display,
-                 h->errbuf[0] ? h->errbuf : curl_easy_strerror(result));
+                   h->errbuf[0] ? h->errbuf : curl_easy_strerror(result));
     }
     check_done(h, ok);
 }
@@ -300,8 +281,7 @@ static int http_start(HealthChecker *h)
 
     if (!h->easy) {
         h->easy = curl_easy_init();
-        if (!h->easy)
-            return -ENOMEM;
+        if (!h->easy) return -ENOMEM;
         if (curl_easy_setopt(h->easy, CURLOPT_URL, h->target) != CURLE_OK ||
             curl_easy_setopt(h->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
             return -EINVAL;
@@ -325,8 +305,7 @@ static int http_start(HealthChecker *h)
     h->body_bytes = 0;
     h->errbuf[0] = 0;
     r = curl_event_add(h->curl, h->easy, http_done, h);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     h->easy_running = true;
     return 0;
 }
@@ -359,8 +338,7 @@ static int tcp_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
     (void)s;
     (void)revents;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     tcp_finish(h, err);
     return 0;
 }
@@ -381,8 +359,7 @@ static int tcp_start(HealthChecker *h)
     int r;
 
     h->fd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (h->fd < 0)
-        return -errno;
+    if (h->fd < 0) return -errno;
     if (connect(h->fd, (struct sockaddr *)&h->addr, h->addr_len) == 0) {
         /* Connected at once (loopback): still report from the loop, like every
          * other outcome. */
@@ -395,8 +372,7 @@ static int tcp_start(HealthChecker *h)
         return r < 0 ? r : 0;
     }
     r = sd_event_add_io(h->event, &h->io, h->fd, EPOLLOUT, tcp_on_io, h);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = sd_event_add_time_relative(h->event, &h->deadline, CLOCK_BOOTTIME, h->timeout_usec,
                                    USEC_PER_MSEC, tcp_on_deadline, h);
     return r < 0 ? r : 0;
@@ -435,14 +411,11 @@ int health_checker_new(sd_event *event, const HealthConfig *cfg, HealthChecker *
     HealthChecker *h;
     int r;
 
-    if (!event || !cfg || !cfg->target || !ret)
-        return -EINVAL;
+    if (!event || !cfg || !cfg->target || !ret) return -EINVAL;
     if (cfg->kind == HEALTH_CHECK_HTTP) {
-        if (health_http_url_validate(cfg->target) < 0)
-            return -EINVAL;
+        if (health_http_url_validate(cfg->target) < 0) return -EINVAL;
     } else if (cfg->kind == HEALTH_CHECK_TCP) {
-        if (health_tcp_parse(cfg->target, NULL, NULL) < 0)
-            return -EINVAL;
+        if (health_tcp_parse(cfg->target, NULL, NULL) < 0) return -EINVAL;
     } else {
         return -EINVAL;
     }
@@ -451,8 +424,7 @@ int health_checker_new(sd_event *event, const HealthConfig *cfg, HealthChecker *
         return -EINVAL;
 
     h = calloc(1, sizeof *h);
-    if (!h)
-        return -ENOMEM;
+    if (!h) return -ENOMEM;
     h->fd = -1;
     h->event = sd_event_ref(event);
     h->kind = cfg->kind;
@@ -460,12 +432,10 @@ int health_checker_new(sd_event *event, const HealthConfig *cfg, HealthChecker *
     url_display(h->target, h->display, sizeof h->display);
     h->period_usec = cfg->period_usec ? cfg->period_usec : HEALTH_DEFAULT_PERIOD_USEC;
     h->timeout_usec = cfg->timeout_usec ? cfg->timeout_usec : HEALTH_DEFAULT_TIMEOUT_USEC;
-    if (h->timeout_usec > h->period_usec)
-        h->timeout_usec = h->period_usec;
-    health_hysteresis_init(&h->hyst,
-                           cfg->failure_threshold ? cfg->failure_threshold : HEALTH_DEFAULT_FAILURES,
-                           cfg->success_threshold ? cfg->success_threshold
-                                                  : HEALTH_DEFAULT_SUCCESSES);
+    if (h->timeout_usec > h->period_usec) h->timeout_usec = h->period_usec;
+    health_hysteresis_init(
+        &h->hyst, cfg->failure_threshold ? cfg->failure_threshold : HEALTH_DEFAULT_FAILURES,
+        cfg->success_threshold ? cfg->success_threshold : HEALTH_DEFAULT_SUCCESSES);
     if (h->kind == HEALTH_CHECK_TCP) {
         (void)health_tcp_parse(h->target, &h->addr, &h->addr_len);
     } else {
@@ -483,13 +453,11 @@ int health_checker_new(sd_event *event, const HealthConfig *cfg, HealthChecker *
 
 HealthChecker *health_checker_free(HealthChecker *h)
 {
-    if (!h)
-        return NULL;
+    if (!h) return NULL;
     check_cleanup(h);
     h->tick = sd_event_source_disable_unref(h->tick);
     curl_event_free(h->curl);
-    if (h->easy)
-        curl_easy_cleanup(h->easy);
+    if (h->easy) curl_easy_cleanup(h->easy);
     sd_event_unref(h->event);
     free(h);
     return NULL;
@@ -505,8 +473,7 @@ void health_checker_set_callbacks(HealthChecker *h, health_change_fn on_change,
 
 int health_checker_start(HealthChecker *h)
 {
-    if (h->tick)
-        return 0;
+    if (h->tick) return 0;
     /* Due at once: the first check runs on the next loop iteration. */
     return sd_event_add_time(h->event, &h->tick, CLOCK_BOOTTIME, 0, USEC_PER_MSEC, on_tick, h);
 }

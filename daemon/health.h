@@ -29,9 +29,9 @@
 #define HEALTH_DEFAULT_FAILURES 3u
 #define HEALTH_DEFAULT_SUCCESSES 1u
 #define HEALTH_THRESHOLD_MAX 1000u
-#define HEALTH_URL_MAX 2048     /* --health-http */
-#define HEALTH_TCP_MAX 300      /* --health-tcp HOST:PORT */
-#define HEALTH_REASON_MAX 256   /* one line, NUL included */
+#define HEALTH_URL_MAX 2048           /* --health-http */
+#define HEALTH_TCP_MAX 300            /* --health-tcp HOST:PORT */
+#define HEALTH_REASON_MAX 256         /* one line, NUL included */
 #define HEALTH_BODY_MAX (64u * 1024u) /* bytes of a response body read (and discarded) */
 
 typedef enum HealthState {
@@ -78,9 +78,9 @@ int health_tcp_parse(const char *s, struct sockaddr_storage *ret, socklen_t *ret
 /* ---- the checker on an sd-event loop ---- */
 typedef struct HealthConfig {
     HealthKind kind;
-    const char *target;    /* URL (HTTP) or HOST:PORT (TCP); copied */
-    uint64_t period_usec;  /* between the starts of two checks; 0: default */
-    uint64_t timeout_usec; /* one check; 0: default; a check never outlives the period */
+    const char *target;         /* URL (HTTP) or HOST:PORT (TCP); copied */
+    uint64_t period_usec;       /* between the starts of two checks; 0: default */
+    uint64_t timeout_usec;      /* one check; 0: default; a check never outlives the period */
     unsigned failure_threshold; /* 0: default */
     unsigned success_threshold; /* 0: default */
 } HealthConfig;

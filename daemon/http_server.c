@@ -49,15 +49,12 @@ static int parse_port(const char *s, uint16_t *ret)
 {
     unsigned long v = 0;
 
-    if (!*s || strlen(s) > 5)
-        return -EINVAL;
+    if (!*s || strlen(s) > 5) return -EINVAL;
     for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -EINVAL;
+        if (*p < '0' || *p > '9') return -EINVAL;
         v = v * 10 + (unsigned long)(*p - '0');
     }
-    if (v > 65535)
-        return -EINVAL;
+    if (v > 65535) return -EINVAL;
     *ret = (uint16_t)v;
     return 0;
 }
@@ -72,14 +69,12 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ret, socklen_t *re
     uint16_t p;
     bool any = false;
 
-    if (!s)
-        return -EINVAL;
+    if (!s) return -EINVAL;
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
         struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
 
-        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host)
-            return -EINVAL;
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host) return -EINVAL;
         memcpy(host, s + 1, (size_t)(close - s - 1));
         host[close - s - 1] = 0;
         port = close + 2;
@@ -94,8 +89,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ret, socklen_t *re
             return -EINVAL; /* no port, too long, or a bare IPv6 address */
         memcpy(host, s, (size_t)(colon - s));
         host[colon - s] = 0;
-        if (parse_port(colon + 1, &p) < 0)
-            return -EINVAL;
+        if (parse_port(colon + 1, &p) < 0) return -EINVAL;
         if (host[0] == 0) {
             /* ":4040" listens on every address, as Go's net.Listen did:
              * dual-stack IPv6 (the caller falls back to IPv4). */
@@ -107,10 +101,8 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ret, socklen_t *re
             any = true;
         } else {
             struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
-            if (strcmp(host, "localhost") == 0)
-                strcpy(host, "127.0.0.1");
-            if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-                return -EINVAL;
+            if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+            if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) return -EINVAL;
             sa->sin_family = AF_INET;
             sa->sin_port = htons(p);
             len = sizeof *sa;
@@ -118,8 +110,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ret, socklen_t *re
     }
     *ret = ss;
     *ret_len = len;
-    if (ret_any)
-        *ret_any = any;
+    if (ret_any) *ret_any = any;
     return 0;
 }
 
@@ -129,18 +120,13 @@ static int listen_on(const struct sockaddr_storage *ss, socklen_t len, bool any,
     int one = 1, zero = 0;
 
     fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     /* A restarted daemon must be able to bind while old connections linger
      * in TIME_WAIT. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
-        return -errno;
-    if (any && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
-        return -errno;
-    if (bind(fd, (const struct sockaddr *)ss, len) < 0)
-        return -errno;
-    if (listen(fd, 64) < 0)
-        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return -errno;
+    if (any && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0) return -errno;
+    if (bind(fd, (const struct sockaddr *)ss, len) < 0) return -errno;
+    if (listen(fd, 64) < 0) return -errno;
     *ret_fd = TAKE_FD(fd);
     return 0;
 }
@@ -153,8 +139,7 @@ static int listen_socket(const char *address, int *ret_fd, int *ret_port)
     int fd = -1, r;
 
     r = http_listen_parse(address, &ss, &len, &any);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = listen_on(&ss, len, any, &fd);
     if (r < 0 && any && (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL)) {
         /* No IPv6 on this host (disabled in the pod): all IPv4 addresses. */
@@ -167,8 +152,7 @@ static int listen_socket(const char *address, int *ret_fd, int *ret_port)
         sa->sin_port = port;
         r = listen_on(&ss, sizeof *sa, false, &fd);
     }
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     if (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0) {
         r = -errno;
         close(fd);
@@ -199,11 +183,9 @@ static size_t utf8_sequence(const unsigned char *p, size_t n, uint32_t *ret_cp)
         len = 4, cp = p[0] & 0x07;
     else
         return 0;
-    if (n < len)
-        return 0;
+    if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
+        if ((p[i] & 0xc0) != 0x80) return 0;
         cp = (cp << 6) | (p[i] & 0x3f);
     }
     if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
@@ -224,14 +206,12 @@ static ssize_t go_json_string(const char *s, char *buf, size_t size)
 
 #define PUT(str, n)                                                                                \
     do {                                                                                           \
-        if (size - o <= (n))                                                                       \
-            return -ENOBUFS;                                                                       \
+        if (size - o <= (n)) return -ENOBUFS;                                                      \
         memcpy(buf + o, (str), (n));                                                               \
         o += (n);                                                                                  \
     } while (0)
 
-    if (size == 0)
-        return -ENOBUFS;
+    if (size == 0) return -ENOBUFS;
     PUT("\"", 1);
     while (p < end) {
         uint32_t cp;
@@ -281,12 +261,10 @@ ssize_t http_format_name(const ProtoStatus *st, char *buf, size_t size)
         (strcmp(st->leader, st->identity) != 0 || st->is_leader))
         name = st->leader;
 
-    if (size < 10)
-        return -ENOBUFS;
+    if (size < 10) return -ENOBUFS;
     memcpy(buf, "{\"name\":", 8);
     n = go_json_string(name, buf + 8, size - 8);
-    if (n < 0)
-        return n;
+    if (n < 0) return n;
     if (size - 8 - (size_t)n < 2) /* '}' and the NUL */
         return -ENOBUFS;
     buf[8 + n] = '}';
@@ -303,8 +281,7 @@ static enum MHD_Result respond(HttpServer *s, struct MHD_Connection *c, const ch
 
     election_metrics_http_request(s->metrics, handler, code);
     resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO; /* out of memory: MHD closes the connection */
+    if (!resp) return MHD_NO; /* out of memory: MHD closes the connection */
     if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES ||
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
         (code == MHD_HTTP_METHOD_NOT_ALLOWED &&
@@ -322,10 +299,8 @@ static enum MHD_Result respond_text(HttpServer *s, struct MHD_Connection *c, con
 {
     int n = snprintf(s->body, HTTP_BODY_MAX, "%s%s%s\n", prefix, reason ? ": " : "",
                      reason ? reason : "");
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= HTTP_BODY_MAX)
-        n = HTTP_BODY_MAX - 1;
+    if (n < 0) n = 0;
+    if ((size_t)n >= HTTP_BODY_MAX) n = HTTP_BODY_MAX - 1;
     return respond(s, c, handler, code, CONTENT_TYPE_TEXT, s->body, (size_t)n);
 }
 
@@ -336,8 +311,7 @@ static int status_now(HttpServer *s, ProtoStatus *ret)
 
     memset(ret, 0, sizeof *ret);
     r = s->provider.get_status(s->userdata, now, ret);
-    if (r >= 0)
-        ret->boottime_ms = now / USEC_PER_MSEC;
+    if (r >= 0) ret->boottime_ms = now / USEC_PER_MSEC;
     return r;
 }
 
@@ -348,8 +322,7 @@ static enum MHD_Result answer_name(HttpServer *s, struct MHD_Connection *c)
 
     /* Without a status, name nobody: the old consumers JSON.parse whatever
      * they get, and an empty name is the fail-closed answer. */
-    if (status_now(s, &st) < 0)
-        memset(&st, 0, sizeof st);
+    if (status_now(s, &st) < 0) memset(&st, 0, sizeof st);
     n = http_format_name(&st, s->body, HTTP_BODY_MAX);
     if (n < 0)
         return respond_text(s, c, "name", MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error", NULL);
@@ -379,12 +352,9 @@ static enum MHD_Result answer_check(HttpServer *s, struct MHD_Connection *c, con
     const char *reason = NULL;
     int r = 0;
 
-    if (check)
-        r = check(s->userdata, &reason);
-    if (r == 0)
-        return respond_text(s, c, handler, MHD_HTTP_OK, "ok", NULL);
-    if (r < 0 && !reason)
-        reason = strerror(-r);
+    if (check) r = check(s->userdata, &reason);
+    if (r == 0) return respond_text(s, c, handler, MHD_HTTP_OK, "ok", NULL);
+    if (r < 0 && !reason) reason = strerror(-r);
     return respond_text(s, c, handler, MHD_HTTP_SERVICE_UNAVAILABLE, failed,
                         reason ? reason : "unknown");
 }
@@ -416,8 +386,7 @@ static void deadline_arm(HttpServer *s)
     uint64_t next = UINT64_MAX;
 
     for (HttpConn *c = s->conns; c; c = c->next)
-        if (!c->shut && c->deadline < next)
-            next = c->deadline;
+        if (!c->shut && c->deadline < next) next = c->deadline;
     if (next == UINT64_MAX) {
         (void)sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
         return;
@@ -460,8 +429,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         c->fd = info->connect_fd;
         c->deadline = now_mono_usec() + s->deadline_usec;
         c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
+        if (s->conns) s->conns->prev = c;
         s->conns = c;
         *socket_context = c;
         deadline_arm(s);
@@ -470,8 +438,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
             c->prev->next = c->next;
         else
             s->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
+        if (c->next) c->next->prev = c->prev;
         free(c);
         *socket_context = NULL;
     }
@@ -485,8 +452,7 @@ static void deadline_extend(HttpServer *s, struct MHD_Connection *connection)
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     HttpConn *c = info ? info->socket_context : NULL;
 
-    if (c && !c->shut)
-        c->deadline = now_mono_usec() + s->deadline_usec;
+    if (c && !c->shut) c->deadline = now_mono_usec() + s->deadline_usec;
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -506,16 +472,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
     deadline_extend(s, c);
 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return respond_text(s, c, "other", MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
-                            NULL);
-    if (strcmp(url, "/status") == 0)
-        return answer_status(s, c);
+        return respond_text(s, c, "other", MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
+    if (strcmp(url, "/status") == 0) return answer_status(s, c);
     if (strcmp(url, "/healthz") == 0)
         return answer_check(s, c, "healthz", s->provider.check_alive, "wedged");
     if (strcmp(url, "/readyz") == 0)
         return answer_check(s, c, "readyz", s->provider.check_ready, "not ready");
-    if (strcmp(url, "/metrics") == 0)
-        return answer_metrics(s, c);
+    if (strcmp(url, "/metrics") == 0) return answer_metrics(s, c);
     /* The old sidecar answered {"name":...} on every path. */
     return answer_name(s, c);
 }
@@ -544,8 +507,7 @@ static int server_dispatch(HttpServer *s)
     for (unsigned i = 0; i < 8; i++) {
         unsigned before = current_connections(s);
         (void)MHD_run(s->mhd);
-        if (current_connections(s) >= before)
-            break;
+        if (current_connections(s) >= before) break;
     }
 
     /* MHD's timeout is relative, in ms: it covers idle connections and data
@@ -553,13 +515,10 @@ static int server_dispatch(HttpServer *s)
     if (MHD_get_timeout(s->mhd, &ms) != MHD_YES)
         return sd_event_source_set_enabled(s->timer_source, SD_EVENT_OFF);
     r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
-    if (r < 0)
-        return r;
-    if (ms > UINT64_C(86400000))
-        ms = UINT64_C(86400000);
+    if (r < 0) return r;
+    if (ms > UINT64_C(86400000)) ms = UINT64_C(86400000);
     r = sd_event_source_set_time(s->timer_source, now + (uint64_t)ms * USEC_PER_MSEC);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     return sd_event_source_set_enabled(s->timer_source, SD_EVENT_ONESHOT);
 }
 
@@ -583,12 +542,10 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
     _cleanup_close_ int fd = -1;
     int r;
 
-    if (!event || !config || !provider || !provider->get_status || !ret)
-        return -EINVAL;
+    if (!event || !config || !provider || !provider->get_status || !ret) return -EINVAL;
 
     s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     s->event = sd_event_ref(event);
     s->provider = *provider;
     s->userdata = userdata;
@@ -597,20 +554,16 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
         (uint64_t)(config->deadline_sec ? config->deadline_sec : HTTP_DEADLINE_SEC_DEFAULT) *
         USEC_PER_SEC;
     s->body = malloc(HTTP_BODY_MAX);
-    if (!s->body)
-        return -ENOMEM;
+    if (!s->body) return -ENOMEM;
 
     r = listen_socket(config->listen, &fd, &s->port);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = sd_event_add_time(event, &s->deadline_source, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_MSEC,
                           on_deadline, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     (void)sd_event_source_set_description(s->deadline_source, "http-deadline");
     r = sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
     s->mhd = MHD_start_daemon(
         MHD_USE_EPOLL, 0, NULL, NULL, handle_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -624,27 +577,22 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(config->memory_limit ? config->memory_limit : HTTP_MEMORY_LIMIT_DEFAULT),
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
-    if (!s->mhd)
-        return -EIO;
+    if (!s->mhd) return -EIO;
     fd = -1; /* MHD owns and closes the listening socket now */
 
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (!info || info->epoll_fd < 0)
-        return -EIO;
+    if (!info || info->epoll_fd < 0) return -EIO;
     r = sd_event_add_io(event, &s->io_source, info->epoll_fd, EPOLLIN, on_io, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     (void)sd_event_source_set_description(s->io_source, "http-io");
     /* 1 ms accuracy: a 0 timeout means MHD has buffered work to do now; the
      * default 250 ms slack would delay answers. */
     r = sd_event_add_time(event, &s->timer_source, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_MSEC,
                           on_timer, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     (void)sd_event_source_set_description(s->timer_source, "http-timer");
     r = sd_event_source_set_enabled(s->timer_source, SD_EVENT_OFF);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
     *ret = TAKE_PTR(s);
     return 0;
@@ -652,12 +600,10 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
 
 HttpServer *http_server_free(HttpServer *s)
 {
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->io_source = sd_event_source_disable_unref(s->io_source);
     s->timer_source = sd_event_source_disable_unref(s->timer_source);
-    if (s->mhd)
-        MHD_stop_daemon(s->mhd); /* notifies every connection closed: s->conns empties */
+    if (s->mhd) MHD_stop_daemon(s->mhd); /* notifies every connection closed: s->conns empties */
     while (s->conns) {
         HttpConn *c = s->conns;
         s->conns = c->next;
@@ -676,8 +622,7 @@ int http_server_add_connection(HttpServer *s, int fd)
     socklen_t len = sizeof peer;
 
     if (!s || fd < 0) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return -EINVAL;
     }
     if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0) {
@@ -693,7 +638,6 @@ int http_server_add_connection(HttpServer *s, int fd)
 
 int http_server_get_port(const HttpServer *s)
 {
-    if (!s)
-        return -EINVAL;
+    if (!s) return -EINVAL;
     return s->port;
 }

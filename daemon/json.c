@@ -132,14 +132,30 @@ ssize_t json_unescape(const char *s, size_t len, char *out, size_t out_size)
         }
         if (++i >= len) return -EBADMSG;
         switch (s[i]) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
         case 'u': {
             if (len - i - 1 < 4) return -EBADMSG;
             cp = 0;
@@ -156,8 +172,10 @@ ssize_t json_unescape(const char *s, size_t len, char *out, size_t out_size)
                 bool ok = len - i - 1 >= 6 && s[i + 1] == '\\' && s[i + 2] == 'u';
                 for (int k = 3; ok && k <= 6; k++) {
                     int h = hexval(s[i + k]);
-                    if (h < 0) ok = false;
-                    else lo = lo << 4 | (uint32_t)h;
+                    if (h < 0)
+                        ok = false;
+                    else
+                        lo = lo << 4 | (uint32_t)h;
                 }
                 if (ok && lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -311,8 +329,11 @@ int json_parse(const char *text, size_t len, size_t max_tokens, JsonDoc **ret)
             while (b > a && is_ws(text[b - 1]))
                 b--;
             if (a < b && strchr("-0123456789tfn", text[a]) && !memchr(text + a, '"', b - a)) {
-                d->tok[0] = (jsmntok_t){.type = JSMN_PRIMITIVE, .start = (int)a, .end = (int)b,
-                                        .size = 0, .parent = -1};
+                d->tok[0] = (jsmntok_t){.type = JSMN_PRIMITIVE,
+                                        .start = (int)a,
+                                        .end = (int)b,
+                                        .size = 0,
+                                        .parent = -1};
                 r = 1;
             }
         }
@@ -360,17 +381,25 @@ JsonType json_type(const JsonDoc *d, int t)
     if (!d || t < 0 || t >= d->n) return JSON_NONE;
     k = &d->tok[t];
     switch (k->type) {
-    case JSMN_OBJECT: return JSON_OBJECT;
-    case JSMN_ARRAY: return JSON_ARRAY;
-    case JSMN_STRING: return JSON_STRING;
+    case JSMN_OBJECT:
+        return JSON_OBJECT;
+    case JSMN_ARRAY:
+        return JSON_ARRAY;
+    case JSMN_STRING:
+        return JSON_STRING;
     case JSMN_PRIMITIVE:
         switch (d->text[k->start]) {
-        case 't': return JSON_TRUE;
-        case 'f': return JSON_FALSE;
-        case 'n': return JSON_NULL;
-        default: return JSON_NUMBER;
+        case 't':
+            return JSON_TRUE;
+        case 'f':
+            return JSON_FALSE;
+        case 'n':
+            return JSON_NULL;
+        default:
+            return JSON_NUMBER;
         }
-    default: return JSON_NONE;
+    default:
+        return JSON_NONE;
     }
 }
 
@@ -590,13 +619,27 @@ void json_writer_string_n(JsonWriter *w, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         char e[6];
         switch (c) {
-        case '"': json_writer_raw(w, "\\\"", 2); break;
-        case '\\': json_writer_raw(w, "\\\\", 2); break;
-        case '\n': json_writer_raw(w, "\\n", 2); break;
-        case '\r': json_writer_raw(w, "\\r", 2); break;
-        case '\t': json_writer_raw(w, "\\t", 2); break;
-        case '\b': json_writer_raw(w, "\\b", 2); break;
-        case '\f': json_writer_raw(w, "\\f", 2); break;
+        case '"':
+            json_writer_raw(w, "\\\"", 2);
+            break;
+        case '\\':
+            json_writer_raw(w, "\\\\", 2);
+            break;
+        case '\n':
+            json_writer_raw(w, "\\n", 2);
+            break;
+        case '\r':
+            json_writer_raw(w, "\\r", 2);
+            break;
+        case '\t':
+            json_writer_raw(w, "\\t", 2);
+            break;
+        case '\b':
+            json_writer_raw(w, "\\b", 2);
+            break;
+        case '\f':
+            json_writer_raw(w, "\\f", 2);
+            break;
         default:
             if (c < 0x20 || c == 0x7f) {
                 memcpy(e, "\\u00", 4);
@@ -751,8 +794,8 @@ static int splice(const char *text, size_t len, size_t from, size_t to, const ch
 }
 
 /* `"k1":{"k2":{…"kn":value}}` for the missing tail of a path. */
-static int nested_member(const char *const *keys, const char *value, size_t max_len,
-                         char **ret, size_t *ret_len)
+static int nested_member(const char *const *keys, const char *value, size_t max_len, char **ret,
+                         size_t *ret_len)
 {
     JsonWriter w = JSON_WRITER_INIT(max_len);
     size_t depth = 0;

@@ -115,8 +115,8 @@ typedef struct JsonWriter {
 #define JSON_WRITER_INIT(m) ((JsonWriter){.max = (m)})
 
 void json_writer_raw(JsonWriter *w, const char *s, size_t n);
-void json_writer_cstr(JsonWriter *w, const char *s);             /* raw, NUL-terminated */
-void json_writer_string(JsonWriter *w, const char *s);           /* quoted + escaped */
+void json_writer_cstr(JsonWriter *w, const char *s);   /* raw, NUL-terminated */
+void json_writer_string(JsonWriter *w, const char *s); /* quoted + escaped */
 void json_writer_string_n(JsonWriter *w, const char *s, size_t n);
 void json_writer_int(JsonWriter *w, int64_t v);
 /* Structural helpers that place commas: */

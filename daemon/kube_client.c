@@ -35,9 +35,9 @@ const KubeResource KUBE_RESOURCE_PODS = {"", "v1", "pods"};
 const KubeResource KUBE_RESOURCE_ENDPOINTSLICES = {"discovery.k8s.io", "v1", "endpointslices"};
 
 typedef enum ReqKind {
-    REQ_PLAIN, /* body checked to be JSON */
+    REQ_PLAIN,  /* body checked to be JSON */
     REQ_DELETE, /* body may be anything */
-    REQ_LEASE, /* body parsed as a Lease */
+    REQ_LEASE,  /* body parsed as a Lease */
     REQ_WATCH,
 } ReqKind;
 
@@ -183,8 +183,8 @@ static int token_reload(KubeClient *c, bool force)
         goto fail;
     }
     buf[n] = 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-                     buf[n - 1] == '\t'))
+    while (n > 0 &&
+           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         buf[--n] = 0;
     /* A token goes into a header line: no control characters. */
     for (ssize_t i = 0; i < n; i++)
@@ -203,8 +203,9 @@ static int token_reload(KubeClient *c, bool force)
         explicit_bzero(buf, (size_t)n);
         free(buf);
     } else {
-        if (c->token) klog(c, LOG_INFO, "bearer token file %s changed, using the new token",
-                           c->cfg.token_file);
+        if (c->token)
+            klog(c, LOG_INFO, "bearer token file %s changed, using the new token",
+                 c->cfg.token_file);
         token_set(c, buf);
     }
     c->token_ino = st.st_ino;
@@ -262,8 +263,8 @@ static char *object_path(KubeClient *c, const KubeResource *res, const char *ns,
     if (name && !(ename = escape_segment(name))) return NULL;
     /* "/api/v1/..." for the core group, "/apis/GROUP/VERSION/..." otherwise:
      * exactly one slash between segments (Go's ServeMux redirects "//"). */
-    if (asprintf(&p, "%s%s/%s%s%s/%s", res->group[0] ? "/apis/" : "/api", res->group,
-                 res->version, ens ? "/namespaces/" : "", ens ? ens : "", res->resource) < 0)
+    if (asprintf(&p, "%s%s/%s%s%s/%s", res->group[0] ? "/apis/" : "/api", res->group, res->version,
+                 ens ? "/namespaces/" : "", ens ? ens : "", res->resource) < 0)
         return NULL;
     if (ename) {
         char *q = NULL;
@@ -607,7 +608,8 @@ static void log_denial(KubeClient *c, const KubeRequest *r, const KubeStatus *st
         klog(c, LOG_ERR,
              "forbidden: missing RBAC rule: verb \"%s\" on resource \"%s\" in API group \"%s\" "
              "%s%s%s for user \"%s\"%s%s%s",
-             d.verb, d.resource, d.group, d.cluster_scope ? "at the cluster scope" : "in namespace \"",
+             d.verb, d.resource, d.group,
+             d.cluster_scope ? "at the cluster scope" : "in namespace \"",
              d.cluster_scope ? "" : d.namespace_, d.cluster_scope ? "" : "\"", d.user,
              d.name[0] ? " (object \"" : "", d.name, d.name[0] ? "\")" : "");
 }
@@ -648,8 +650,8 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
     KubeLease lease = KUBE_LEASE_INIT;
     bool have_status = false;
     char msg[768];
-    KubeResponse resp = {.http_status = code, .body = r->buf ? r->buf : "", .body_len = r->len,
-                         .error = msg};
+    KubeResponse resp = {
+        .http_status = code, .body = r->buf ? r->buf : "", .body_len = r->len, .error = msg};
     uint64_t now = now_usec(c);
 
     msg[0] = 0;
@@ -683,8 +685,8 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
     /* 401: maybe the token rotated under us; re-read it and try once more. */
     if (resp.result == KUBE_E_UNAUTHORIZED && c->cfg.token_file && !r->auth_retried) {
         r->auth_retried = true;
-        klog(c, LOG_INFO, "%s %s: 401 Unauthorized, re-reading the token and retrying",
-             r->method, r->path);
+        klog(c, LOG_INFO, "%s %s: 401 Unauthorized, re-reading the token and retrying", r->method,
+             r->path);
         (void)token_reload(c, true);
         int k = attempt_start(r);
         kube_status_done(&st);
@@ -696,8 +698,8 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
      * the delay. */
     if (may_resend(r, resp.result) && resp.retry_after_usec > 0 && r->attempts < RETRY_MAX &&
         now + resp.retry_after_usec + 10 * USEC_PER_MSEC < r->deadline) {
-        klog(c, LOG_DEBUG, "%s %s: %ld, retrying after %" PRIu64 " ms", r->method, r->path,
-             code, resp.retry_after_usec / USEC_PER_MSEC);
+        klog(c, LOG_DEBUG, "%s %s: %ld, retrying after %" PRIu64 " ms", r->method, r->path, code,
+             resp.retry_after_usec / USEC_PER_MSEC);
         kube_status_done(&st);
         int k = schedule_retry(r, resp.retry_after_usec);
         if (k < 0) finish_simple(r, k, "%s %s: cannot retry: %s", r->method, r->path, strerror(-k));
@@ -725,8 +727,9 @@ static void request_transfer_done(KubeRequest *r, CURLcode res, long code)
                 resp.result = KUBE_E_PROTOCOL;
         }
         if (resp.result != KUBE_OK)
-            snprintf(msg, sizeof(msg), "%s %s: %ld with a body that is not the expected JSON object",
-                     r->method, r->path, code);
+            snprintf(msg, sizeof(msg),
+                     "%s %s: %ld with a body that is not the expected JSON object", r->method,
+                     r->path, code);
     } else {
         if (resp.result == KUBE_E_FORBIDDEN) log_denial(c, r, have_status ? &st : NULL);
         snprintf(msg, sizeof(msg), "%s %s: %ld %s%s%s", r->method, r->path, code,
@@ -763,8 +766,8 @@ static void on_transfer_done(CurlEvent *ce, CURL *easy, CURLcode res, void *user
 static void watch_end(KubeRequest *r, int result, long code, const KubeStatus *st, const char *why)
 {
     char msg[768];
-    KubeResponse resp = {.result = result, .http_status = code, .status = st, .body = "",
-                         .error = msg};
+    KubeResponse resp = {
+        .result = result, .http_status = code, .status = st, .body = "", .error = msg};
 
     snprintf(msg, sizeof(msg), "watch %s: %s%s%s", r->watch_base, kube_result_to_string(result),
              why ? ": " : "", why ? why : "");
@@ -1140,9 +1143,8 @@ int kube_lease_update(KubeClient *c, const KubeLease *l, uint64_t timeout_usec, 
                           NULL, timeout_usec, cb, userdata, ret);
 }
 
-int kube_lease_delete(KubeClient *c, const char *ns, const char *name,
-                      const char *resource_version, uint64_t timeout_usec, kube_done_fn cb,
-                      void *userdata, KubeRequest **ret)
+int kube_lease_delete(KubeClient *c, const char *ns, const char *name, const char *resource_version,
+                      uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret)
 {
     char *body = NULL;
     size_t len = 0;
@@ -1164,9 +1166,8 @@ int kube_lease_delete(KubeClient *c, const char *ns, const char *name,
         int k = json_writer_finish(&w, &body, &len);
         if (k < 0) return k;
     }
-    return request_submit(c, REQ_DELETE, "DELETE",
-                          object_path(c, &KUBE_RESOURCE_LEASES, ns, name), body, len, NULL,
-                          timeout_usec, cb, userdata, ret);
+    return request_submit(c, REQ_DELETE, "DELETE", object_path(c, &KUBE_RESOURCE_LEASES, ns, name),
+                          body, len, NULL, timeout_usec, cb, userdata, ret);
 }
 
 /* One object by name, of any resource: the one watch machinery (resume, bookmarks, 410,
@@ -1300,21 +1301,19 @@ int kube_object_update(KubeClient *c, const KubeResource *res, const char *ns, c
 }
 
 int kube_object_patch(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
-                      const char *content_type, const char *json, size_t len,
-                      uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret)
+                      const char *content_type, const char *json, size_t len, uint64_t timeout_usec,
+                      kube_done_fn cb, void *userdata, KubeRequest **ret)
 {
     char *body;
     int k;
 
-    if (!c || !resource_ok(res) || !name_ok(name) || !content_type ||
-        strpbrk(content_type, "\r\n"))
+    if (!c || !resource_ok(res) || !name_ok(name) || !content_type || strpbrk(content_type, "\r\n"))
         return -EINVAL;
     if ((k = copy_body(json, len, &body)) < 0) return k;
     /* content_type must outlive the request: only the known patch types. */
-    static const char *const types[] = {"application/merge-patch+json",
-                                        "application/strategic-merge-patch+json",
-                                        "application/json-patch+json",
-                                        "application/apply-patch+yaml"};
+    static const char *const types[] = {
+        "application/merge-patch+json", "application/strategic-merge-patch+json",
+        "application/json-patch+json", "application/apply-patch+yaml"};
     const char *ct = NULL;
     for (size_t i = 0; i < ELEMENTSOF(types); i++)
         if (strcmp(types[i], content_type) == 0) ct = types[i];

@@ -67,8 +67,8 @@ typedef struct KubeResponse {
     const KubeStatus *status;  /* the Status of a failed request, if the body was one */
     const char *body;          /* raw response body, NUL-terminated ("" if none) */
     size_t body_len;
-    const KubeLease *lease;    /* Lease get/create/update that succeeded; may be copied */
-    const char *error;         /* one line for logs: what failed and why */
+    const KubeLease *lease; /* Lease get/create/update that succeeded; may be copied */
+    const char *error;      /* one line for logs: what failed and why */
 } KubeResponse;
 
 typedef void (*kube_done_fn)(KubeClient *c, const KubeResponse *resp, void *userdata);
@@ -110,9 +110,8 @@ int kube_lease_create(KubeClient *c, const KubeLease *l, uint64_t timeout_usec, 
 int kube_lease_update(KubeClient *c, const KubeLease *l, uint64_t timeout_usec, kube_done_fn cb,
                       void *userdata, KubeRequest **ret);
 /* DELETE; with resource_version set, only if the Lease is still that one. */
-int kube_lease_delete(KubeClient *c, const char *ns, const char *name,
-                      const char *resource_version, uint64_t timeout_usec, kube_done_fn cb,
-                      void *userdata, KubeRequest **ret);
+int kube_lease_delete(KubeClient *c, const char *ns, const char *name, const char *resource_version,
+                      uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret);
 
 /* ---- Watch of one object by name ----
  * GET …/leases?fieldSelector=metadata.name%3DNAME&watch=true&
@@ -187,7 +186,7 @@ int kube_object_update(KubeClient *c, const KubeResource *res, const char *ns, c
                        void *userdata, KubeRequest **ret);
 /* content_type: "application/merge-patch+json", "application/strategic-merge-patch+json", … */
 int kube_object_patch(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
-                      const char *content_type, const char *json, size_t len,
-                      uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret);
+                      const char *content_type, const char *json, size_t len, uint64_t timeout_usec,
+                      kube_done_fn cb, void *userdata, KubeRequest **ret);
 int kube_object_delete(KubeClient *c, const KubeResource *res, const char *ns, const char *name,
                        uint64_t timeout_usec, kube_done_fn cb, void *userdata, KubeRequest **ret);

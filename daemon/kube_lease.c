@@ -281,8 +281,8 @@ int kube_lease_to_json(const KubeLease *l, bool for_create, size_t max_len, char
     const struct {
         const char *key, *val;
     } f[] = {
-        {"holderIdentity", v.holder}, {"leaseDurationSeconds", v.duration},
-        {"acquireTime", v.acquire},   {"renewTime", v.renew},
+        {"holderIdentity", v.holder},        {"leaseDurationSeconds", v.duration},
+        {"acquireTime", v.acquire},          {"renewTime", v.renew},
         {"leaseTransitions", v.transitions},
     };
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -20,15 +20,15 @@ typedef struct KubeLease {
     char *name;
     char *namespace_;
     char *uid;
-    char *resource_version;       /* NULL: none (a new object) */
-    char *holder_identity;        /* NULL: absent; "" is a released Lease */
+    char *resource_version;         /* NULL: none (a new object) */
+    char *holder_identity;          /* NULL: absent; "" is a released Lease */
     int64_t lease_duration_seconds; /* KUBE_INT_UNSET: absent */
     int64_t acquire_time_usec;      /* KUBE_TIME_UNSET: absent or null */
     int64_t renew_time_usec;        /* KUBE_TIME_UNSET: absent or null */
     int64_t lease_transitions;      /* KUBE_INT_UNSET: absent */
-    char *strategy;               /* read only: never written by this client */
-    char *preferred_holder;       /* read only */
-    char *raw;                    /* the object as last returned (NUL-terminated), or NULL */
+    char *strategy;                 /* read only: never written by this client */
+    char *preferred_holder;         /* read only */
+    char *raw;                      /* the object as last returned (NUL-terminated), or NULL */
     size_t raw_len;
 } KubeLease;
 

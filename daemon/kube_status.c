@@ -95,20 +95,29 @@ int kube_result_from_http(long code, const KubeStatus *st)
 
     if (code >= 200 && code < 300) return KUBE_OK;
     switch (code) {
-    case 400: return KUBE_E_BAD_REQUEST;
-    case 401: return KUBE_E_UNAUTHORIZED;
-    case 403: return KUBE_E_FORBIDDEN;
-    case 404: return KUBE_E_NOT_FOUND;
+    case 400:
+        return KUBE_E_BAD_REQUEST;
+    case 401:
+        return KUBE_E_UNAUTHORIZED;
+    case 403:
+        return KUBE_E_FORBIDDEN;
+    case 404:
+        return KUBE_E_NOT_FOUND;
     case 409:
         /* A POST answered without a Status body is an AlreadyExists as far as
          * client-go is concerned; a PUT's is a Conflict. Trust the reason. */
         if (reason && strcmp(reason, "AlreadyExists") == 0) return KUBE_E_ALREADY_EXISTS;
         return KUBE_E_CONFLICT;
-    case 410: return KUBE_E_EXPIRED;
-    case 422: return KUBE_E_INVALID;
-    case 429: return KUBE_E_TOO_MANY_REQUESTS;
-    case 504: return KUBE_E_TIMEOUT; /* the server's own request timeout */
-    default: break;
+    case 410:
+        return KUBE_E_EXPIRED;
+    case 422:
+        return KUBE_E_INVALID;
+    case 429:
+        return KUBE_E_TOO_MANY_REQUESTS;
+    case 504:
+        return KUBE_E_TIMEOUT; /* the server's own request timeout */
+    default:
+        break;
     }
     if (code >= 500 && code < 600) return KUBE_E_SERVER_ERROR;
     if (code >= 400 && code < 500) return KUBE_E_BAD_REQUEST;

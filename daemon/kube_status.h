@@ -64,10 +64,10 @@ int kube_result_from_http(long http_code, const KubeStatus *st);
 typedef struct KubeDenial {
     char user[256];
     char verb[64];
-    char resource[256]; /* "leases", "pods/log"; the path for non-resource URLs */
-    char group[256];    /* "" for the core group */
+    char resource[256];   /* "leases", "pods/log"; the path for non-resource URLs */
+    char group[256];      /* "" for the core group */
     char namespace_[256]; /* "" at the cluster scope */
-    char name[256];     /* from details.name, may be "" */
+    char name[256];       /* from details.name, may be "" */
     int cluster_scope;
     int nonresource;
 } KubeDenial;

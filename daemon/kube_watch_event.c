@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-    [KUBE_WATCH_ADDED] = "ADDED",       [KUBE_WATCH_MODIFIED] = "MODIFIED",
-    [KUBE_WATCH_DELETED] = "DELETED",   [KUBE_WATCH_BOOKMARK] = "BOOKMARK",
+    [KUBE_WATCH_ADDED] = "ADDED",     [KUBE_WATCH_MODIFIED] = "MODIFIED",
+    [KUBE_WATCH_DELETED] = "DELETED", [KUBE_WATCH_BOOKMARK] = "BOOKMARK",
     [KUBE_WATCH_ERROR] = "ERROR",
 };
 

@@ -26,7 +26,8 @@ typedef struct KubeWatchEvent {
     KubeLease lease;
 } KubeWatchEvent;
 
-#define KUBE_WATCH_EVENT_INIT ((KubeWatchEvent){.status = KUBE_STATUS_INIT, .lease = KUBE_LEASE_INIT})
+#define KUBE_WATCH_EVENT_INIT                                                                      \
+    ((KubeWatchEvent){.status = KUBE_STATUS_INIT, .lease = KUBE_LEASE_INIT})
 
 const char *kube_watch_type_to_string(KubeWatchType t);
 

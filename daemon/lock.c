@@ -512,7 +512,8 @@ static void lease_follow(LockOp *op)
      * read that arrived while the Endpoints write was in flight (held back from the engine
      * until our writes are done). Its resourceVersion would make the PUT overwrite a write the
      * decision never saw: the same conflict as a 409 on the PUT. */
-    if (l->have_lease && (!op->lease_seen || lock_revision_of(l->lease.resource_version) != op->lease_rev)) {
+    if (l->have_lease &&
+        (!op->lease_seen || lock_revision_of(l->lease.resource_version) != op->lease_rev)) {
         op_fail(op, KUBE_E_CONFLICT, 409, 0,
                 "endpoints written, lease not: the Lease changed since the write began "
                 "(revision %" PRIu64 ", now %" PRIu64 ")",
@@ -794,7 +795,8 @@ int lock_update(Lock *l, const ElectionRecord *r, uint64_t base_revision, uint64
          * while another write of ours was in flight), read it first and write only if it is
          * still the one decided on. */
         s = l->have_ep && l->ep.raw && l->ep.resource_version &&
-                    (base_revision == 0 || lock_revision_of(l->ep.resource_version) == base_revision)
+                    (base_revision == 0 ||
+                     lock_revision_of(l->ep.resource_version) == base_revision)
                 ? STEP_EP_PUT
                 : STEP_EP_GET;
     return op_start(op, s, ret);

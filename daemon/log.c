@@ -22,30 +22,23 @@ static const struct {
     const char *name;
     int level;
 } level_names[] = {
-    {"debug", LOG_DEBUG},
-    {"info", LOG_INFO},
-    {"warn", LOG_WARNING},
-    {"warning", LOG_WARNING},
-    {"error", LOG_ERR},
+    {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"warn", LOG_WARNING},
+    {"warning", LOG_WARNING}, {"error", LOG_ERR},
 };
 
 /* The name a line carries: one of four, whatever the syslog level. */
 static const char *level_name(int level)
 {
-    if (level <= LOG_ERR)
-        return "error";
-    if (level == LOG_WARNING)
-        return "warn";
-    if (level >= LOG_DEBUG)
-        return "debug";
+    if (level <= LOG_ERR) return "error";
+    if (level == LOG_WARNING) return "warn";
+    if (level >= LOG_DEBUG) return "debug";
     return "info";
 }
 
 int log_level_from_string(const char *s)
 {
     for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
-        if (strcmp(s, level_names[i].name) == 0)
-            return level_names[i].level;
+        if (strcmp(s, level_names[i].name) == 0) return level_names[i].level;
     return -EINVAL;
 }
 
@@ -76,8 +69,7 @@ void log_internalv(int level, const char *fmt, va_list ap)
     char msg[1024], ts[KUBE_TIME_BUF];
     int saved_errno = errno;
 
-    if (level > log_state.level)
-        return;
+    if (level > log_state.level) return;
 
     /* First, before anything else touches errno: "%m" is the caller's errno. */
     vsnprintf(msg, sizeof msg, fmt, ap);

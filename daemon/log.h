@@ -42,7 +42,8 @@ void log_internalv(int level, const char *fmt, va_list ap);
  *     return log_error_errno(r, "cannot listen on %s: %m", path);
  *     log_warn_errno(r, "cannot start the watch: %m");
  * errno is |err| while the line is formatted; the caller's errno is kept. */
-int log_internal_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int log_internal_errno(int level, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug_errno(err, ...) log_internal_errno(LOG_DEBUG, (err), __VA_ARGS__)
 #define log_info_errno(err, ...) log_internal_errno(LOG_INFO, (err), __VA_ARGS__)

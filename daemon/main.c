@@ -45,8 +45,7 @@ int main(int argc, char **argv)
     /* Sockets and curl report EPIPE; a signal for it would kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
 
-    if (o.install_probe[0] && probe_install(o.install_probe) < 0)
-        return 1;
+    if (o.install_probe[0] && probe_install(o.install_probe) < 0) return 1;
 
     r = sd_event_new(&event);
     if (r < 0) {
@@ -54,10 +53,8 @@ int main(int argc, char **argv)
         return 1;
     }
     r = elector_new(event, &o, &e);
-    if (r >= 0)
-        r = elector_start(e);
-    if (r >= 0)
-        r = sd_event_loop(event);
+    if (r >= 0) r = elector_start(e);
+    if (r >= 0) r = sd_event_loop(event);
     e = elector_free(e);
     sd_event_unref(event);
     if (r < 0) {

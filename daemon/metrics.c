@@ -45,22 +45,19 @@ static bool name_valid(const char *s, bool colon)
 {
     size_t n = 0;
 
-    if (!s || !*s)
-        return false;
+    if (!s || !*s) return false;
     for (const char *p = s; *p; p++, n++) {
         char c = *p;
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
                   (colon && c == ':') || (p != s && c >= '0' && c <= '9');
-        if (!ok)
-            return false;
+        if (!ok) return false;
     }
     return n <= METRICS_NAME_MAX;
 }
 
 static void series_free(MetricSeries *s, size_t n_labels)
 {
-    if (!s)
-        return;
+    if (!s) return;
     if (s->label_values)
         for (size_t i = 0; i < n_labels; i++)
             free(s->label_values[i]);
@@ -71,8 +68,7 @@ static void series_free(MetricSeries *s, size_t n_labels)
 
 static void family_free(MetricFamily *f)
 {
-    if (!f)
-        return;
+    if (!f) return;
     for (size_t i = 0; i < f->n_series; i++)
         series_free(f->series[i], f->n_labels);
     free(f->series);
@@ -89,16 +85,14 @@ static void family_free(MetricFamily *f)
 int metrics_new(Metrics **ret)
 {
     Metrics *m = calloc(1, sizeof *m);
-    if (!m)
-        return -ENOMEM;
+    if (!m) return -ENOMEM;
     *ret = m;
     return 0;
 }
 
 Metrics *metrics_free(Metrics *m)
 {
-    if (!m)
-        return NULL;
+    if (!m) return NULL;
     for (size_t i = 0; i < m->n_families; i++)
         family_free(m->families[i]);
     free(m->families);
@@ -119,8 +113,7 @@ static char *utf8_sanitize(const char *s)
     char *out = malloc(len * 3 + 1), *o = out;
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     while (p < end) {
         unsigned c = *p;
         size_t n;
@@ -138,11 +131,9 @@ static char *utf8_sanitize(const char *s)
             n = 4, cp = c & 0x07;
         else
             goto bad;
-        if ((size_t)(end - p) < n)
-            goto bad;
+        if ((size_t)(end - p) < n) goto bad;
         for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                goto bad;
+            if ((p[i] & 0xc0) != 0x80) goto bad;
             cp = (cp << 6) | (p[i] & 0x3f);
         }
         if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
@@ -163,8 +154,7 @@ static char *utf8_sanitize(const char *s)
 
 static void strv_free(char **v, size_t n)
 {
-    if (!v)
-        return;
+    if (!v) return;
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
@@ -175,23 +165,19 @@ static int series_create(MetricFamily *f, const char *const *values, MetricSerie
     MetricSeries *s;
 
     s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     s->family = f;
     if (f->n_labels > 0) {
         s->label_values = calloc(f->n_labels, sizeof(char *));
-        if (!s->label_values)
-            goto oom;
+        if (!s->label_values) goto oom;
         for (size_t i = 0; i < f->n_labels; i++) {
             s->label_values[i] = utf8_sanitize(values[i]);
-            if (!s->label_values[i])
-                goto oom;
+            if (!s->label_values[i]) goto oom;
         }
     }
     if (f->type == METRIC_HISTOGRAM && f->n_buckets > 0) {
         s->bucket_counts = calloc(f->n_buckets, sizeof(uint64_t));
-        if (!s->bucket_counts)
-            goto oom;
+        if (!s->bucket_counts) goto oom;
     }
     /* The series array is sized once, at the cap, when the family is made. */
     f->series[f->n_series++] = s;
@@ -210,8 +196,7 @@ int metrics_family_add(Metrics *m, MetricType type, const char *name, const char
     size_t n_labels = 0;
     int r;
 
-    if (!m || !name_valid(name, true) || (unsigned)type > METRIC_HISTOGRAM)
-        return -EINVAL;
+    if (!m || !name_valid(name, true) || (unsigned)type > METRIC_HISTOGRAM) return -EINVAL;
     if (label_names)
         for (; label_names[n_labels]; n_labels++) {
             const char *l = label_names[n_labels];
@@ -219,40 +204,31 @@ int metrics_family_add(Metrics *m, MetricType type, const char *name, const char
                 strncmp(l, "__", 2) == 0 || (type == METRIC_HISTOGRAM && strcmp(l, "le") == 0))
                 return -EINVAL;
             for (size_t j = 0; j < n_labels; j++)
-                if (strcmp(label_names[j], l) == 0)
-                    return -EINVAL;
+                if (strcmp(label_names[j], l) == 0) return -EINVAL;
         }
     if (type == METRIC_HISTOGRAM) {
-        if (n_buckets > METRICS_BUCKETS_MAX || (n_buckets > 0 && !buckets))
-            return -EINVAL;
+        if (n_buckets > METRICS_BUCKETS_MAX || (n_buckets > 0 && !buckets)) return -EINVAL;
         for (size_t i = 0; i < n_buckets; i++)
-            if (!isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1])))
-                return -EINVAL;
+            if (!isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1]))) return -EINVAL;
     } else if (n_buckets > 0)
         return -EINVAL;
-    if (max_series == 0)
-        max_series = n_labels == 0 ? 1 : 64;
-    if (max_series > METRICS_SERIES_MAX || (n_labels == 0 && max_series != 1))
-        return -EINVAL;
+    if (max_series == 0) max_series = n_labels == 0 ? 1 : 64;
+    if (max_series > METRICS_SERIES_MAX || (n_labels == 0 && max_series != 1)) return -EINVAL;
     for (size_t i = 0; i < m->n_families; i++)
-        if (strcmp(m->families[i]->name, name) == 0)
-            return -EEXIST;
+        if (strcmp(m->families[i]->name, name) == 0) return -EEXIST;
 
     f = calloc(1, sizeof *f);
-    if (!f)
-        return -ENOMEM;
+    if (!f) return -ENOMEM;
     f->registry = m;
     f->type = type;
     f->max_series = max_series;
     f->name = strdup(name);
     f->help = strdup(help ? help : "");
     f->series = calloc(max_series, sizeof(MetricSeries *));
-    if (!f->name || !f->help || !f->series)
-        goto oom;
+    if (!f->name || !f->help || !f->series) goto oom;
     if (n_labels > 0) {
         f->label_names = calloc(n_labels, sizeof(char *));
-        if (!f->label_names)
-            goto oom;
+        if (!f->label_names) goto oom;
         for (size_t i = 0; i < n_labels; i++) {
             f->label_names[i] = strdup(label_names[i]);
             if (!f->label_names[i]) {
@@ -265,24 +241,20 @@ int metrics_family_add(Metrics *m, MetricType type, const char *name, const char
     }
     if (n_buckets > 0) {
         f->buckets = malloc(n_buckets * sizeof(double));
-        if (!f->buckets)
-            goto oom;
+        if (!f->buckets) goto oom;
         memcpy(f->buckets, buckets, n_buckets * sizeof(double));
         f->n_buckets = n_buckets;
     }
     if (n_labels == 0) {
         MetricSeries *s;
         r = series_create(f, NULL, &s);
-        if (r < 0)
-            goto fail;
+        if (r < 0) goto fail;
     }
     grown = realloc(m->families, (m->n_families + 1) * sizeof(MetricFamily *));
-    if (!grown)
-        goto oom;
+    if (!grown) goto oom;
     m->families = grown;
     m->families[m->n_families++] = f;
-    if (ret)
-        *ret = f;
+    if (ret) *ret = f;
     return 0;
 oom:
     r = -ENOMEM;
@@ -297,14 +269,12 @@ int metrics_series(MetricFamily *f, const char *const *label_values, MetricSerie
     MetricSeries *s;
     int r;
 
-    if (!f)
-        return -EINVAL;
+    if (!f) return -EINVAL;
     if (label_values)
         for (; label_values[n]; n++)
             if (n >= f->n_labels || strlen(label_values[n]) > METRICS_LABEL_VALUE_MAX)
                 return -EINVAL;
-    if (n != f->n_labels)
-        return -EINVAL;
+    if (n != f->n_labels) return -EINVAL;
 
     /* Linear: families are small (capped), and this path must not allocate. */
     for (size_t i = 0; i < f->n_series; i++) {
@@ -313,8 +283,7 @@ int metrics_series(MetricFamily *f, const char *const *label_values, MetricSerie
         for (size_t j = 0; j < n && match; j++)
             match = strcmp(s->label_values[j], label_values[j]) == 0;
         if (match) {
-            if (ret)
-                *ret = s;
+            if (ret) *ret = s;
             return 0;
         }
     }
@@ -323,10 +292,8 @@ int metrics_series(MetricFamily *f, const char *const *label_values, MetricSerie
         return -E2BIG;
     }
     r = series_create(f, label_values, &s);
-    if (r < 0)
-        return r;
-    if (ret)
-        *ret = s;
+    if (r < 0) return r;
+    if (ret) *ret = s;
     return 0;
 }
 
@@ -337,11 +304,9 @@ void metric_inc(MetricSeries *s)
 
 void metric_add(MetricSeries *s, double v)
 {
-    if (!s || isnan(v))
-        return;
+    if (!s || isnan(v)) return;
     if (s->family->type == METRIC_COUNTER) {
-        if (v < 0)
-            return;
+        if (v < 0) return;
         s->value += v;
     } else if (s->family->type == METRIC_GAUGE)
         s->value += v;
@@ -349,19 +314,16 @@ void metric_add(MetricSeries *s, double v)
 
 void metric_set(MetricSeries *s, double v)
 {
-    if (s && s->family->type == METRIC_GAUGE)
-        s->value = v;
+    if (s && s->family->type == METRIC_GAUGE) s->value = v;
 }
 
 void metric_observe(MetricSeries *s, double v)
 {
     MetricFamily *f;
 
-    if (!s || isnan(v))
-        return;
+    if (!s || isnan(v)) return;
     f = s->family;
-    if (f->type != METRIC_HISTOGRAM)
-        return;
+    if (f->type != METRIC_HISTOGRAM) return;
     /* First bucket whose upper bound holds v (le = "less or equal"). */
     for (size_t i = 0; i < f->n_buckets; i++)
         if (v <= f->buckets[i]) {
@@ -374,17 +336,14 @@ void metric_observe(MetricSeries *s, double v)
 
 double metric_value(const MetricSeries *s)
 {
-    if (!s)
-        return NAN;
-    if (s->family->type == METRIC_HISTOGRAM)
-        return (double)s->count;
+    if (!s) return NAN;
+    if (s->family->type == METRIC_HISTOGRAM) return (double)s->count;
     return s->fn ? s->fn(s->fn_userdata) : s->value;
 }
 
 void metric_set_func(MetricSeries *s, double (*fn)(void *userdata), void *userdata)
 {
-    if (!s || s->family->type == METRIC_HISTOGRAM)
-        return;
+    if (!s || s->family->type == METRIC_HISTOGRAM) return;
     s->fn = fn;
     s->fn_userdata = userdata;
 }
@@ -423,8 +382,7 @@ typedef struct Writer {
 
 static void w_put(Writer *w, const char *s, size_t n)
 {
-    if (w->overflow)
-        return;
+    if (w->overflow) return;
     if (w->size - w->len <= n) { /* keep room for the NUL */
         w->overflow = true;
         return;
@@ -473,8 +431,7 @@ const char *metrics_format_value(double v, char *buf, size_t size)
         /* Shortest of the usual precisions that reads back exactly. */
         for (int prec = 15; prec <= 17; prec++) {
             snprintf(buf, size, "%.*g", prec, v);
-            if (strtod(buf, NULL) == v)
-                break;
+            if (strtod(buf, NULL) == v) break;
         }
     }
     return buf;
@@ -501,12 +458,10 @@ static void w_series_name(Writer *w, const MetricFamily *f, const MetricSeries *
 
     w_str(w, f->name);
     w_str(w, suffix);
-    if (f->n_labels == 0 && !le)
-        return;
+    if (f->n_labels == 0 && !le) return;
     w_str(w, "{");
     for (size_t i = 0; i < f->n_labels; i++) {
-        if (any)
-            w_str(w, ",");
+        if (any) w_str(w, ",");
         w_str(w, f->label_names[i]);
         w_str(w, "=\"");
         w_escaped(w, s->label_values[i], true);
@@ -514,8 +469,7 @@ static void w_series_name(Writer *w, const MetricFamily *f, const MetricSeries *
         any = true;
     }
     if (le) {
-        if (any)
-            w_str(w, ",");
+        if (any) w_str(w, ",");
         w_str(w, "le=\"");
         w_str(w, le);
         w_str(w, "\"");
@@ -528,8 +482,7 @@ static void w_family(Writer *w, const MetricFamily *f)
     static const char *const type_names[] = {"counter", "gauge", "histogram"};
     char le[64];
 
-    if (f->n_series == 0)
-        return; /* like the Go client: a vector without children is not shown */
+    if (f->n_series == 0) return; /* like the Go client: a vector without children is not shown */
     w_str(w, "# HELP ");
     w_str(w, f->name);
     w_str(w, " ");
@@ -545,8 +498,7 @@ static void w_family(Writer *w, const MetricFamily *f)
 
         if (f->type != METRIC_HISTOGRAM) {
             double v = metric_value(s);
-            if (s->fn && isnan(v))
-                continue;
+            if (s->fn && isnan(v)) continue;
             w_series_name(w, f, s, "", NULL);
             w_str(w, " ");
             w_value(w, v);
@@ -580,12 +532,10 @@ ssize_t metrics_render(const Metrics *m, char *buf, size_t size)
 {
     Writer w = {.buf = buf, .size = size};
 
-    if (!m || !buf || size == 0)
-        return -EINVAL;
+    if (!m || !buf || size == 0) return -EINVAL;
     buf[0] = 0;
     for (size_t i = 0; i < m->n_families; i++)
         w_family(&w, m->families[i]);
-    if (w.overflow)
-        return -ENOBUFS;
+    if (w.overflow) return -ENOBUFS;
     return (ssize_t)w.len;
 }

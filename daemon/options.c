@@ -27,95 +27,96 @@
 
 void options_help(const char *argv0)
 {
-    printf("Usage: %s --election NAME [OPTIONS]\n"
-           "\n"
-           "Holds a leader election on a Kubernetes Lease (coordination.k8s.io/v1, the\n"
-           "fields as client-go's LeaseLock writes them) and publishes the leader state on\n"
-           "a Unix socket for the other containers of the pod (see leader-probe(1)).\n"
-           "\n"
-           "Election:\n"
-           "  --election NAME          name of the Lease (required)\n"
-           "  --namespace NS           namespace of the Lease (synonym: --election-namespace);\n"
-           "                           default $POD_NAMESPACE, else the service account's\n"
-           "                           namespace, else \"default\"\n"
-           "  --id ID                  this candidate's identity; default $POD_NAME, else the\n"
-           "                           hostname. Must be unique among the candidates.\n"
-           "  --lease-duration D       how long followers wait after the last renew they saw\n"
-           "                           before taking over (default 15s)\n"
-           "  --renew-deadline D       how long a leader keeps claiming after the send time of\n"
-           "                           its last successful renew (default 10s)\n"
-           "  --retry-period D         renew and retry interval (default 2s)\n"
-           "                           Rule, as client-go: 1.2 x retry < renew deadline < lease.\n"
-           "  --ttl D                  the old sidecar's timing flag: lease D, renew deadline D/2,\n"
-           "                           retry D/4 (conflicts with the three above)\n"
-           "  --resign-holdoff D       after RESIGN, stay follower this long (default: one lease\n"
-           "                           duration)\n"
-           "  --lock TYPE              leases (default); endpoints: the old sidecar's lock (the\n"
-           "                           annotation control-plane.alpha.kubernetes.io/leader on the\n"
-           "                           Endpoints NAME); endpointsleases: both, the Endpoints\n"
-           "                           deciding (client-go's MultiLock), to migrate from the old\n"
-           "                           sidecar with a rolling update. In the endpoints modes the\n"
-           "                           namespace defaults to \"default\" and the timings to the\n"
-           "                           old sidecar's (--ttl 10s), and the daemon does not compete\n"
-           "                           while the holder's leaseDurationSeconds is not above its\n"
-           "                           renew deadline\n"
-           "  --events                 post a Kubernetes Event on every leadership transition\n"
-           "                           (on the pod with $POD_NAME/$POD_NAMESPACE, else on the\n"
-           "                           lock object); best effort, never delays the election\n"
-           "\n"
-           "Socket (what leader-probe and applications ask):\n"
-           "  --socket PATH            default $" PROTO_SOCKET_ENV ", else\n"
-           "                           " PROTO_SOCKET_DEFAULT "\n"
-           "  --socket-mode MODE       octal permissions of the socket (default 0666: the\n"
-           "                           volume is private to the pod; RESIGN is checked\n"
-           "                           separately, by peer credentials)\n"
-           "  --socket-group GROUP     group owning the socket; its members may RESIGN\n"
-           "  --max-clients N          concurrent socket clients (default 1024)\n"
-           "  --install-probe PATH     copy the leader-probe beside this binary to PATH (e.g.\n"
-           "                           into the shared emptyDir) atomically at start; without\n"
-           "                           --election: only that, then exit (an init container)\n"
-           "\n"
-           "Kubernetes API (default: in-cluster service account):\n"
-           "  --server URL             API server URL, e.g. https://10.0.0.1:443 or\n"
-           "                           http://127.0.0.1:8001 (kubectl proxy)\n"
-           "  --token-file FILE        bearer token file (re-read periodically and after a 401)\n"
-           "  --ca-file FILE           CA bundle to verify the server (https is always verified)\n"
-           "  --use-cluster-credentials  the old sidecar's flag: use the in-cluster service\n"
-           "                           account (the default anyway)\n"
-           "\n"
-           "Application health (optional; leadership follows it):\n"
-           "  --health-http URL        GET this URL (http:// or https://, in this pod, e.g.\n"
-           "                           http://127.0.0.1:8080/healthz); 2xx/3xx is healthy\n"
-           "  --health-tcp HOST:PORT   connect to a numeric address or localhost, e.g.\n"
-           "                           127.0.0.1:5432 or [::1]:5432\n"
-           "  --health-period D        between two checks (default 2s)\n"
-           "  --health-timeout D       one check (default 1s, at most the period)\n"
-           "  --health-failures N      consecutive failures that make it unhealthy (default 3)\n"
-           "  --health-successes N     consecutive successes that make it healthy (default 1)\n"
-           "                           Unhealthy (or not checked yet): never leads; a leader\n"
-           "                           that becomes unhealthy releases the Lease.\n"
-           "\n"
-           "EndpointSlice mode (route a selector-less Service to the leader):\n"
-           "  --endpointslice SERVICE  the leader writes its $POD_IP as the one endpoint of\n"
-           "                           the EndpointSlice named after the election, labelled\n"
-           "                           kubernetes.io/service-name=SERVICE\n"
-           "  --endpoint-port NAME:PORT[/PROTO]  a port of that slice (repeatable; PROTO TCP,\n"
-           "                           UDP or SCTP, default TCP), e.g. http:8080/TCP\n"
-           "\n"
-           "HTTP (the old sidecar's endpoint, optional):\n"
-           "  --http ADDR:PORT         serve GET / {\"name\": leader}, /status, /healthz, /readyz\n"
-           "                           and /metrics, e.g. 0.0.0.0:4040 or [::1]:4040\n"
-           "\n"
-           "Logging and misc:\n"
-           "  --log-format text|json   (default text)\n"
-           "  --log-level debug|info|warn|error  (default info)\n"
-           "  -h, --help               this help\n"
-           "  --version                print the version\n"
-           "\n"
-           "Durations take Go's syntax (15s, 1m30s, 500ms) or plain seconds.\n"
-           "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT release the Lease first),\n"
-           "1 on a fatal runtime error, 64 on a usage error.\n",
-           argv0);
+    printf(
+        "Usage: %s --election NAME [OPTIONS]\n"
+        "\n"
+        "Holds a leader election on a Kubernetes Lease (coordination.k8s.io/v1, the\n"
+        "fields as client-go's LeaseLock writes them) and publishes the leader state on\n"
+        "a Unix socket for the other containers of the pod (see leader-probe(1)).\n"
+        "\n"
+        "Election:\n"
+        "  --election NAME          name of the Lease (required)\n"
+        "  --namespace NS           namespace of the Lease (synonym: --election-namespace);\n"
+        "                           default $POD_NAMESPACE, else the service account's\n"
+        "                           namespace, else \"default\"\n"
+        "  --id ID                  this candidate's identity; default $POD_NAME, else the\n"
+        "                           hostname. Must be unique among the candidates.\n"
+        "  --lease-duration D       how long followers wait after the last renew they saw\n"
+        "                           before taking over (default 15s)\n"
+        "  --renew-deadline D       how long a leader keeps claiming after the send time of\n"
+        "                           its last successful renew (default 10s)\n"
+        "  --retry-period D         renew and retry interval (default 2s)\n"
+        "                           Rule, as client-go: 1.2 x retry < renew deadline < lease.\n"
+        "  --ttl D                  the old sidecar's timing flag: lease D, renew deadline D/2,\n"
+        "                           retry D/4 (conflicts with the three above)\n"
+        "  --resign-holdoff D       after RESIGN, stay follower this long (default: one lease\n"
+        "                           duration)\n"
+        "  --lock TYPE              leases (default); endpoints: the old sidecar's lock (the\n"
+        "                           annotation control-plane.alpha.kubernetes.io/leader on the\n"
+        "                           Endpoints NAME); endpointsleases: both, the Endpoints\n"
+        "                           deciding (client-go's MultiLock), to migrate from the old\n"
+        "                           sidecar with a rolling update. In the endpoints modes the\n"
+        "                           namespace defaults to \"default\" and the timings to the\n"
+        "                           old sidecar's (--ttl 10s), and the daemon does not compete\n"
+        "                           while the holder's leaseDurationSeconds is not above its\n"
+        "                           renew deadline\n"
+        "  --events                 post a Kubernetes Event on every leadership transition\n"
+        "                           (on the pod with $POD_NAME/$POD_NAMESPACE, else on the\n"
+        "                           lock object); best effort, never delays the election\n"
+        "\n"
+        "Socket (what leader-probe and applications ask):\n"
+        "  --socket PATH            default $" PROTO_SOCKET_ENV ", else\n"
+        "                           " PROTO_SOCKET_DEFAULT "\n"
+        "  --socket-mode MODE       octal permissions of the socket (default 0666: the\n"
+        "                           volume is private to the pod; RESIGN is checked\n"
+        "                           separately, by peer credentials)\n"
+        "  --socket-group GROUP     group owning the socket; its members may RESIGN\n"
+        "  --max-clients N          concurrent socket clients (default 1024)\n"
+        "  --install-probe PATH     copy the leader-probe beside this binary to PATH (e.g.\n"
+        "                           into the shared emptyDir) atomically at start; without\n"
+        "                           --election: only that, then exit (an init container)\n"
+        "\n"
+        "Kubernetes API (default: in-cluster service account):\n"
+        "  --server URL             API server URL, e.g. https://10.0.0.1:443 or\n"
+        "                           http://127.0.0.1:8001 (kubectl proxy)\n"
+        "  --token-file FILE        bearer token file (re-read periodically and after a 401)\n"
+        "  --ca-file FILE           CA bundle to verify the server (https is always verified)\n"
+        "  --use-cluster-credentials  the old sidecar's flag: use the in-cluster service\n"
+        "                           account (the default anyway)\n"
+        "\n"
+        "Application health (optional; leadership follows it):\n"
+        "  --health-http URL        GET this URL (http:// or https://, in this pod, e.g.\n"
+        "                           http://127.0.0.1:8080/healthz); 2xx/3xx is healthy\n"
+        "  --health-tcp HOST:PORT   connect to a numeric address or localhost, e.g.\n"
+        "                           127.0.0.1:5432 or [::1]:5432\n"
+        "  --health-period D        between two checks (default 2s)\n"
+        "  --health-timeout D       one check (default 1s, at most the period)\n"
+        "  --health-failures N      consecutive failures that make it unhealthy (default 3)\n"
+        "  --health-successes N     consecutive successes that make it healthy (default 1)\n"
+        "                           Unhealthy (or not checked yet): never leads; a leader\n"
+        "                           that becomes unhealthy releases the Lease.\n"
+        "\n"
+        "EndpointSlice mode (route a selector-less Service to the leader):\n"
+        "  --endpointslice SERVICE  the leader writes its $POD_IP as the one endpoint of\n"
+        "                           the EndpointSlice named after the election, labelled\n"
+        "                           kubernetes.io/service-name=SERVICE\n"
+        "  --endpoint-port NAME:PORT[/PROTO]  a port of that slice (repeatable; PROTO TCP,\n"
+        "                           UDP or SCTP, default TCP), e.g. http:8080/TCP\n"
+        "\n"
+        "HTTP (the old sidecar's endpoint, optional):\n"
+        "  --http ADDR:PORT         serve GET / {\"name\": leader}, /status, /healthz, /readyz\n"
+        "                           and /metrics, e.g. 0.0.0.0:4040 or [::1]:4040\n"
+        "\n"
+        "Logging and misc:\n"
+        "  --log-format text|json   (default text)\n"
+        "  --log-level debug|info|warn|error  (default info)\n"
+        "  -h, --help               this help\n"
+        "  --version                print the version\n"
+        "\n"
+        "Durations take Go's syntax (15s, 1m30s, 500ms) or plain seconds.\n"
+        "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT release the Lease first),\n"
+        "1 on a fatal runtime error, 64 on a usage error.\n",
+        argv0);
 }
 
 /* ---- values ------------------------------------------------------------------------------- */
@@ -135,8 +136,7 @@ static OptionsResult usage_error(const char *fmt, ...)
 static OptionsResult copy_arg(char *dst, size_t size, const char *src, const char *flag)
 {
     size_t n = strlen(src);
-    if (n >= size)
-        return usage_error("%s: value too long (at most %zu bytes)", flag, size - 1);
+    if (n >= size) return usage_error("%s: value too long (at most %zu bytes)", flag, size - 1);
     memcpy(dst, src, n + 1);
     return OPTIONS_OK;
 }
@@ -146,27 +146,23 @@ int options_parse_uint(const char *s, unsigned base, uint64_t min, uint64_t max,
     uint64_t v = 0;
     bool overflow = false;
 
-    if (!s || !*s || base < 2 || base > 10)
-        return -EINVAL;
+    if (!s || !*s || base < 2 || base > 10) return -EINVAL;
     for (const char *p = s; *p; p++) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
-        if (d >= base)
-            return -EINVAL; /* signs, spaces and prefixes included: digits only */
+        if (d >= base) return -EINVAL; /* signs, spaces and prefixes included: digits only */
         if (v > (UINT64_MAX - d) / base)
             overflow = true; /* keep going: garbage after the digits is still -EINVAL */
         else
             v = v * base + d;
     }
-    if (overflow || v < min || v > max)
-        return -ERANGE;
+    if (overflow || v < min || v > max) return -ERANGE;
     *ret = v;
     return 0;
 }
 
 int options_parse_bool(const char *s, bool *ret)
 {
-    if (!s)
-        return -EINVAL;
+    if (!s) return -EINVAL;
     if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
         *ret = true;
     else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
@@ -319,8 +315,7 @@ STRING_FLAG(flag_ca_file, ca_file)
 static OptionsResult flag_server(ParseState *s, const char *flag, const char *arg)
 {
     OptionsResult r = copy_arg(s->o->server, sizeof s->o->server, arg, flag);
-    if (r != OPTIONS_OK)
-        return r;
+    if (r != OPTIONS_OK) return r;
     if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0)
         return usage_error("%s: '%s' must start with https:// or http://", flag, arg);
     return OPTIONS_OK;
@@ -362,10 +357,8 @@ static OptionsResult flag_health_tcp(ParseState *s, const char *flag, const char
 static OptionsResult health_duration_flag(const char *flag, const char *arg, uint64_t *ret)
 {
     OptionsResult r = parse_duration_flag(flag, arg, ret);
-    if (r != OPTIONS_OK)
-        return r;
-    if (*ret < 1000)
-        return usage_error("%s: must be at least 1ms", flag);
+    if (r != OPTIONS_OK) return r;
+    if (*ret < 1000) return usage_error("%s: must be at least 1ms", flag);
     return OPTIONS_OK;
 }
 
@@ -434,8 +427,7 @@ static OptionsResult flag_log_format(ParseState *s, const char *flag, const char
 static OptionsResult flag_log_level(ParseState *s, const char *flag, const char *arg)
 {
     int level = log_level_from_string(arg);
-    if (level < 0)
-        return usage_error("%s: '%s' is not debug, info, warn or error", flag, arg);
+    if (level < 0) return usage_error("%s: '%s' is not debug, info, warn or error", flag, arg);
     s->o->log_level = level;
     return OPTIONS_OK;
 }
@@ -511,8 +503,7 @@ static int flag_value(const Flag *f)
 static const Flag *flag_of_value(int c)
 {
     for (size_t i = 0; i < ELEMENTSOF(FLAGS); i++)
-        if (flag_value(&FLAGS[i]) == c)
-            return &FLAGS[i];
+        if (flag_value(&FLAGS[i]) == c) return &FLAGS[i];
     return NULL;
 }
 
@@ -524,8 +515,8 @@ static OptionsResult parse_argv(ParseState *s, int argc, char **argv)
     int c;
 
     for (size_t i = 0; i < ELEMENTSOF(FLAGS); i++)
-        longopts[i] = (struct option){FLAGS[i].name + 2, FLAGS[i].has_arg, NULL,
-                                      flag_value(&FLAGS[i])};
+        longopts[i] =
+            (struct option){FLAGS[i].name + 2, FLAGS[i].has_arg, NULL, flag_value(&FLAGS[i])};
 
     optind = 0; /* reset: also re-entrant in tests */
     opterr = 0;
@@ -533,22 +524,18 @@ static OptionsResult parse_argv(ParseState *s, int argc, char **argv)
         const Flag *f = c == ':' ? NULL : flag_of_value(c);
         OptionsResult r;
 
-        if (c == ':')
-            return usage_error("%s needs a value", argv[optind - 1]);
+        if (c == ':') return usage_error("%s needs a value", argv[optind - 1]);
         /* An unknown short option: getopt_long stays on its argument while a cluster (-xh) has
          * more letters, so name the letter. optopt is also set for a long flag given a value it
          * does not take (--help=1, --version=1): to 'h' or a value beyond any character. */
         if (!f && optopt > 0 && optopt < 0x100 && optopt != 'h')
             return usage_error("unknown option '-%c'", optopt);
-        if (!f)
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+        if (!f) return usage_error("unknown option '%s'", argv[optind - 1]);
         s->seen |= f->seen;
         r = f->parse(s, f->name, optarg);
-        if (r != OPTIONS_OK)
-            return r;
+        if (r != OPTIONS_OK) return r;
     }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
     return OPTIONS_OK;
 }
 
@@ -582,8 +569,7 @@ static bool install_probe_only(const ParseState *s)
 
 static OptionsResult check_election_name(const Options *o)
 {
-    if (o->election[0] == '\0')
-        return usage_error("--election NAME is required");
+    if (o->election[0] == '\0') return usage_error("--election NAME is required");
     if (!dns_subdomain_valid(o->election))
         return usage_error("--election: '%s' is not a valid Kubernetes name (lower case "
                            "letters, digits, '-' and '.')",
@@ -613,8 +599,7 @@ static OptionsResult resolve_timings(ParseState *s)
         o->renew_deadline_usec = ttl / 2;
         o->retry_period_usec = ttl / 4;
     }
-    if (o->resign_holdoff_usec == 0)
-        o->resign_holdoff_usec = o->lease_duration_usec;
+    if (o->resign_holdoff_usec == 0) o->resign_holdoff_usec = o->lease_duration_usec;
     return OPTIONS_OK;
 }
 
@@ -641,8 +626,7 @@ static OptionsResult resolve_endpointslice(Options *o)
 
     if (o->n_endpoint_ports > 0 && !o->endpointslice[0])
         return usage_error("--endpoint-port needs --endpointslice SERVICE");
-    if (!o->endpointslice[0])
-        return OPTIONS_OK;
+    if (!o->endpointslice[0]) return OPTIONS_OK;
     if (o->n_endpoint_ports == 0)
         return usage_error("--endpointslice needs at least one --endpoint-port NAME:PORT");
     if (o->n_endpoint_ports > 1)
@@ -666,8 +650,7 @@ static OptionsResult resolve_identity(Options *o)
     if (gethostname(o->hostname, sizeof o->hostname) < 0)
         return usage_error("cannot read the hostname: %s", strerror(errno));
     o->hostname[sizeof o->hostname - 1] = '\0';
-    if (o->id[0])
-        return OPTIONS_OK;
+    if (o->id[0]) return OPTIONS_OK;
     e = getenv("POD_NAME");
     return copy_arg(o->id, sizeof o->id, e && *e ? e : o->hostname, "$POD_NAME");
 }
@@ -675,8 +658,7 @@ static OptionsResult resolve_identity(Options *o)
 static void read_sa_namespace(char *buf, size_t size)
 {
     FILE *f = fopen(SA_NAMESPACE_FILE, "re");
-    if (!f)
-        return;
+    if (!f) return;
     if (fgets(buf, (int)size, f))
         buf[strcspn(buf, "\r\n \t")] = '\0';
     else
@@ -697,13 +679,11 @@ static OptionsResult resolve_namespace(Options *o)
         e = getenv("POD_NAMESPACE");
         if (e && *e) {
             r = copy_arg(o->namespace_, sizeof o->namespace_, e, "$POD_NAMESPACE");
-            if (r != OPTIONS_OK)
-                return r;
+            if (r != OPTIONS_OK) return r;
         } else {
             read_sa_namespace(o->namespace_, sizeof o->namespace_);
         }
-        if (o->namespace_[0] == '\0')
-            strcpy(o->namespace_, "default");
+        if (o->namespace_[0] == '\0') strcpy(o->namespace_, "default");
     }
     if (!dns_subdomain_valid(o->namespace_) || strchr(o->namespace_, '.') ||
         strlen(o->namespace_) > 63)
@@ -716,8 +696,7 @@ static OptionsResult resolve_socket(Options *o)
 {
     const char *e;
 
-    if (o->socket_path[0])
-        return OPTIONS_OK;
+    if (o->socket_path[0]) return OPTIONS_OK;
     e = getenv(PROTO_SOCKET_ENV);
     return copy_arg(o->socket_path, sizeof o->socket_path, e && *e ? e : PROTO_SOCKET_DEFAULT,
                     "$" PROTO_SOCKET_ENV);
@@ -727,8 +706,7 @@ int options_election_config(const Options *o, ElectionConfig *ret)
 {
     ElectionConfig c;
     int r = election_config_init(&c, o->id);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     c.lease_duration_usec = o->lease_duration_usec;
     c.renew_deadline_usec = o->renew_deadline_usec;
     c.retry_period_usec = o->retry_period_usec;
@@ -751,8 +729,7 @@ static OptionsResult check_election_config(const Options *o)
     if (options_election_config(o, &ec) < 0)
         return usage_error("--id: '%s' is not a valid identity", o->id);
     why = election_config_validate(&ec);
-    if (why)
-        return usage_error("%s", why);
+    if (why) return usage_error("%s", why);
     /* Whole-second times: renews less than a second apart would run ahead of the clock. */
     if (o->retry_period_usec < lock_time_precision_usec(o->lock))
         return usage_error("--lock %s stores whole seconds: the retry period must be at "
@@ -775,25 +752,17 @@ static OptionsResult finish(ParseState *s)
     Options *o = s->o;
     OptionsResult r;
 
-    if ((r = check_election_name(o)) != OPTIONS_OK)
-        return r;
+    if ((r = check_election_name(o)) != OPTIONS_OK) return r;
     /* checks across flags */
-    if ((r = resolve_timings(s)) != OPTIONS_OK)
-        return r;
-    if ((r = resolve_health(s)) != OPTIONS_OK)
-        return r;
-    if ((r = resolve_endpointslice(o)) != OPTIONS_OK)
-        return r;
+    if ((r = resolve_timings(s)) != OPTIONS_OK) return r;
+    if ((r = resolve_health(s)) != OPTIONS_OK) return r;
+    if ((r = resolve_endpointslice(o)) != OPTIONS_OK) return r;
     /* defaults from the environment, the hostname, the service account */
-    if ((r = resolve_identity(o)) != OPTIONS_OK)
-        return r;
-    if ((r = resolve_namespace(o)) != OPTIONS_OK)
-        return r;
-    if ((r = resolve_socket(o)) != OPTIONS_OK)
-        return r;
+    if ((r = resolve_identity(o)) != OPTIONS_OK) return r;
+    if ((r = resolve_namespace(o)) != OPTIONS_OK) return r;
+    if ((r = resolve_socket(o)) != OPTIONS_OK) return r;
     /* the engine's validation, then the one check across flags that has always come last */
-    if ((r = check_election_config(o)) != OPTIONS_OK)
-        return r;
+    if ((r = check_election_config(o)) != OPTIONS_OK) return r;
     return check_api_flags(o);
 }
 
@@ -804,9 +773,7 @@ OptionsResult options_parse(Options *o, int argc, char **argv)
 
     set_defaults(o);
     r = parse_argv(&s, argc, argv);
-    if (r != OPTIONS_OK)
-        return r;
-    if (install_probe_only(&s))
-        return OPTIONS_INSTALL_PROBE_ONLY;
+    if (r != OPTIONS_OK) return r;
+    if (install_probe_only(&s)) return OPTIONS_INSTALL_PROBE_ONLY;
     return finish(&s);
 }

@@ -22,11 +22,9 @@ int probe_install_from(const char *src, const char *dest)
     int r;
 
     in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return log_error_errno(errno, "install-probe: cannot open %s: %m", src);
+    if (in < 0) return log_error_errno(errno, "install-probe: cannot open %s: %m", src);
     if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PROBE_MAX_SIZE)
-        return log_error_errno(EINVAL, "install-probe: %s is not a regular file of sane size",
-                               src);
+        return log_error_errno(EINVAL, "install-probe: %s is not a regular file of sane size", src);
 
     r = mkdir_parents(dest, 0755);
     if (r < 0)
@@ -40,18 +38,15 @@ int probe_install_from(const char *src, const char *dest)
     for (;;) {
         char buf[65536];
         ssize_t k = read(in, buf, sizeof buf);
-        if (k < 0 && errno == EINTR)
-            continue;
+        if (k < 0 && errno == EINTR) continue;
         if (k < 0) {
             r = -errno;
             goto fail;
         }
-        if (k == 0)
-            break;
+        if (k == 0) break;
         for (ssize_t off = 0; off < k;) {
             ssize_t w = write(out, buf + off, (size_t)(k - off));
-            if (w < 0 && errno == EINTR)
-                continue;
+            if (w < 0 && errno == EINTR) continue;
             if (w < 0) {
                 r = -errno;
                 goto fail;
@@ -81,12 +76,10 @@ int probe_install(const char *dest)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     char *slash;
 
-    if (n < 0)
-        return log_error_errno(errno, "install-probe: cannot find this binary: %m");
+    if (n < 0) return log_error_errno(errno, "install-probe: cannot find this binary: %m");
     self[n] = '\0';
     slash = strrchr(self, '/');
-    if (!slash)
-        return log_error_errno(EINVAL, "install-probe: odd binary path %s", self);
+    if (!slash) return log_error_errno(EINVAL, "install-probe: odd binary path %s", self);
     *slash = '\0';
     /* Beside the daemon in an install; in a build tree the probe is built
      * in ../probe relative to daemon/. */

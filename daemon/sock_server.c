@@ -49,15 +49,15 @@ struct Client {
     size_t in_n;
     char out[PROTO_REPLY_MAX];
     size_t out_n, out_off;
-    bool due;             /* WATCH: a newer status is owed */
+    bool due; /* WATCH: a newer status is owed */
     /* WATCH: the newest line handed to this client said is_leader, and until when (boot µs) a
      * leader line it was handed claims. Once a "not leader" line has been read (nothing left
      * unwritten or unread), the client holds no claim: claim_until goes back to 0. */
     bool last_leader;
     uint64_t claim_until;
-    bool read_closed;     /* WATCH: the client half-closed; it may still read */
+    bool read_closed;       /* WATCH: the client half-closed; it may still read */
     uint64_t accepted_usec; /* CLOCK_MONOTONIC */
-    uint64_t behind_since; /* CLOCK_MONOTONIC µs since a line is unwritten or unread; 0: none */
+    uint64_t behind_since;  /* CLOCK_MONOTONIC µs since a line is unwritten or unread; 0: none */
 };
 
 struct SockServer {
@@ -87,15 +87,11 @@ static uint64_t now_mono_usec(void)
 bool sock_server_peer_may_resign(const struct ucred *peer, const gid_t *groups, size_t n_groups,
                                  uid_t self_uid, gid_t group)
 {
-    if (peer->uid == 0 || peer->uid == self_uid)
-        return true;
-    if (group == SOCK_SERVER_NO_GROUP)
-        return false;
-    if (peer->gid == group)
-        return true;
+    if (peer->uid == 0 || peer->uid == self_uid) return true;
+    if (group == SOCK_SERVER_NO_GROUP) return false;
+    if (peer->gid == group) return true;
     for (size_t i = 0; i < n_groups; i++)
-        if (groups[i] == group)
-            return true;
+        if (groups[i] == group) return true;
     return false;
 }
 
@@ -106,22 +102,18 @@ static void client_free(Client *c)
 {
     SockServer *s;
 
-    if (!c)
-        return;
+    if (!c) return;
     s = c->server;
     if (c->prev)
         c->prev->next = c->next;
     else
         s->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    if (c->next) c->next->prev = c->prev;
     s->stats.clients--;
-    if (c->state == CLIENT_WATCHING)
-        s->stats.watchers--;
+    if (c->state == CLIENT_WATCHING) s->stats.watchers--;
     sd_event_source_disable_unref(c->io);
     sd_event_source_disable_unref(c->timer);
-    if (c->fd >= 0)
-        close(c->fd);
+    if (c->fd >= 0) close(c->fd);
     free(c);
 }
 
@@ -138,37 +130,31 @@ static int client_attach(Client *c)
 
     if (!c->io) {
         r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, client_io, c);
-        if (r < 0)
-            return r;
+        if (r < 0) return r;
     }
     if (!c->timer) {
         r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
                               c->accepted_usec + s->config.request_timeout_usec, USEC_PER_MSEC,
                               client_timer, c);
-        if (r < 0)
-            return r;
-        r = sd_event_source_set_enabled(c->timer,
-                                        c->state == CLIENT_READING ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-        if (r < 0)
-            return r;
+        if (r < 0) return r;
+        r = sd_event_source_set_enabled(c->timer, c->state == CLIENT_READING ? SD_EVENT_ONESHOT
+                                                                             : SD_EVENT_OFF);
+        if (r < 0) return r;
     }
     return 0;
 }
 
 static void client_disarm_timer(Client *c)
 {
-    if (c->timer)
-        (void)sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+    if (c->timer) (void)sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
 }
 
 static int client_arm_timer(Client *c, uint64_t usec)
 {
     int r = client_attach(c);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = sd_event_source_set_time(c->timer, usec);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
@@ -181,8 +167,7 @@ static bool client_out_pending(const Client *c)
 static bool client_unread(const Client *c)
 {
     int n = 0;
-    if (ioctl(c->fd, SIOCOUTQ, &n) < 0)
-        return false;
+    if (ioctl(c->fd, SIOCOUTQ, &n) < 0) return false;
     return n > 0;
 }
 
@@ -190,12 +175,9 @@ static int client_update_events(Client *c)
 {
     uint32_t ev = 0;
     int r = client_attach(c);
-    if (r < 0)
-        return r;
-    if (c->state != CLIENT_REPLYING && !c->read_closed)
-        ev |= EPOLLIN;
-    if (client_out_pending(c))
-        ev |= EPOLLOUT;
+    if (r < 0) return r;
+    if (c->state != CLIENT_REPLYING && !c->read_closed) ev |= EPOLLIN;
+    if (client_out_pending(c)) ev |= EPOLLOUT;
     return sd_event_source_set_io_events(c->io, ev);
 }
 
@@ -206,14 +188,12 @@ static int client_flush(Client *c)
     SockServer *s = c->server;
 
     while (client_out_pending(c)) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_n - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(c->fd, c->out + c->out_off, c->out_n - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             if (errno == EAGAIN) {
-                if (c->behind_since == 0)
-                    c->behind_since = now_mono_usec();
+                if (c->behind_since == 0) c->behind_since = now_mono_usec();
                 if (client_update_events(c) < 0 ||
                     client_arm_timer(c, c->behind_since + s->config.write_timeout_usec) < 0) {
                     client_free(c);
@@ -246,8 +226,7 @@ static int client_flush_keep_behind(Client *c)
     uint64_t behind = c->behind_since;
     int r = client_flush(c);
 
-    if (r == 1 && !client_out_pending(c))
-        c->behind_since = behind;
+    if (r == 1 && !client_out_pending(c)) c->behind_since = behind;
     return r;
 }
 
@@ -261,8 +240,7 @@ static int client_fail(Client *c, ProtoError e, const char *message)
         client_free(c);
         return 0;
     }
-    if (c->state == CLIENT_WATCHING)
-        c->server->stats.watchers--;
+    if (c->state == CLIENT_WATCHING) c->server->stats.watchers--;
     c->state = CLIENT_REPLYING;
     n = proto_error_format(e, message, c->out, sizeof(c->out));
     if (n < 0) {
@@ -290,8 +268,7 @@ static int client_get_status(Client *c, uint64_t now, ProtoStatus *st)
 
     *st = (ProtoStatus){0};
     r = s->config.get_status(s->config.userdata, now, st);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     st->boottime_ms = now / USEC_PER_MSEC;
     if (st->is_leader && c->state != CLIENT_WATCHING &&
         st->valid_ms > s->config.status_valid_max_usec / USEC_PER_MSEC)
@@ -306,8 +283,7 @@ static int client_format(Client *c, const ProtoStatus *st, uint64_t now)
     ssize_t n;
 
     n = proto_status_format(st, c->out, sizeof(c->out));
-    if (n < 0)
-        return (int)n;
+    if (n < 0) return (int)n;
     c->out_n = (size_t)n;
     c->out_off = 0;
     if (c->state == CLIENT_WATCHING) {
@@ -328,8 +304,7 @@ static int client_format_status(Client *c)
     int r;
 
     r = client_get_status(c, now, &st);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     return client_format(c, &st, now);
 }
 
@@ -351,8 +326,7 @@ static int client_push(Client *c)
         if (client_get_status(c, boot, &st) < 0)
             return client_fail(c, PROTO_ERROR_INTERNAL, "no status available");
         if (!st.is_leader) {
-            if (c->behind_since == 0)
-                c->behind_since = now;
+            if (c->behind_since == 0) c->behind_since = now;
             c->due = false;
             if (client_format(c, &st, boot) < 0)
                 return client_fail(c, PROTO_ERROR_INTERNAL, "no status available");
@@ -362,8 +336,7 @@ static int client_push(Client *c)
 
     if (client_out_pending(c) || client_unread(c)) {
         c->due = true;
-        if (c->behind_since == 0)
-            c->behind_since = now;
+        if (c->behind_since == 0) c->behind_since = now;
         if (now >= c->behind_since + s->config.write_timeout_usec) {
             s->stats.dropped_slow++;
             client_free(c);
@@ -389,8 +362,7 @@ static int client_push(Client *c)
 static int client_peer_groups(const Client *c, gid_t *groups, size_t max, size_t *ret_n)
 {
     socklen_t len = (socklen_t)(max * sizeof(gid_t));
-    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-        return -errno;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) return -errno;
     *ret_n = len / sizeof(gid_t);
     return 0;
 }
@@ -404,12 +376,10 @@ static bool proc_groups_contain(const struct ucred *peer, gid_t group)
     bool uid_ok = false, found = false;
     FILE *f;
 
-    if (peer->pid <= 0)
-        return false;
+    if (peer->pid <= 0) return false;
     snprintf(path, sizeof(path), "/proc/%d/status", (int)peer->pid);
     f = fopen(path, "re");
-    if (!f)
-        return false;
+    if (!f) return false;
     while (fgets(line, sizeof(line), f)) {
         if (strncmp(line, "Uid:", 4) == 0) {
             unsigned long real, eff;
@@ -418,10 +388,8 @@ static bool proc_groups_contain(const struct ucred *peer, gid_t group)
             char *p = line + 7, *end;
             for (;;) {
                 unsigned long g = strtoul(p, &end, 10);
-                if (end == p)
-                    break;
-                if (g == group)
-                    found = true;
+                if (end == p) break;
+                if (g == group) found = true;
                 p = end;
             }
         }
@@ -436,8 +404,7 @@ static bool client_may_resign(const Client *c)
     gid_t groups[PEER_GROUPS_MAX];
     size_t n = 0;
 
-    if (!c->have_peer)
-        return false;
+    if (!c->have_peer) return false;
     if (client_peer_groups(c, groups, PEER_GROUPS_MAX, &n) < 0) {
         if (sock_server_peer_may_resign(&c->peer, NULL, 0, s->self_uid, s->config.group))
             return true;
@@ -463,8 +430,7 @@ static int client_resign(Client *c)
     s->stats.resigns++;
     r = s->config.resign(s->config.userdata, &c->peer, message, sizeof(message));
     message[sizeof(message) - 1] = 0;
-    if (r < 0)
-        return client_fail(c, PROTO_ERROR_FAILED, message[0] ? message : strerror(-r));
+    if (r < 0) return client_fail(c, PROTO_ERROR_FAILED, message[0] ? message : strerror(-r));
     n = proto_ok_format(PROTO_VERB_RESIGN, message, c->out, sizeof(c->out));
     if (n < 0) {
         client_free(c);
@@ -511,14 +477,11 @@ static int client_read(Client *c)
         size_t room = c->state == CLIENT_READING ? sizeof(c->in) - c->in_n : sizeof(discard);
         ssize_t n;
 
-        if (room == 0)
-            break; /* the parser below reports too-long */
+        if (room == 0) break; /* the parser below reports too-long */
         n = recv(c->fd, dst, room, MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return 1;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return 1;
             client_free(c);
             return 0;
         }
@@ -555,20 +518,17 @@ static int client_read(Client *c)
         break;
     }
 
-    if (c->state != CLIENT_READING)
-        return 1;
+    if (c->state != CLIENT_READING) return 1;
 
     ProtoVerb verb;
     size_t len;
     int r = proto_request_parse(c->in, c->in_n, &verb, &len);
-    if (r == -EAGAIN)
-        return 1;
+    if (r == -EAGAIN) return 1;
     if (r > 0) {
         s->stats.protocol_errors++;
         return client_fail(c, (ProtoError)r, NULL);
     }
-    if (r < 0)
-        return client_fail(c, PROTO_ERROR_INTERNAL, NULL);
+    if (r < 0) return client_fail(c, PROTO_ERROR_INTERNAL, NULL);
     return client_dispatch(c, verb, len);
 }
 
@@ -577,11 +537,9 @@ static int client_io(sd_event_source *source, int fd, uint32_t revents, void *us
     Client *c = userdata;
 
     if (revents & EPOLLOUT) {
-        if (client_flush(c) == 0)
-            return 0;
+        if (client_flush(c) == 0) return 0;
         /* Caught up: a status that became due meanwhile goes out now. */
-        if (c->state == CLIENT_WATCHING && !client_out_pending(c) && c->due &&
-            client_push(c) == 0)
+        if (c->state == CLIENT_WATCHING && !client_out_pending(c) && c->due && client_push(c) == 0)
             return 0;
     }
     if ((revents & (EPOLLHUP | EPOLLERR)) && (c->state != CLIENT_READING || c->read_closed)) {
@@ -589,8 +547,7 @@ static int client_io(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
     }
     if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        if (c->state == CLIENT_REPLYING)
-            return 0;
+        if (c->state == CLIENT_REPLYING) return 0;
         (void)client_read(c);
     }
     return 0;
@@ -611,13 +568,13 @@ static int client_timer(sd_event_source *source, uint64_t usec, void *userdata)
         client_free(c);
         return 0;
     case CLIENT_WATCHING:
-        if (client_out_pending(c) && now_mono_usec() >= c->behind_since + s->config.write_timeout_usec) {
+        if (client_out_pending(c) &&
+            now_mono_usec() >= c->behind_since + s->config.write_timeout_usec) {
             s->stats.dropped_slow++;
             client_free(c);
             return 0;
         }
-        if (c->due)
-            (void)client_push(c);
+        if (c->due) (void)client_push(c);
         return 0;
     }
     return 0;
@@ -629,8 +586,7 @@ static void refuse_busy(SockServer *s, int fd)
     ssize_t n = proto_error_format(PROTO_ERROR_BUSY, "too many clients", buf, sizeof(buf));
     /* A fresh socket's buffer is empty: this does not block, and if it
      * failed the close alone tells the client. */
-    if (n > 0)
-        (void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) (void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
     s->stats.refused_busy++;
 }
@@ -647,16 +603,14 @@ static int client_new(SockServer *s, int fd)
         return -EBUSY;
     }
     c = calloc(1, sizeof(*c));
-    if (!c)
-        return -ENOMEM;
+    if (!c) return -ENOMEM;
     c->server = s;
     c->fd = TAKE_FD(owned);
     len = sizeof(c->peer);
-    c->have_peer = getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) == 0 &&
-                   len == sizeof(c->peer);
+    c->have_peer =
+        getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) == 0 && len == sizeof(c->peer);
     c->next = s->clients;
-    if (c->next)
-        c->next->prev = c;
+    if (c->next) c->next->prev = c;
     s->clients = c;
     s->stats.clients++;
     s->stats.accepted++;
@@ -664,8 +618,7 @@ static int client_new(SockServer *s, int fd)
 
     /* A probe has usually sent its request before the accept: answer it at
      * once rather than one loop iteration later. */
-    if (client_read(c) == 0)
-        return 0; /* answered (or gone) already */
+    if (client_read(c) == 0) return 0; /* answered (or gone) already */
     r = client_attach(c);
     if (r < 0) {
         client_free(c);
@@ -702,8 +655,7 @@ static int listen_io(sd_event_source *source, int fd, uint32_t revents, void *us
     for (int i = 0; i < ACCEPT_BURST; i++) {
         int cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
+            if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors: the socket stays readable, so pause it
                  * rather than spin; clients wait in the backlog. */
@@ -726,8 +678,7 @@ static int publish_dispatch(sd_event_source *source, void *userdata)
 
     for (Client *c = s->clients; c; c = next) {
         next = c->next; /* c may be freed */
-        if (c->state == CLIENT_WATCHING)
-            (void)client_push(c);
+        if (c->state == CLIENT_WATCHING) (void)client_push(c);
     }
     return 0;
 }
@@ -742,13 +693,10 @@ uint64_t sock_server_claims_until(SockServer *s, uint64_t now_boot_usec)
 {
     uint64_t until = 0;
 
-    if (!s)
-        return 0;
-    if (s->status_claim_until > now_boot_usec)
-        until = s->status_claim_until;
+    if (!s) return 0;
+    if (s->status_claim_until > now_boot_usec) until = s->status_claim_until;
     for (Client *c = s->clients; c; c = c->next) {
-        if (c->state != CLIENT_WATCHING || c->claim_until <= now_boot_usec)
-            continue;
+        if (c->state != CLIENT_WATCHING || c->claim_until <= now_boot_usec) continue;
         if (!c->last_leader && !client_out_pending(c) && !client_unread(c)) {
             c->claim_until = 0; /* it has read "not leader" */
             continue;
@@ -770,23 +718,17 @@ static int socket_path_claim(const char *path, const struct sockaddr_un *sa, soc
     struct stat st;
     int fd, r;
 
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -errno;
-    if (!S_ISSOCK(st.st_mode))
-        return -EEXIST;
+    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -errno;
+    if (!S_ISSOCK(st.st_mode)) return -EEXIST;
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     r = connect(fd, (const struct sockaddr *)sa, sa_len) < 0 ? -errno : 0;
     close(fd);
     /* Connected, or a full backlog: somebody is alive there. */
-    if (r == 0 || r == -EAGAIN || r == -EINPROGRESS)
-        return -EADDRINUSE;
-    if (r != -ECONNREFUSED)
-        return r;
-    if (unlink(path) < 0 && errno != ENOENT)
-        return -errno;
+    if (r == 0 || r == -EAGAIN || r == -EINPROGRESS) return -EADDRINUSE;
+    if (r != -ECONNREFUSED) return r;
+    if (unlink(path) < 0 && errno != ENOENT) return -errno;
     return 0;
 }
 
@@ -795,8 +737,7 @@ static void raise_fd_limit(unsigned max_clients)
     struct rlimit rl;
     rlim_t want = (rlim_t)max_clients + 64;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-        return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want) return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &rl);
 }
@@ -827,16 +768,14 @@ static int socket_bind_private(SockServer *s)
     bool bound = false;
 
     /* PATH.XXXXXX/s must fit into sun_path (checked by the caller). */
-    if (n > PRIVATE_NAME_MAX(sizeof(sa.sun_path)))
-        return -ENAMETOOLONG;
+    if (n > PRIVATE_NAME_MAX(sizeof(sa.sun_path))) return -ENAMETOOLONG;
     memcpy(dir, s->path, n);
     memcpy(dir + n, PRIVATE_DIR_SUFFIX, sizeof(PRIVATE_DIR_SUFFIX));
 
     old_umask = umask(0077);
     r = mkdtemp(dir) ? 0 : -errno;
     umask(old_umask);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     memcpy(sa.sun_path, dir, n + sizeof(PRIVATE_DIR_SUFFIX) - 1);
     memcpy(sa.sun_path + n + sizeof(PRIVATE_DIR_SUFFIX) - 1, "/s", 3);
 
@@ -860,8 +799,7 @@ static int socket_bind_private(SockServer *s)
     old_umask = umask(~mode & 0777);
     r = bind(s->listen_fd, (struct sockaddr *)&sa, (socklen_t)sizeof(sa)) < 0 ? -errno : 0;
     umask(old_umask);
-    if (r < 0)
-        goto out;
+    if (r < 0) goto out;
     bound = true;
     if (fstatat(dfd, "s", &st, AT_SYMLINK_NOFOLLOW) < 0) {
         r = -errno;
@@ -897,13 +835,11 @@ static int socket_bind_private(SockServer *s)
     r = 0;
 
 out:
-    if (bound && dfd >= 0)
-        (void)unlinkat(dfd, "s", 0);
+    if (bound && dfd >= 0) (void)unlinkat(dfd, "s", 0);
     /* Only the directory made above, should someone have renamed it. */
     if (dfd < 0 || (stat(dir, &st) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino))
         (void)rmdir(dir);
-    if (dfd >= 0)
-        close(dfd);
+    if (dfd >= 0) close(dfd);
     return r;
 }
 
@@ -914,31 +850,24 @@ static int sock_server_listen(SockServer *s)
     int r;
 
     /* Room for the private directory's name too (socket_bind_private()). */
-    if (n == 0 || n > PRIVATE_NAME_MAX(sizeof(sa.sun_path)))
-        return -ENAMETOOLONG;
+    if (n == 0 || n > PRIVATE_NAME_MAX(sizeof(sa.sun_path))) return -ENAMETOOLONG;
     memcpy(sa.sun_path, s->path, n + 1);
 
     r = mkdir_parents(s->path, 0755);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = socket_path_claim(s->path, &sa, (socklen_t)sizeof(sa));
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->listen_fd < 0)
-        return -errno;
+    if (s->listen_fd < 0) return -errno;
     r = socket_bind_private(s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
     r = sd_event_add_io(s->event, &s->listen_source, s->listen_fd, EPOLLIN, listen_io, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = sd_event_add_time(s->event, &s->accept_pause, CLOCK_MONOTONIC, 0, USEC_PER_MSEC,
                           accept_resume, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     return sd_event_source_set_enabled(s->accept_pause, SD_EVENT_OFF);
 }
 
@@ -947,19 +876,15 @@ int sock_server_new(sd_event *event, const SockServerConfig *config, SockServer 
     _cleanup_(sock_server_freep) SockServer *s = NULL;
     int r;
 
-    if (!event || !config || !config->get_status || !ret)
-        return -EINVAL;
+    if (!event || !config || !config->get_status || !ret) return -EINVAL;
     s = calloc(1, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     s->listen_fd = -1;
     s->event = sd_event_ref(event);
     s->config = *config;
     s->config.path = NULL;
-    if (s->config.mode == 0)
-        s->config.mode = SOCK_SERVER_MODE_DEFAULT;
-    if (s->config.max_clients == 0)
-        s->config.max_clients = SOCK_SERVER_MAX_CLIENTS_DEFAULT;
+    if (s->config.mode == 0) s->config.mode = SOCK_SERVER_MODE_DEFAULT;
+    if (s->config.max_clients == 0) s->config.max_clients = SOCK_SERVER_MAX_CLIENTS_DEFAULT;
     if (s->config.request_timeout_usec == 0)
         s->config.request_timeout_usec = SOCK_SERVER_REQUEST_TIMEOUT_USEC_DEFAULT;
     if (s->config.write_timeout_usec == 0)
@@ -969,21 +894,17 @@ int sock_server_new(sd_event *event, const SockServerConfig *config, SockServer 
     s->self_uid = geteuid();
 
     r = sd_event_add_defer(event, &s->publish_defer, publish_dispatch, s);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     r = sd_event_source_set_enabled(s->publish_defer, SD_EVENT_OFF);
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
 
     raise_fd_limit(s->config.max_clients);
 
     if (config->path) {
         s->path = strdup(config->path);
-        if (!s->path)
-            return -ENOMEM;
+        if (!s->path) return -ENOMEM;
         r = sock_server_listen(s);
-        if (r < 0)
-            return r;
+        if (r < 0) return r;
     }
     *ret = TAKE_PTR(s);
     return 0;
@@ -993,8 +914,7 @@ SockServer *sock_server_free(SockServer *s)
 {
     struct stat st;
 
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     while (s->clients)
         client_free(s->clients);
     sd_event_source_disable_unref(s->listen_source);
@@ -1004,8 +924,7 @@ SockServer *sock_server_free(SockServer *s)
     if (s->sock_file_ours && stat(s->path, &st) == 0 && st.st_dev == s->sock_dev &&
         st.st_ino == s->sock_ino)
         (void)unlink(s->path);
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
+    if (s->listen_fd >= 0) close(s->listen_fd);
     sd_event_unref(s->event);
     free(s->path);
     free(s);

@@ -61,11 +61,11 @@ typedef struct SockServerConfig {
     /* Socket path; NULL: no listening socket (connections only through
      * sock_server_add_connection()). */
     const char *path;
-    mode_t mode;               /* 0: SOCK_SERVER_MODE_DEFAULT */
-    gid_t group;               /* socket group and RESIGN group; SOCK_SERVER_NO_GROUP: none */
-    unsigned max_clients;      /* 0: SOCK_SERVER_MAX_CLIENTS_DEFAULT */
-    uint64_t request_timeout_usec; /* 0: default; a complete request line within it */
-    uint64_t write_timeout_usec;   /* 0: default; a reply unwritten or unread past it: dropped */
+    mode_t mode;                    /* 0: SOCK_SERVER_MODE_DEFAULT */
+    gid_t group;                    /* socket group and RESIGN group; SOCK_SERVER_NO_GROUP: none */
+    unsigned max_clients;           /* 0: SOCK_SERVER_MAX_CLIENTS_DEFAULT */
+    uint64_t request_timeout_usec;  /* 0: default; a complete request line within it */
+    uint64_t write_timeout_usec;    /* 0: default; a reply unwritten or unread past it: dropped */
     uint64_t status_valid_max_usec; /* 0: default; the most a leader's STATUS valid_ms says */
     sock_server_status_fn get_status; /* required */
     sock_server_resign_fn resign;     /* NULL: RESIGN answers "unsupported" */
@@ -77,11 +77,11 @@ typedef struct SockServerStats {
     unsigned watchers; /* of which in WATCH */
     uint64_t accepted;
     uint64_t refused_busy;
-    uint64_t dropped_idle;     /* no complete request line in time */
-    uint64_t dropped_slow;     /* a reply unwritten or unread past the write timeout */
-    uint64_t protocol_errors;  /* malformed, too long, unknown verb, unexpected input */
-    uint64_t replies;          /* status, ok and error lines written */
-    uint64_t resigns;          /* RESIGN calls that reached the callback */
+    uint64_t dropped_idle;    /* no complete request line in time */
+    uint64_t dropped_slow;    /* a reply unwritten or unread past the write timeout */
+    uint64_t protocol_errors; /* malformed, too long, unknown verb, unexpected input */
+    uint64_t replies;         /* status, ok and error lines written */
+    uint64_t resigns;         /* RESIGN calls that reached the callback */
 } SockServerStats;
 
 /* Creates the server on event. With a path: creates the socket's directory

@@ -10,7 +10,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config clang-14 libclang-rt-14-dev \
 libcurl4-openssl-dev libsystemd-dev libjsmn-dev libmicrohttpd-dev musl-tools \
 python3 openssl ca-certificates curl socat hyperfine valgrind file procps iproute2 \
-nghttp2-proxy"
+nghttp2-proxy clang-format-14"
 
 build=1
 for arg in "$@"; do

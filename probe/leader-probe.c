@@ -132,11 +132,9 @@ static uint64_t now_usec(void)
 static int poll_timeout(uint64_t deadline)
 {
     uint64_t now;
-    if (deadline == NO_DEADLINE)
-        return -1;
+    if (deadline == NO_DEADLINE) return -1;
     now = now_usec();
-    if (now >= deadline)
-        return 0;
+    if (now >= deadline) return 0;
     uint64_t ms = (deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
     return ms > 1000000 ? 1000000 : (int)ms;
 }
@@ -145,8 +143,7 @@ static void sleep_until(uint64_t t)
 {
     for (;;) {
         uint64_t now = now_usec();
-        if (now >= t)
-            return;
+        if (now >= t) return;
         struct timespec ts = {.tv_sec = (time_t)((t - now) / USEC_PER_SEC),
                               .tv_nsec = (long)((t - now) % USEC_PER_SEC * NSEC_PER_USEC)};
         nanosleep(&ts, NULL);
@@ -155,16 +152,16 @@ static void sleep_until(uint64_t t)
 
 typedef struct Probe {
     const char *socket_path;
-    const char *id;       /* --id, or NULL */
+    const char *id; /* --id, or NULL */
     char hostname[PROTO_HOSTNAME_MAX + 1];
-    uint64_t deadline;    /* CLOCK_MONOTONIC usec, or NO_DEADLINE */
+    uint64_t deadline; /* CLOCK_MONOTONIC usec, or NO_DEADLINE */
     bool print;
     bool json;
     bool wait;
-    bool alive;           /* --alive: any well-formed status line will do */
+    bool alive;        /* --alive: any well-formed status line will do */
     bool warned_other; /* said once that the socket is another pod's */
-    bool lapsed;          /* the line judged last is older than its valid_ms */
-    char why[160];        /* the last reason for exit 2 */
+    bool lapsed;       /* the line judged last is older than its valid_ms */
+    char why[160];     /* the last reason for exit 2 */
 } Probe;
 
 /* Concatenates the n strings of parts (NULL ones skipped) into p->why,
@@ -173,11 +170,9 @@ static void set_why_parts(Probe *p, const char *const *parts, size_t n_parts)
 {
     size_t n = 0;
     for (size_t i = 0; i < n_parts; i++) {
-        if (!parts[i])
-            continue;
+        if (!parts[i]) continue;
         size_t l = strlen(parts[i]);
-        if (l > sizeof(p->why) - 1 - n)
-            l = sizeof(p->why) - 1 - n;
+        if (l > sizeof(p->why) - 1 - n) l = sizeof(p->why) - 1 - n;
         memcpy(p->why + n, parts[i], l);
         n += l;
     }
@@ -212,17 +207,14 @@ static int probe_connect(Probe *p)
     memcpy(sa.sun_path, p->socket_path, l);
     for (;;) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return -errno;
+        if (fd < 0) return -errno;
         r = connect(fd, (struct sockaddr *)&sa,
                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + l + 1));
-        if (r == 0)
-            return fd;
+        if (r == 0) return fd;
         r = -errno;
         close(fd);
         /* EAGAIN: the listen backlog is full; the daemon is alive but busy. */
-        if (r != -EAGAIN || poll_timeout(p->deadline) == 0)
-            return r;
+        if (r != -EAGAIN || poll_timeout(p->deadline) == 0) return r;
         sleep_until(now_usec() + 5000);
     }
 }
@@ -232,16 +224,12 @@ static int write_all(Probe *p, int fd, const char *s, size_t n)
     while (n > 0) {
         ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return -errno;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return -errno;
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
             int t = poll_timeout(p->deadline);
-            if (t == 0)
-                return -ETIMEDOUT;
-            if (poll(&pfd, 1, t) < 0 && errno != EINTR)
-                return -errno;
+            if (t == 0) return -ETIMEDOUT;
+            if (poll(&pfd, 1, t) < 0 && errno != EINTR) return -errno;
             continue;
         }
         s += w;
@@ -252,8 +240,8 @@ static int write_all(Probe *p, int fd, const char *s, size_t n)
 
 typedef struct LineReader {
     char buf[PROTO_REPLY_MAX + 1];
-    size_t n;    /* bytes in buf */
-    size_t used; /* bytes of the line handed out last, dropped on the next call */
+    size_t n;            /* bytes in buf */
+    size_t used;         /* bytes of the line handed out last, dropped on the next call */
     uint64_t spin_until; /* see read_line() */
     bool spun;
 } LineReader;
@@ -275,31 +263,25 @@ static ssize_t read_line(Probe *p, int fd, LineReader *lr, const char **ret_line
         char *nl = memchr(lr->buf, '\n', lr->n);
         if (nl) {
             size_t l = (size_t)(nl - lr->buf) + 1;
-            if (l > PROTO_REPLY_MAX)
-                return -EMSGSIZE;
+            if (l > PROTO_REPLY_MAX) return -EMSGSIZE;
             /* Dropped on the next call; the caller gets (line, length). */
             lr->used = l;
             *ret_line = lr->buf;
             return (ssize_t)l;
         }
-        if (lr->n >= PROTO_REPLY_MAX)
-            return -EMSGSIZE;
+        if (lr->n >= PROTO_REPLY_MAX) return -EMSGSIZE;
         ssize_t r = recv(fd, lr->buf + lr->n, PROTO_REPLY_MAX - lr->n, 0);
-        if (r == 0)
-            return 0;
+        if (r == 0) return 0;
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return -errno;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return -errno;
             /* The first reply usually comes within microseconds: yield to the daemon for up
              * to SPIN_USEC instead of sleeping in poll(), which costs a wake-up, often on the
              * other CPU (about a third of the probe's time where it was measured). Once per
              * reader: a WATCH stream waiting for news sleeps at once. */
             if (!lr->spun) {
                 uint64_t t = now_usec();
-                if (!lr->spin_until)
-                    lr->spin_until = t + SPIN_USEC;
+                if (!lr->spin_until) lr->spin_until = t + SPIN_USEC;
                 if (t < lr->spin_until && t < p->deadline) {
                     sched_yield();
                     continue;
@@ -308,10 +290,8 @@ static ssize_t read_line(Probe *p, int fd, LineReader *lr, const char **ret_line
             }
             struct pollfd pfd = {.fd = fd, .events = POLLIN};
             int t = poll_timeout(p->deadline);
-            if (t == 0)
-                return -ETIMEDOUT;
-            if (poll(&pfd, 1, t) < 0 && errno != EINTR)
-                return -errno;
+            if (t == 0) return -ETIMEDOUT;
+            if (poll(&pfd, 1, t) < 0 && errno != EINTR) return -errno;
             continue;
         }
         lr->n += (size_t)r;
@@ -350,8 +330,7 @@ static Verdict parse_status(Probe *p, const char *line, size_t len, ProtoReply *
 
 static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
 {
-    if (parse_status(p, line, len, reply) == VERDICT_BAD)
-        return VERDICT_BAD;
+    if (parse_status(p, line, len, reply) == VERDICT_BAD) return VERDICT_BAD;
 
     const ProtoStatus *s = &reply->status;
     if (s->is_leader && strcmp(s->leader, s->identity) != 0) {
@@ -376,13 +355,12 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
         p->lapsed = now >= s->boottime_ms && now - s->boottime_ms >= s->valid_ms;
     }
     /* A claim with no time left is no claim. */
-    if (!s->is_leader || s->valid_ms == 0 || p->lapsed)
-        return VERDICT_NOT_LEADER;
+    if (!s->is_leader || s->valid_ms == 0 || p->lapsed) return VERDICT_NOT_LEADER;
     if (p->id ? strcmp(s->identity, p->id) != 0 : strcmp(s->hostname, p->hostname) != 0) {
         /* Exit 1, but worth a line: a socket of another pod is mounted here. */
         if (!p->warned_other)
-            fprintf(stderr, "%s: the daemon on %s is %s '%s', not '%s'\n", program,
-                    p->socket_path, p->id ? "identity" : "host", p->id ? s->identity : s->hostname,
+            fprintf(stderr, "%s: the daemon on %s is %s '%s', not '%s'\n", program, p->socket_path,
+                    p->id ? "identity" : "host", p->id ? s->identity : s->hostname,
                     p->id ? p->id : p->hostname);
         p->warned_other = true;
         return VERDICT_NOT_LEADER;
@@ -392,8 +370,7 @@ static Verdict judge(Probe *p, const char *line, size_t len, ProtoReply *reply)
 
 static void output(const Probe *p, const char *line, size_t len, const ProtoReply *reply)
 {
-    if (p->json)
-        fwrite(line, 1, len, stdout);
+    if (p->json) fwrite(line, 1, len, stdout);
     /* A view older than its valid_ms names nobody. */
     if (p->print && reply->type == PROTO_REPLY_STATUS)
         printf("%s\n", p->lapsed ? "" : reply->status.leader);
@@ -435,8 +412,7 @@ static int run_status(Probe *p)
     }
     if (p->alive) {
         /* Alive: it answered a status line, whoever leads and however old. */
-        if (parse_status(p, line, (size_t)l, &reply) == VERDICT_BAD)
-            return EXIT_UNREACHABLE;
+        if (parse_status(p, line, (size_t)l, &reply) == VERDICT_BAD) return EXIT_UNREACHABLE;
         output(p, line, (size_t)l, &reply);
         return EXIT_LEADER;
     }
@@ -484,8 +460,9 @@ static int run_wait(Probe *p)
                 }
                 if (l < 0) {
                     close(fd);
-                    set_why(p, l == -EMSGSIZE ? "reply longer than the protocol allows"
-                                              : "reading the reply",
+                    set_why(p,
+                            l == -EMSGSIZE ? "reply longer than the protocol allows"
+                                           : "reading the reply",
                             l == -EMSGSIZE ? NULL : strerror((int)-l));
                     return EXIT_UNREACHABLE;
                 }
@@ -509,11 +486,9 @@ static int run_wait(Probe *p)
             }
             close(fd);
         }
-        if (poll_timeout(p->deadline) == 0)
-            return answered ? EXIT_NOT_LEADER : EXIT_UNREACHABLE;
+        if (poll_timeout(p->deadline) == 0) return answered ? EXIT_NOT_LEADER : EXIT_UNREACHABLE;
         uint64_t next = attempt + WAIT_RETRY_USEC;
-        if (p->deadline != NO_DEADLINE && next > p->deadline)
-            next = p->deadline;
+        if (p->deadline != NO_DEADLINE && next > p->deadline) next = p->deadline;
         sleep_until(next);
     }
 }
@@ -528,7 +503,7 @@ static int usage_error(const char *what, const char *detail)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'}, {"id", required_argument, NULL, 'i'},
+        {"socket", required_argument, NULL, 's'},  {"id", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 't'}, {"print", no_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},          {"wait", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
@@ -580,12 +555,9 @@ int main(int argc, char **argv)
             return usage_error("unknown option", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return usage_error("unexpected argument", argv[optind]);
-    if (p.print && p.json)
-        return usage_error("--print and --json exclude each other", NULL);
-    if (p.alive && p.wait)
-        return usage_error("--alive and --wait exclude each other", NULL);
+    if (optind < argc) return usage_error("unexpected argument", argv[optind]);
+    if (p.print && p.json) return usage_error("--print and --json exclude each other", NULL);
+    if (p.alive && p.wait) return usage_error("--alive and --wait exclude each other", NULL);
 
     if (!p.socket_path) {
         const char *e = getenv(PROTO_SOCKET_ENV);
@@ -604,7 +576,6 @@ int main(int argc, char **argv)
 
     p.deadline = p.wait && !timeout_given ? NO_DEADLINE : now_usec() + timeout;
     r = p.wait ? run_wait(&p) : run_status(&p);
-    if (r == EXIT_UNREACHABLE)
-        fprintf(stderr, "%s: %s\n", program, p.why);
+    if (r == EXIT_UNREACHABLE) fprintf(stderr, "%s: %s\n", program, p.why);
     return r;
 }

@@ -17,14 +17,9 @@ typedef struct Unit {
 } Unit;
 
 static const Unit units[] = {
-    {"ns", 1, 0},
-    {"us", 1, 3},
-    {"\xc2\xb5s", 1, 3}, /* U+00B5 */
-    {"\xce\xbcs", 1, 3}, /* U+03BC */
-    {"ms", 1, 6},
-    {"s", 1, 9},
-    {"m", 6, 10},
-    {"h", 36, 11},
+    {"ns", 1, 0},        {"us", 1, 3}, {"\xc2\xb5s", 1, 3}, /* U+00B5 */
+    {"\xce\xbcs", 1, 3},                                    /* U+03BC */
+    {"ms", 1, 6},        {"s", 1, 9},  {"m", 6, 10},        {"h", 36, 11},
 };
 
 /* A plain number. */
@@ -51,8 +46,7 @@ static int parse_number(const char **p, uint64_t *ret_whole, uint64_t *ret_frac,
     bool digits = false;
 
     for (; *s >= '0' && *s <= '9'; s++) {
-        if (whole > (UINT64_MAX - 9) / 10)
-            return -ERANGE;
+        if (whole > (UINT64_MAX - 9) / 10) return -ERANGE;
         whole = whole * 10 + (uint64_t)(*s - '0');
         digits = true;
     }
@@ -64,8 +58,7 @@ static int parse_number(const char **p, uint64_t *ret_whole, uint64_t *ret_frac,
             }
             digits = true;
         }
-    if (!digits)
-        return -EINVAL;
+    if (!digits) return -EINVAL;
     *p = s;
     *ret_whole = whole;
     *ret_frac = frac;
@@ -79,8 +72,7 @@ static int component_ns(uint64_t whole, uint64_t frac, unsigned frac_digits, con
 {
     uint64_t scale = pow10_u64(unit->pow10), mult = unit->mult, v;
 
-    if (whole > UINT64_MAX / mult || whole * mult > UINT64_MAX / scale)
-        return -ERANGE;
+    if (whole > UINT64_MAX / mult || whole * mult > UINT64_MAX / scale) return -ERANGE;
     v = whole * mult * scale;
     /* frac < 10^frac_digits: frac * mult * 10^(pow10 - frac_digits) < mult * 10^pow10, and
      * frac * mult < 36 * 10^17 never overflows. */
@@ -88,8 +80,7 @@ static int component_ns(uint64_t whole, uint64_t frac, unsigned frac_digits, con
         frac = frac * mult * pow10_u64(unit->pow10 - frac_digits);
     else
         frac = frac * mult / pow10_u64(frac_digits - unit->pow10);
-    if (v > UINT64_MAX - frac)
-        return -ERANGE;
+    if (v > UINT64_MAX - frac) return -ERANGE;
     *ret = v + frac;
     return 0;
 }
@@ -100,10 +91,8 @@ int duration_parse_max(const char *s, uint64_t max_usec, uint64_t *ret_usec)
     bool first = true;
     int r;
 
-    if (!s || !*s)
-        return -EINVAL;
-    if (*s == '+')
-        s++;
+    if (!s || !*s) return -EINVAL;
+    if (*s == '+') s++;
     while (*s) {
         uint64_t whole, frac, v;
         unsigned frac_digits;
@@ -111,8 +100,7 @@ int duration_parse_max(const char *s, uint64_t max_usec, uint64_t *ret_usec)
         size_t len = 0;
 
         r = parse_number(&s, &whole, &frac, &frac_digits);
-        if (r < 0)
-            return r;
+        if (r < 0) return r;
         for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
             size_t l = strlen(units[i].suffix);
             /* the longest suffix that matches: "ms" is not "m" followed by garbage */
@@ -124,22 +112,18 @@ int duration_parse_max(const char *s, uint64_t max_usec, uint64_t *ret_usec)
         if (len == 0) {
             /* A plain number of seconds (the old sidecar's flags and most humans): the whole
              * string, nothing else. */
-            if (*s || !first)
-                return -EINVAL;
+            if (*s || !first) return -EINVAL;
             unit = &seconds;
         }
         s += len;
         first = false;
         r = component_ns(whole, frac, frac_digits, unit, &v);
-        if (r < 0)
-            return r;
-        if (total > UINT64_MAX - v)
-            return -ERANGE;
+        if (r < 0) return r;
+        if (total > UINT64_MAX - v) return -ERANGE;
         total += v;
     }
     usec = total / NSEC_PER_USEC + (total % NSEC_PER_USEC ? 1 : 0);
-    if (usec > max_usec)
-        return -ERANGE;
+    if (usec > max_usec) return -ERANGE;
     *ret_usec = usec;
     return 0;
 }
@@ -151,12 +135,11 @@ int duration_parse(const char *s, uint64_t *ret_usec)
 
 const char *duration_format(uint64_t usec, char *buf, size_t size)
 {
-    uint64_t h = usec / USEC_PER_HOUR, m = usec / USEC_PER_MINUTE % 60, s = usec / USEC_PER_SEC % 60,
-             frac = usec % USEC_PER_SEC;
+    uint64_t h = usec / USEC_PER_HOUR, m = usec / USEC_PER_MINUTE % 60,
+             s = usec / USEC_PER_SEC % 60, frac = usec % USEC_PER_SEC;
     size_t n = 0;
 
-    if (size == 0)
-        return buf;
+    if (size == 0) return buf;
     buf[0] = '\0';
     if (usec == 0) {
         snprintf(buf, size, "0s");
@@ -169,8 +152,7 @@ const char *duration_format(uint64_t usec, char *buf, size_t size)
             snprintf(buf, size, "%lluus", (unsigned long long)usec);
         return buf;
     }
-    if (h > 0)
-        n += snprintf(buf + n, size - n, "%lluh", (unsigned long long)h);
+    if (h > 0) n += snprintf(buf + n, size - n, "%lluh", (unsigned long long)h);
     if (n < size && (m > 0 || h > 0) && (m > 0 || s > 0 || frac > 0))
         n += snprintf(buf + n, size - n, "%llum", (unsigned long long)m);
     if (n < size && (s > 0 || frac > 0)) {

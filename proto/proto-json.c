@@ -31,8 +31,7 @@ static size_t utf8_sequence_len(const unsigned char *s, size_t n)
     unsigned char lo = 0x80, hi = 0xbf;
     size_t len;
 
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     if (c >= 0xc2 && c <= 0xdf)
         len = 2;
     else if (c >= 0xe0 && c <= 0xef) {
@@ -49,13 +48,10 @@ static size_t utf8_sequence_len(const unsigned char *s, size_t n)
             hi = 0x8f;
     } else
         return 0;
-    if (n < len)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
+    if (n < len) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
+        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
     return len;
 }
 
@@ -115,11 +111,21 @@ static void out_json_string(Out *o, const char *s, size_t n)
         } else if (c < 0x20 || c == 0x7f) {
             const char *short_esc = NULL;
             switch (c) {
-            case '\b': short_esc = "\\b"; break;
-            case '\f': short_esc = "\\f"; break;
-            case '\n': short_esc = "\\n"; break;
-            case '\r': short_esc = "\\r"; break;
-            case '\t': short_esc = "\\t"; break;
+            case '\b':
+                short_esc = "\\b";
+                break;
+            case '\f':
+                short_esc = "\\f";
+                break;
+            case '\n':
+                short_esc = "\\n";
+                break;
+            case '\r':
+                short_esc = "\\r";
+                break;
+            case '\t':
+                short_esc = "\\t";
+                break;
             }
             if (short_esc)
                 out_mem(o, short_esc, 2);
@@ -164,8 +170,7 @@ static int out_field_string(Out *o, const char *key, const char *value, size_t b
 static void out_begin(Out *o, char *buf, size_t size, const char *type)
 {
     *o = (Out){.buf = buf, .size = 0};
-    if (size > PROTO_REPLY_MAX)
-        size = PROTO_REPLY_MAX;
+    if (size > PROTO_REPLY_MAX) size = PROTO_REPLY_MAX;
     if (size < 2) {
         o->overflow = true;
         return;
@@ -182,8 +187,7 @@ static void out_begin(Out *o, char *buf, size_t size, const char *type)
 static ssize_t out_end(Out *o)
 {
     out_mem(o, "}\n", 2);
-    if (o->overflow)
-        return -ENOBUFS;
+    if (o->overflow) return -ENOBUFS;
     o->buf[o->n] = 0;
     return (ssize_t)o->n;
 }
@@ -204,33 +208,26 @@ ssize_t proto_status_format(const ProtoStatus *s, char *buf, size_t size)
     r = r < 0 ? r : out_field_string(&o, "identity", s->identity, sizeof(s->identity));
     r = r < 0 ? r : out_field_string(&o, "hostname", s->hostname, sizeof(s->hostname));
     r = r < 0 ? r : out_field_string(&o, "leader", s->leader, sizeof(s->leader));
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     out_key(&o, "is_leader");
     out_cstr(&o, s->is_leader ? "true" : "false");
     out_key(&o, "term");
     out_u64(&o, s->term);
     r = out_field_string(&o, "since", s->since, sizeof(s->since));
-    if (r < 0)
-        return r;
+    if (r < 0) return r;
     out_key(&o, "valid_ms");
     out_u64(&o, s->valid_ms);
     out_key(&o, "state");
     out_json_string(&o, state, strlen(state));
-    if (strnlen(s->reason, sizeof(s->reason)) == sizeof(s->reason))
-        return -EINVAL;
-    if (s->reason[0])
-        (void)out_field_string(&o, "reason", s->reason, sizeof(s->reason));
+    if (strnlen(s->reason, sizeof(s->reason)) == sizeof(s->reason)) return -EINVAL;
+    if (s->reason[0]) (void)out_field_string(&o, "reason", s->reason, sizeof(s->reason));
     if (s->boottime_ms > 0) {
-        if (s->boottime_ms > PROTO_VALID_MS_MAX)
-            return -EINVAL;
+        if (s->boottime_ms > PROTO_VALID_MS_MAX) return -EINVAL;
         out_key(&o, "boottime_ms");
         out_u64(&o, s->boottime_ms);
     }
-    if (strnlen(s->health, sizeof(s->health)) == sizeof(s->health))
-        return -EINVAL;
-    if (s->health[0])
-        (void)out_field_string(&o, "health", s->health, sizeof(s->health));
+    if (strnlen(s->health, sizeof(s->health)) == sizeof(s->health)) return -EINVAL;
+    if (s->health[0]) (void)out_field_string(&o, "health", s->health, sizeof(s->health));
     return out_end(&o);
 }
 
@@ -239,8 +236,7 @@ ssize_t proto_error_format(ProtoError e, const char *message, char *buf, size_t 
     const char *name = proto_error_to_string(e);
     Out o;
 
-    if (!name || e == PROTO_ERROR_UNKNOWN)
-        return -EINVAL;
+    if (!name || e == PROTO_ERROR_UNKNOWN) return -EINVAL;
     out_begin(&o, buf, size, "error");
     out_key(&o, "error");
     out_json_string(&o, name, strlen(name));
@@ -256,8 +252,7 @@ ssize_t proto_ok_format(ProtoVerb v, const char *message, char *buf, size_t size
     const char *name = proto_verb_to_string(v);
     Out o;
 
-    if (!name)
-        return -EINVAL;
+    if (!name) return -EINVAL;
     out_begin(&o, buf, size, "ok");
     out_key(&o, "verb");
     out_json_string(&o, name, strlen(name));
@@ -304,10 +299,8 @@ static size_t tok_end(const jsmntok_t *t)
 static bool json_number_valid(const char *s, size_t n)
 {
     size_t i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return false;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n) return false;
     if (s[i] == '0')
         i++;
     else if (s[i] >= '1' && s[i] <= '9')
@@ -317,17 +310,14 @@ static bool json_number_valid(const char *s, size_t n)
         return false;
     if (i < n && s[i] == '.') {
         i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return false;
+        if (i >= n || s[i] < '0' || s[i] > '9') return false;
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return false;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= n || s[i] < '0' || s[i] > '9') return false;
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
     }
@@ -367,36 +357,47 @@ static int json_string_decode(const Json *j, const jsmntok_t *t, char *dst, size
         char enc[4];
         size_t l;
 
-        if (c < 0x20)
-            return -EBADMSG;
+        if (c < 0x20) return -EBADMSG;
         if (c != '\\') {
             l = utf8_sequence_len((const unsigned char *)s + i, n - i);
-            if (l == 0)
-                return -EBADMSG;
+            if (l == 0) return -EBADMSG;
             memcpy(enc, s + i, l);
             i += l;
         } else {
-            if (i + 1 >= n)
-                return -EBADMSG;
+            if (i + 1 >= n) return -EBADMSG;
             char e = s[i + 1];
             i += 2;
             l = 1;
             switch (e) {
-            case '"': enc[0] = '"'; break;
-            case '\\': enc[0] = '\\'; break;
-            case '/': enc[0] = '/'; break;
-            case 'b': enc[0] = '\b'; break;
-            case 'f': enc[0] = '\f'; break;
-            case 'n': enc[0] = '\n'; break;
-            case 'r': enc[0] = '\r'; break;
-            case 't': enc[0] = '\t'; break;
+            case '"':
+                enc[0] = '"';
+                break;
+            case '\\':
+                enc[0] = '\\';
+                break;
+            case '/':
+                enc[0] = '/';
+                break;
+            case 'b':
+                enc[0] = '\b';
+                break;
+            case 'f':
+                enc[0] = '\f';
+                break;
+            case 'n':
+                enc[0] = '\n';
+                break;
+            case 'r':
+                enc[0] = '\r';
+                break;
+            case 't':
+                enc[0] = '\t';
+                break;
             case 'u': {
                 unsigned cp, lo;
-                if (n - i < 4 || hex4(s + i, &cp) < 0)
-                    return -EBADMSG;
+                if (n - i < 4 || hex4(s + i, &cp) < 0) return -EBADMSG;
                 i += 4;
-                if (cp >= 0xdc00 && cp <= 0xdfff)
-                    return -EBADMSG;
+                if (cp >= 0xdc00 && cp <= 0xdfff) return -EBADMSG;
                 if (cp >= 0xd800 && cp <= 0xdbff) {
                     if (n - i < 6 || s[i] != '\\' || s[i + 1] != 'u' || hex4(s + i + 2, &lo) < 0 ||
                         lo < 0xdc00 || lo > 0xdfff)
@@ -404,8 +405,7 @@ static int json_string_decode(const Json *j, const jsmntok_t *t, char *dst, size
                     i += 6;
                     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                 }
-                if (cp == 0)
-                    return -EBADMSG;
+                if (cp == 0) return -EBADMSG;
                 if (cp < 0x80)
                     enc[0] = (char)cp;
                 else if (cp < 0x800) {
@@ -431,14 +431,12 @@ static int json_string_decode(const Json *j, const jsmntok_t *t, char *dst, size
             }
         }
         if (dst) {
-            if (l >= size - o)
-                return -EBADMSG;
+            if (l >= size - o) return -EBADMSG;
             memcpy(dst + o, enc, l);
         }
         o += l;
     }
-    if (dst)
-        dst[o] = 0;
+    if (dst) dst[o] = 0;
     return 0;
 }
 
@@ -449,11 +447,9 @@ static int json_check_value(const Json *j, int *i, int depth)
     const jsmntok_t *t;
     int r;
 
-    if (*i >= j->ntok || depth > PROTO_JSON_DEPTH_MAX)
-        return -EBADMSG;
+    if (*i >= j->ntok || depth > PROTO_JSON_DEPTH_MAX) return -EBADMSG;
     t = &j->tok[*i];
-    if (t->start < 0 || t->end < t->start)
-        return -EBADMSG;
+    if (t->start < 0 || t->end < t->start) return -EBADMSG;
 
     switch (t->type) {
     case JSMN_STRING:
@@ -478,40 +474,31 @@ static int json_check_value(const Json *j, int *i, int depth)
         for (int k = 0; k < t->size; k++) {
             pos = skip_ws(j, pos);
             if (k > 0) {
-                if (pos >= j->len || j->js[pos] != ',')
-                    return -EBADMSG;
+                if (pos >= j->len || j->js[pos] != ',') return -EBADMSG;
                 pos = skip_ws(j, pos + 1);
             }
-            if (*i >= j->ntok || j->tok[*i].parent != self)
-                return -EBADMSG;
+            if (*i >= j->ntok || j->tok[*i].parent != self) return -EBADMSG;
             if (object) {
                 const jsmntok_t *key = &j->tok[*i];
                 if (key->type != JSMN_STRING || key->size != 1 || tok_begin(key) != pos)
                     return -EBADMSG;
                 r = json_string_decode(j, key, NULL, 0);
-                if (r < 0)
-                    return r;
+                if (r < 0) return r;
                 pos = skip_ws(j, tok_end(key));
-                if (pos >= j->len || j->js[pos] != ':')
-                    return -EBADMSG;
+                if (pos >= j->len || j->js[pos] != ':') return -EBADMSG;
                 pos = skip_ws(j, pos + 1);
                 (*i)++;
-                if (*i >= j->ntok || j->tok[*i].parent != *i - 1)
-                    return -EBADMSG;
+                if (*i >= j->ntok || j->tok[*i].parent != *i - 1) return -EBADMSG;
             }
             const jsmntok_t *v = &j->tok[*i];
-            if (v->start < 0 || tok_begin(v) != pos)
-                return -EBADMSG;
-            if (v->size != 0 && v->type != JSMN_OBJECT && v->type != JSMN_ARRAY)
-                return -EBADMSG;
+            if (v->start < 0 || tok_begin(v) != pos) return -EBADMSG;
+            if (v->size != 0 && v->type != JSMN_OBJECT && v->type != JSMN_ARRAY) return -EBADMSG;
             r = json_check_value(j, i, depth + 1);
-            if (r < 0)
-                return r;
+            if (r < 0) return r;
             pos = tok_end(v);
         }
         pos = skip_ws(j, pos);
-        if ((size_t)t->end != pos + 1 || j->js[pos] != (object ? '}' : ']'))
-            return -EBADMSG;
+        if ((size_t)t->end != pos + 1 || j->js[pos] != (object ? '}' : ']')) return -EBADMSG;
         return 0;
     }
     default:
@@ -535,8 +522,7 @@ static int json_skip(const Json *j, int i)
 
 static int json_get_string(const Json *j, int i, char *dst, size_t size)
 {
-    if (j->tok[i].type != JSMN_STRING)
-        return -EBADMSG;
+    if (j->tok[i].type != JSMN_STRING) return -EBADMSG;
     return json_string_decode(j, &j->tok[i], dst, size);
 }
 
@@ -547,13 +533,10 @@ static int json_get_u64(const Json *j, int i, uint64_t max, uint64_t *ret)
     size_t n = (size_t)(t->end - t->start);
     uint64_t v = 0;
 
-    if (t->type != JSMN_PRIMITIVE || n == 0 || (n > 1 && s[0] == '0'))
-        return -EBADMSG;
+    if (t->type != JSMN_PRIMITIVE || n == 0 || (n > 1 && s[0] == '0')) return -EBADMSG;
     for (size_t k = 0; k < n; k++) {
-        if (s[k] < '0' || s[k] > '9')
-            return -EBADMSG;
-        if (v > (max - (uint64_t)(s[k] - '0')) / 10)
-            return -EBADMSG;
+        if (s[k] < '0' || s[k] > '9') return -EBADMSG;
+        if (v > (max - (uint64_t)(s[k] - '0')) / 10) return -EBADMSG;
         v = v * 10 + (uint64_t)(s[k] - '0');
     }
     *ret = v;
@@ -564,8 +547,7 @@ static int json_get_bool(const Json *j, int i, bool *ret)
 {
     const jsmntok_t *t = &j->tok[i];
     size_t n = (size_t)(t->end - t->start);
-    if (t->type != JSMN_PRIMITIVE)
-        return -EBADMSG;
+    if (t->type != JSMN_PRIMITIVE) return -EBADMSG;
     if (n == 4 && memcmp(j->js + t->start, "true", 4) == 0)
         *ret = true;
     else if (n == 5 && memcmp(j->js + t->start, "false", 5) == 0)
@@ -598,12 +580,24 @@ enum {
 };
 
 static const char *const field_names[_F_MAX] = {
-    [F_PROTO] = "proto",       [F_TYPE] = "type",         [F_NAMESPACE] = "namespace",
-    [F_ELECTION] = "election", [F_IDENTITY] = "identity", [F_HOSTNAME] = "hostname",
-    [F_LEADER] = "leader",     [F_IS_LEADER] = "is_leader", [F_TERM] = "term",
-    [F_SINCE] = "since",       [F_VALID_MS] = "valid_ms", [F_STATE] = "state",
-    [F_REASON] = "reason",     [F_ERROR] = "error",       [F_MESSAGE] = "message",
-    [F_VERB] = "verb",         [F_BOOTTIME_MS] = "boottime_ms", [F_HEALTH] = "health",
+    [F_PROTO] = "proto",
+    [F_TYPE] = "type",
+    [F_NAMESPACE] = "namespace",
+    [F_ELECTION] = "election",
+    [F_IDENTITY] = "identity",
+    [F_HOSTNAME] = "hostname",
+    [F_LEADER] = "leader",
+    [F_IS_LEADER] = "is_leader",
+    [F_TERM] = "term",
+    [F_SINCE] = "since",
+    [F_VALID_MS] = "valid_ms",
+    [F_STATE] = "state",
+    [F_REASON] = "reason",
+    [F_ERROR] = "error",
+    [F_MESSAGE] = "message",
+    [F_VERB] = "verb",
+    [F_BOOTTIME_MS] = "boottime_ms",
+    [F_HEALTH] = "health",
 };
 
 #define FIELD_BIT(f) (1u << (f))
@@ -621,20 +615,16 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
     unsigned seen = 0;
     int r, i;
 
-    if (len > PROTO_REPLY_MAX)
-        return -EMSGSIZE;
-    if (len > 0 && line[len - 1] == '\n')
-        len--;
+    if (len > PROTO_REPLY_MAX) return -EMSGSIZE;
+    if (len > 0 && line[len - 1] == '\n') len--;
     /* One line: no other newline, and no NUL (jsmn would stop there). */
-    if (memchr(line, '\n', len) || memchr(line, 0, len))
-        return -EBADMSG;
+    if (memchr(line, '\n', len) || memchr(line, 0, len)) return -EBADMSG;
 
     j.js = line;
     j.len = len;
     jsmn_init(&parser);
     r = jsmn_parse(&parser, line, len, j.tok, PROTO_JSON_TOKENS_MAX);
-    if (r < 1)
-        return -EBADMSG;
+    if (r < 1) return -EBADMSG;
     j.ntok = r;
 
     if (j.tok[0].type != JSMN_OBJECT || (size_t)j.tok[0].start != skip_ws(&j, 0) ||
@@ -642,10 +632,8 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
         return -EBADMSG;
     i = 0;
     r = json_check_value(&j, &i, 0);
-    if (r < 0)
-        return r;
-    if (i != j.ntok)
-        return -EBADMSG;
+    if (r < 0) return r;
+    if (i != j.ntok) return -EBADMSG;
 
     /* Collect the known top-level fields; a known field twice is refused,
      * so that a hostile line cannot say is_leader twice. */
@@ -658,11 +646,9 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
             f = _F_MAX; /* too long for any known key */
         else
             for (f = 0; f < _F_MAX; f++)
-                if (strcmp(key, field_names[f]) == 0)
-                    break;
+                if (strcmp(key, field_names[f]) == 0) break;
         if (f < _F_MAX) {
-            if (seen & FIELD_BIT(f))
-                return -EBADMSG;
+            if (seen & FIELD_BIT(f)) return -EBADMSG;
             seen |= FIELD_BIT(f);
             value_of[f] = i + 1;
         }
@@ -670,13 +656,14 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
     }
 
     uint64_t version;
-    if (!(seen & FIELD_BIT(F_PROTO)) || json_get_u64(&j, value_of[F_PROTO], UINT64_MAX, &version) < 0)
+    if (!(seen & FIELD_BIT(F_PROTO)) ||
+        json_get_u64(&j, value_of[F_PROTO], UINT64_MAX, &version) < 0)
         return -EBADMSG;
-    if (version != PROTO_VERSION)
-        return -EPROTONOSUPPORT;
+    if (version != PROTO_VERSION) return -EPROTONOSUPPORT;
 
     char type[8] = {0}; /* zeroed: gcc compares it to constants in whole words */
-    if (!(seen & FIELD_BIT(F_TYPE)) || json_get_string(&j, value_of[F_TYPE], type, sizeof(type)) < 0)
+    if (!(seen & FIELD_BIT(F_TYPE)) ||
+        json_get_string(&j, value_of[F_TYPE], type, sizeof(type)) < 0)
         return -EBADMSG;
 
     /* Decode into a local copy, so that *ret is untouched on failure. */
@@ -686,8 +673,7 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
         char state[24] = {0};
 
         rep.type = PROTO_REPLY_STATUS;
-        if ((seen & STATUS_REQUIRED) != STATUS_REQUIRED)
-            return -EBADMSG;
+        if ((seen & STATUS_REQUIRED) != STATUS_REQUIRED) return -EBADMSG;
         if (json_get_string(&j, value_of[F_NAMESPACE], s->namespace_, sizeof(s->namespace_)) < 0 ||
             json_get_string(&j, value_of[F_ELECTION], s->election, sizeof(s->election)) < 0 ||
             json_get_string(&j, value_of[F_IDENTITY], s->identity, sizeof(s->identity)) < 0 ||
@@ -700,8 +686,7 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
             return -EBADMSG;
         /* A state of a later version is kept as UNKNOWN; a string too long
          * for any state is still one. */
-        if (j.tok[value_of[F_STATE]].type != JSMN_STRING)
-            return -EBADMSG;
+        if (j.tok[value_of[F_STATE]].type != JSMN_STRING) return -EBADMSG;
         if (json_get_string(&j, value_of[F_STATE], state, sizeof(state)) < 0)
             s->state = PROTO_STATE_UNKNOWN;
         else
@@ -727,8 +712,7 @@ int proto_reply_parse(const char *line, size_t len, ProtoReply *ret)
         char verb[16];
         rep.type = PROTO_REPLY_OK;
         if (seen & FIELD_BIT(F_VERB)) {
-            if (j.tok[value_of[F_VERB]].type != JSMN_STRING)
-                return -EBADMSG;
+            if (j.tok[value_of[F_VERB]].type != JSMN_STRING) return -EBADMSG;
             if (json_get_string(&j, value_of[F_VERB], verb, sizeof(verb)) == 0)
                 for (unsigned v = PROTO_VERB_STATUS; v <= PROTO_VERB_RESIGN; v++)
                     if (strcmp(verb, proto_verb_to_string((ProtoVerb)v)) == 0)

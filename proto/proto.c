@@ -16,12 +16,9 @@ static const char *const verb_names[] = {
 };
 
 static const char *const state_names[_PROTO_STATE_MAX] = {
-    [PROTO_STATE_UNKNOWN] = "unknown",
-    [PROTO_STATE_STARTING] = "starting",
-    [PROTO_STATE_FOLLOWING] = "following",
-    [PROTO_STATE_LEADING] = "leading",
-    [PROTO_STATE_RELEASING] = "releasing",
-    [PROTO_STATE_API_UNREACHABLE] = "api-unreachable",
+    [PROTO_STATE_UNKNOWN] = "unknown",     [PROTO_STATE_STARTING] = "starting",
+    [PROTO_STATE_FOLLOWING] = "following", [PROTO_STATE_LEADING] = "leading",
+    [PROTO_STATE_RELEASING] = "releasing", [PROTO_STATE_API_UNREACHABLE] = "api-unreachable",
 };
 
 static const char *const error_names[_PROTO_ERROR_MAX] = {
@@ -41,15 +38,13 @@ static const char *const error_names[_PROTO_ERROR_MAX] = {
 
 const char *proto_verb_to_string(ProtoVerb v)
 {
-    if ((unsigned)v >= sizeof(verb_names) / sizeof(verb_names[0]) || !verb_names[v])
-        return NULL;
+    if ((unsigned)v >= sizeof(verb_names) / sizeof(verb_names[0]) || !verb_names[v]) return NULL;
     return verb_names[v];
 }
 
 const char *proto_state_to_string(ProtoState s)
 {
-    if ((unsigned)s >= _PROTO_STATE_MAX)
-        return NULL;
+    if ((unsigned)s >= _PROTO_STATE_MAX) return NULL;
     return state_names[s];
 }
 
@@ -57,23 +52,20 @@ ProtoState proto_state_from_string(const char *s)
 {
     /* "unknown" itself is not a state a server sends. */
     for (unsigned i = 1; i < _PROTO_STATE_MAX; i++)
-        if (strcmp(s, state_names[i]) == 0)
-            return (ProtoState)i;
+        if (strcmp(s, state_names[i]) == 0) return (ProtoState)i;
     return PROTO_STATE_UNKNOWN;
 }
 
 const char *proto_error_to_string(ProtoError e)
 {
-    if ((unsigned)e >= _PROTO_ERROR_MAX)
-        return NULL;
+    if ((unsigned)e >= _PROTO_ERROR_MAX) return NULL;
     return error_names[e];
 }
 
 ProtoError proto_error_from_string(const char *s)
 {
     for (unsigned i = 1; i < _PROTO_ERROR_MAX; i++)
-        if (strcmp(s, error_names[i]) == 0)
-            return (ProtoError)i;
+        if (strcmp(s, error_names[i]) == 0) return (ProtoError)i;
     return PROTO_ERROR_UNKNOWN;
 }
 
@@ -93,12 +85,9 @@ static bool ascii_equal_nocase(const char *a, size_t n, const char *b)
     size_t i;
     for (i = 0; i < n; i++) {
         unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (y == 0)
-            return false;
-        if (x >= 'a' && x <= 'z')
-            x = (unsigned char)(x - 'a' + 'A');
-        if (x != y)
-            return false;
+        if (y == 0) return false;
+        if (x >= 'a' && x <= 'z') x = (unsigned char)(x - 'a' + 'A');
+        if (x != y) return false;
     }
     return b[i] == 0;
 }
@@ -114,31 +103,25 @@ int proto_request_parse(const void *buf, size_t len, ProtoVerb *ret_verb, size_t
          * newline that a binary client may never send. */
         for (size_t i = 0; i < scan; i++) {
             unsigned char c = (unsigned char)p[i];
-            if (c == '\r' && i + 1 == scan)
-                break;
-            if (!is_line_byte(c))
-                return PROTO_ERROR_MALFORMED;
+            if (c == '\r' && i + 1 == scan) break;
+            if (!is_line_byte(c)) return PROTO_ERROR_MALFORMED;
         }
-        if (len >= PROTO_REQUEST_MAX)
-            return PROTO_ERROR_TOO_LONG;
+        if (len >= PROTO_REQUEST_MAX) return PROTO_ERROR_TOO_LONG;
         return -EAGAIN;
     }
 
     size_t line_len = (size_t)(nl - p) + 1;
     size_t end = line_len - 1;
-    if (end > 0 && p[end - 1] == '\r')
-        end--;
+    if (end > 0 && p[end - 1] == '\r') end--;
     for (size_t i = 0; i < end; i++)
-        if (!is_line_byte((unsigned char)p[i]))
-            return PROTO_ERROR_MALFORMED;
+        if (!is_line_byte((unsigned char)p[i])) return PROTO_ERROR_MALFORMED;
 
     size_t start = 0;
     while (start < end && is_blank((unsigned char)p[start]))
         start++;
     while (end > start && is_blank((unsigned char)p[end - 1]))
         end--;
-    if (start == end)
-        return PROTO_ERROR_MALFORMED;
+    if (start == end) return PROTO_ERROR_MALFORMED;
 
     size_t verb_end = start;
     while (verb_end < end && !is_blank((unsigned char)p[verb_end]))
@@ -150,11 +133,9 @@ int proto_request_parse(const void *buf, size_t len, ProtoVerb *ret_verb, size_t
             verb = (ProtoVerb)v;
             break;
         }
-    if (verb == 0)
-        return PROTO_ERROR_UNKNOWN_VERB;
+    if (verb == 0) return PROTO_ERROR_UNKNOWN_VERB;
     /* Version 1 defines no arguments. */
-    if (verb_end != end)
-        return PROTO_ERROR_BAD_ARGUMENT;
+    if (verb_end != end) return PROTO_ERROR_BAD_ARGUMENT;
 
     *ret_verb = verb;
     *ret_len = line_len;
@@ -164,8 +145,7 @@ int proto_request_parse(const void *buf, size_t len, ProtoVerb *ret_verb, size_t
 int proto_strcpy(char *dst, size_t size, const char *src)
 {
     size_t n = strlen(src);
-    if (n >= size)
-        return -ENAMETOOLONG;
+    if (n >= size) return -ENAMETOOLONG;
     memcpy(dst, src, n + 1);
     return 0;
 }
@@ -177,8 +157,7 @@ const char *proto_timestamp_format(uint64_t realtime_usec, char *buf, size_t siz
     unsigned usec = (unsigned)(realtime_usec % USEC_PER_SEC);
     char tmp[PROTO_TIMESTAMP_MAX + 1];
 
-    if (size == 0)
-        return buf;
+    if (size == 0) return buf;
     if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 ||
         strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
         buf[0] = 0;

@@ -64,7 +64,7 @@ typedef enum ProtoError {
     PROTO_ERROR_MALFORMED,   /* not a request line: empty, control or non-ASCII bytes */
     PROTO_ERROR_TOO_LONG,    /* no '\n' within PROTO_REQUEST_MAX bytes */
     PROTO_ERROR_UNKNOWN_VERB,
-    PROTO_ERROR_BAD_ARGUMENT, /* the verb takes no such argument */
+    PROTO_ERROR_BAD_ARGUMENT,     /* the verb takes no such argument */
     PROTO_ERROR_UNEXPECTED_INPUT, /* input after the request line */
     PROTO_ERROR_PERMISSION_DENIED,
     PROTO_ERROR_BUSY,        /* too many clients */
@@ -105,11 +105,11 @@ typedef enum ProtoReplyType {
 
 typedef struct ProtoReply {
     ProtoReplyType type;
-    ProtoStatus status;                           /* PROTO_REPLY_STATUS */
-    ProtoError error;                             /* PROTO_REPLY_ERROR */
-    char error_name[PROTO_ERROR_NAME_MAX + 1];    /* PROTO_REPLY_ERROR, as sent */
-    ProtoVerb verb;                               /* PROTO_REPLY_OK; 0 if unknown */
-    char message[PROTO_MESSAGE_MAX + 1];          /* ERROR and OK, may be "" */
+    ProtoStatus status;                        /* PROTO_REPLY_STATUS */
+    ProtoError error;                          /* PROTO_REPLY_ERROR */
+    char error_name[PROTO_ERROR_NAME_MAX + 1]; /* PROTO_REPLY_ERROR, as sent */
+    ProtoVerb verb;                            /* PROTO_REPLY_OK; 0 if unknown */
+    char message[PROTO_MESSAGE_MAX + 1];       /* ERROR and OK, may be "" */
 } ProtoReply;
 
 const char *proto_verb_to_string(ProtoVerb v);

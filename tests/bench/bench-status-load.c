@@ -60,8 +60,7 @@ static int record(Load *l, uint64_t ns)
     if (l->n_lat == l->cap_lat) {
         size_t cap = l->cap_lat ? l->cap_lat * 2 : 65536;
         uint32_t *p = realloc(l->lat_us, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
+        if (!p) return -ENOMEM;
         l->lat_us = p;
         l->cap_lat = cap;
     }
@@ -76,8 +75,7 @@ static int slot_start(Load *l, unsigned i)
 {
     Slot *s = &l->slots[i];
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     s->start_ns = now_ns();
     if (connect(fd, (struct sockaddr *)&l->sa, l->sa_len) < 0) {
         int r = -errno;
@@ -107,19 +105,16 @@ static int slot_read(Load *l, unsigned i)
     Slot *s = &l->slots[i];
     for (;;) {
         ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - 1 - s->len);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
         if (n > 0) {
             s->len += (size_t)n;
             char *nl = memchr(s->buf, '\n', s->len);
-            if (!nl && s->len < sizeof(s->buf) - 1)
-                continue;
+            if (!nl && s->len < sizeof(s->buf) - 1) continue;
             uint64_t t = now_ns();
             ProtoReply reply;
             if (nl && proto_reply_parse(s->buf, (size_t)(nl - s->buf) + 1, &reply) == 0 &&
                 reply.type == PROTO_REPLY_STATUS) {
-                if (record(l, t - s->start_ns) < 0)
-                    l->errors++;
+                if (record(l, t - s->start_ns) < 0) l->errors++;
             } else if (nl && proto_reply_parse(s->buf, (size_t)(nl - s->buf) + 1, &reply) == 0 &&
                        reply.type == PROTO_REPLY_ERROR && reply.error == PROTO_ERROR_BUSY) {
                 l->busy++;
@@ -143,8 +138,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static uint32_t percentile(const uint32_t *v, size_t n, double p)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     size_t k = (size_t)(p * (double)(n - 1) + 0.5);
     return v[k < n ? k : n - 1];
 }
@@ -200,8 +194,7 @@ int main(int argc, char **argv)
         uint64_t t = now_ns();
         if (t < stop) {
             for (unsigned i = 0; i < l.n; i++) {
-                if (l.slots[i].fd >= 0)
-                    continue;
+                if (l.slots[i].fd >= 0) continue;
                 int r = slot_start(&l, i);
                 if (r == 0) {
                     active++;
@@ -214,8 +207,7 @@ int main(int argc, char **argv)
                 }
             }
         }
-        if (fatal || active == 0)
-            break;
+        if (fatal || active == 0) break;
         int n = epoll_wait(l.ep, evs, 256, 100);
         if (n < 0 && errno != EINTR) {
             perror("epoll_wait");
@@ -223,8 +215,7 @@ int main(int argc, char **argv)
             break;
         }
         for (int k = 0; k < n; k++)
-            if (slot_read(&l, evs[k].data.u32))
-                active--;
+            if (slot_read(&l, evs[k].data.u32)) active--;
         if (now_ns() > stop + 5000000000ull)
             break; /* replies stuck for 5 s after the end: give up, they count as lost */
     }
@@ -238,8 +229,7 @@ int main(int argc, char **argv)
            l.n_lat ? l.lat_us[l.n_lat - 1] : 0, (unsigned long long)l.errors,
            (unsigned long long)l.busy, (unsigned long long)l.retries, active);
     for (unsigned i = 0; i < l.n; i++)
-        if (l.slots[i].fd >= 0)
-            close(l.slots[i].fd);
+        if (l.slots[i].fd >= 0) close(l.slots[i].fd);
     free(l.slots);
     free(l.lat_us);
     close(l.ep);

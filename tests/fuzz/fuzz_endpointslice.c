@@ -37,12 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n++;
     }
     line[n] = 0;
-    if (endpointslice_port_parse(line, &p) == 0 && (p.port == 0 || !p.protocol[0]))
-        abort();
+    if (endpointslice_port_parse(line, &p) == 0 && (p.port == 0 || !p.protocol[0])) abort();
 
     c = endpointslice_classify(&cfg, text, size);
-    if (c < 0)
-        return 0;
+    if (c < 0) return 0;
     if (c != ENDPOINTSLICE_CONTENT_OURS && c != ENDPOINTSLICE_CONTENT_LISTS_US &&
         c != ENDPOINTSLICE_CONTENT_OTHER)
         abort();
@@ -51,10 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0;
         if (endpointslice_edit_json(&cfg, text, size, publish, &out, &len) == 0) {
             int back = endpointslice_classify(&cfg, out, len);
-            if (publish && back != ENDPOINTSLICE_CONTENT_OURS)
-                abort();
-            if (!publish && back != ENDPOINTSLICE_CONTENT_OTHER)
-                abort();
+            if (publish && back != ENDPOINTSLICE_CONTENT_OURS) abort();
+            if (!publish && back != ENDPOINTSLICE_CONTENT_OTHER) abort();
             free(out);
         }
     }

@@ -29,11 +29,9 @@ static bool utf8_valid(const unsigned char *p, size_t n)
             len = 4, cp = c & 0x07;
         else
             return false;
-        if (n - i < len)
-            return false;
+        if (n - i < len) return false;
         for (unsigned k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
+            if ((p[i + k] & 0xc0) != 0x80) return false;
             cp = (cp << 6) | (p[i + k] & 0x3f);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
@@ -59,31 +57,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, n);
     s[n] = 0;
     r = http_listen_parse(s, &ss, &len, &any);
-    if (r != 0 && r != -EINVAL)
-        abort();
-    if (r == 0 && ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) || len == 0))
-        abort();
+    if (r != 0 && r != -EINVAL) abort();
+    if (r == 0 && ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) || len == 0)) abort();
 
     memcpy(st.leader, s, n + 1);
     memcpy(st.identity, "x", 2);
     st.valid_ms = 1;
     k = http_format_name(&st, out, sizeof out);
-    if (k < 0 || (size_t)k != strlen(out))
-        abort();
+    if (k < 0 || (size_t)k != strlen(out)) abort();
     if (k < 11 || memcmp(out, "{\"name\":\"", 9) != 0 || memcmp(out + k - 2, "\"}", 2) != 0)
         abort();
     for (ssize_t i = 0; i < k; i++) {
         unsigned char c = (unsigned char)out[i];
-        if (c < 0x20 || c == '<' || c == '>' || c == '&')
-            abort();
+        if (c < 0x20 || c == '<' || c == '>' || c == '&') abort();
         /* Inside the string, a quote is always escaped. */
-        if (c == '"' && i > 9 && i < k - 2 && out[i - 1] != '\\')
-            abort();
+        if (c == '"' && i > 9 && i < k - 2 && out[i - 1] != '\\') abort();
     }
-    if (!utf8_valid((const unsigned char *)out, (size_t)k))
-        abort();
+    if (!utf8_valid((const unsigned char *)out, (size_t)k)) abort();
     /* A buffer one byte short is refused, never overrun. */
-    if (http_format_name(&st, out, (size_t)k) != -ENOBUFS)
-        abort();
+    if (http_format_name(&st, out, (size_t)k) != -ENOBUFS) abort();
     return 0;
 }

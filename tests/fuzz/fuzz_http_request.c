@@ -32,8 +32,7 @@ static int fuzz_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
 {
     /* Alternate between answers so that every route is exercised both ways. */
     calls++;
-    if (calls % 7 == 0)
-        return -EIO;
+    if (calls % 7 == 0) return -EIO;
     (void)proto_strcpy(ret->namespace_, sizeof ret->namespace_, "default");
     (void)proto_strcpy(ret->election, sizeof ret->election, "example");
     (void)proto_strcpy(ret->identity, sizeof ret->identity, "pod-a");
@@ -48,8 +47,7 @@ static int fuzz_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
 
 static int fuzz_check(void *userdata, const char **ret_reason)
 {
-    if (calls % 5)
-        return 0;
+    if (calls % 5) return 0;
     *ret_reason = "fuzz";
     return 1;
 }
@@ -77,8 +75,7 @@ static void drain(int fd, char *reply, size_t size, size_t *got, bool *eof)
             *got += k;
             continue;
         }
-        if (n == 0 || (errno != EAGAIN && errno != EINTR))
-            *eof = true;
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) *eof = true;
         return;
     }
 }
@@ -98,12 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t deadline;
     int sv[2];
 
-    if (!server)
-        setup();
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-        abort();
-    if (http_server_add_connection(server, sv[1]) < 0)
-        abort();
+    if (!server) setup();
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) abort();
+    if (http_server_add_connection(server, sv[1]) < 0) abort();
 
     /* Send everything, then let the loop go idle before the half-close:
      * libmicrohttpd 0.9.75 (edge-triggered epoll) misses an EOF that arrives
@@ -117,23 +111,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sent += (size_t)n;
         else if (n < 0 && errno != EAGAIN)
             break; /* the server closed */
-        if (sd_event_run(event, 1000) < 0)
-            abort();
+        if (sd_event_run(event, 1000) < 0) abort();
         drain(sv[0], reply, sizeof reply, &got, &eof);
     }
     for (int i = 0; i < 10000 && !eof; i++) {
         int r = sd_event_run(event, 2000);
-        if (r < 0)
-            abort();
+        if (r < 0) abort();
         drain(sv[0], reply, sizeof reply, &got, &eof);
-        if (r == 0)
-            break; /* idle */
+        if (r == 0) break; /* idle */
     }
     (void)shutdown(sv[0], SHUT_WR);
     deadline = now_usec() + 3000000u;
     while (!eof && now_usec() < deadline) {
-        if (sd_event_run(event, 10000) < 0)
-            abort();
+        if (sd_event_run(event, 10000) < 0) abort();
         drain(sv[0], reply, sizeof reply, &got, &eof);
     }
     if (!eof) {

@@ -41,10 +41,15 @@ static void walk(const JsonDoc *d, int t, int depth)
         (void)json_string_buf(d, t, buf, sizeof(buf));
         if (json_string(d, t, &s) == 0) free(s);
         break;
-    case JSON_NUMBER: (void)json_int64(d, t, &i); break;
+    case JSON_NUMBER:
+        (void)json_int64(d, t, &i);
+        break;
     case JSON_TRUE:
-    case JSON_FALSE: (void)json_bool(d, t, &b); break;
-    default: break;
+    case JSON_FALSE:
+        (void)json_bool(d, t, &b);
+        break;
+    default:
+        break;
     }
     if (json_end(d, t) < json_start(d, t)) abort();
 }

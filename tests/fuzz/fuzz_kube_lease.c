@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strcmp(back.holder_identity, l.holder_identity) != 0) abort();
             if (back.renew_time_usec != l.renew_time_usec) abort();
             if (back.lease_transitions != 3 || back.lease_duration_seconds != 15) abort();
-            if (!create && (!back.resource_version ||
-                            strcmp(back.resource_version, l.resource_version) != 0))
+            if (!create &&
+                (!back.resource_version || strcmp(back.resource_version, l.resource_version) != 0))
                 abort();
             if (create && back.resource_version) abort();
             kube_lease_done(&back);

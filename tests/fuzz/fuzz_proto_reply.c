@@ -18,15 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char buf[PROTO_REPLY_MAX];
     ssize_t n;
 
-    if (proto_reply_parse((const char *)data, size, &r) < 0)
-        return 0;
-    if (r.type != PROTO_REPLY_STATUS || r.status.state == PROTO_STATE_UNKNOWN)
-        return 0;
+    if (proto_reply_parse((const char *)data, size, &r) < 0) return 0;
+    if (r.type != PROTO_REPLY_STATUS || r.status.state == PROTO_STATE_UNKNOWN) return 0;
     n = proto_status_format(&r.status, buf, sizeof(buf));
     if (n == -ENOBUFS) /* escaping may grow a parsed status beyond the bound */
         return 0;
-    if (n < 0 || proto_reply_parse(buf, (size_t)n, &again) < 0)
-        abort();
+    if (n < 0 || proto_reply_parse(buf, (size_t)n, &again) < 0) abort();
     if (memcmp(&r.status, &again.status, offsetof(ProtoStatus, is_leader)) != 0 ||
         r.status.is_leader != again.status.is_leader || r.status.term != again.status.term ||
         strcmp(r.status.since, again.status.since) != 0 ||

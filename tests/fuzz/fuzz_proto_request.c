@@ -21,13 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r = proto_request_parse(data + off, size - off, &verb, &len);
 
         if (r == -EAGAIN) {
-            if (size - off >= PROTO_REQUEST_MAX)
-                abort(); /* must have said too-long */
+            if (size - off >= PROTO_REQUEST_MAX) abort(); /* must have said too-long */
             break;
         }
         if (r > 0) {
-            if (r >= _PROTO_ERROR_MAX)
-                abort();
+            if (r >= _PROTO_ERROR_MAX) abort();
             break;
         }
         if (r != 0 || len == 0 || len > size - off || len > PROTO_REQUEST_MAX ||

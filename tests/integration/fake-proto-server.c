@@ -68,8 +68,7 @@ static void send_all(int fd, const char *s, size_t n)
     while (n > 0) {
         ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return; /* the client left: fine for a test server */
         }
         s += w;
@@ -100,8 +99,8 @@ static void make_status(const Config *c, bool leader, ProtoStatus *s)
         abort();
     clock_gettime(CLOCK_REALTIME, &now);
     strcpy(s->since,
-           proto_timestamp_format((uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
-                                  ts, sizeof(ts)));
+           proto_timestamp_format((uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000, ts,
+                                  sizeof(ts)));
     if (leader) {
         strcpy(s->leader, s->identity);
         s->is_leader = true;
@@ -122,8 +121,7 @@ static void send_status(int fd, const Config *c, bool leader)
     char buf[PROTO_REPLY_MAX];
     make_status(c, leader, &s);
     ssize_t n = proto_status_format(&s, buf, sizeof(buf));
-    if (n < 0)
-        abort();
+    if (n < 0) abort();
     send_all(fd, buf, (size_t)n);
 }
 
@@ -138,18 +136,15 @@ static ProtoVerb read_request(int fd, const Config *c)
         ssize_t r = recv(fd, buf + n, sizeof(buf) - n, MSG_DONTWAIT);
         if (r < 0 && errno == EAGAIN) {
             struct pollfd pfd = {.fd = fd, .events = POLLIN};
-            if (poll(&pfd, 1, 5000) <= 0)
-                return 0;
+            if (poll(&pfd, 1, 5000) <= 0) return 0;
             continue;
         }
-        if (r <= 0)
-            return 0;
+        if (r <= 0) return 0;
         n += (size_t)r;
         ProtoVerb verb;
         size_t len;
         int p = proto_request_parse(buf, n, &verb, &len);
-        if (p == -EAGAIN)
-            continue;
+        if (p == -EAGAIN) continue;
         if (c->log) {
             fwrite(buf, 1, p == 0 ? len : n, c->log);
             fflush(c->log);
@@ -166,8 +161,7 @@ static void wait_client_gone(int fd)
     while (!quit) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int r = poll(&pfd, 1, 100);
-        if (r > 0 && recv(fd, b, sizeof(b), 0) <= 0)
-            return;
+        if (r > 0 && recv(fd, b, sizeof(b), 0) <= 0) return;
     }
 }
 
@@ -175,8 +169,7 @@ static void serve(int fd, const Config *c)
 {
     const char *m = c->mode;
 
-    if (strcmp(m, "closing") == 0)
-        return;
+    if (strcmp(m, "closing") == 0) return;
     ProtoVerb verb = read_request(fd, c);
     if (verb == 0) {
         char buf[PROTO_REPLY_MAX];
@@ -193,8 +186,7 @@ static void serve(int fd, const Config *c)
         send_status(fd, c, true);
     } else if (strcmp(m, "flip") == 0) {
         send_status(fd, c, false);
-        if (verb != PROTO_VERB_WATCH)
-            return;
+        if (verb != PROTO_VERB_WATCH) return;
         msleep(c->delay_ms);
         send_status(fd, c, true);
     } else if (strcmp(m, "lapsed") == 0) {
@@ -214,8 +206,7 @@ static void serve(int fd, const Config *c)
         /* 0 would mean "omitted": never below 1. */
         s.boottime_ms = boot_ms - c->age_ms > 0 ? (uint64_t)(boot_ms - c->age_ms) : 1;
         ssize_t n = proto_status_format(&s, buf, sizeof(buf));
-        if (n < 0)
-            abort();
+        if (n < 0) abort();
         send_all(fd, buf, (size_t)n);
     } else if (strcmp(m, "garbage") == 0) {
         static const char g[] = "HTTP/1.1 200 OK {is_leader: true}\n";
@@ -259,8 +250,7 @@ static void serve(int fd, const Config *c)
     } else {
         abort();
     }
-    if (verb == PROTO_VERB_WATCH)
-        wait_client_gone(fd);
+    if (verb == PROTO_VERB_WATCH) wait_client_gone(fd);
 }
 
 /* The "served" modes: leadership computed from a deadline at the moment of
@@ -301,32 +291,25 @@ static int served_tick(sd_event_source *source, uint64_t usec, void *userdata)
 static int served_run(const char *path, const Config *c)
 {
     Served sv = {.config = c, .leader_first = strcmp(c->mode, "served") == 0};
-    SockServerConfig sc = {.path = path,
-                           .group = SOCK_SERVER_NO_GROUP,
-                           .get_status = served_status,
-                           .userdata = &sv};
+    SockServerConfig sc = {
+        .path = path, .group = SOCK_SERVER_NO_GROUP, .get_status = served_status, .userdata = &sv};
     sd_event *e = NULL;
     sd_event_source *tick = NULL;
     sigset_t ss;
     int r;
 
-    if (c->delay_ms)
-        sv.switch_at = boot_usec() + (uint64_t)c->delay_ms * 1000;
+    if (c->delay_ms) sv.switch_at = boot_usec() + (uint64_t)c->delay_ms * 1000;
     sigemptyset(&ss);
     sigaddset(&ss, SIGTERM);
     sigaddset(&ss, SIGINT);
     sigprocmask(SIG_BLOCK, &ss, NULL);
     r = sd_event_default(&e);
-    if (r >= 0)
-        r = sock_server_new(e, &sc, &sv.server);
+    if (r >= 0) r = sock_server_new(e, &sc, &sv.server);
     if (r >= 0)
         r = sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 100000, 1000, served_tick, &sv);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(tick, SD_EVENT_ON);
-    if (r >= 0)
-        r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
-    if (r >= 0)
-        r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+    if (r >= 0) r = sd_event_source_set_enabled(tick, SD_EVENT_ON);
+    if (r >= 0) r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+    if (r >= 0) r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
     if (r < 0) {
         fprintf(stderr, "fake-proto-server: %s\n", strerror(-r));
         return 2;
@@ -349,9 +332,9 @@ int main(int argc, char **argv)
         {"age-ms", required_argument, NULL, 'a'},   {NULL, 0, NULL, 0},
     };
     static const char *const modes[] = {
-        "leader",    "not-leader", "other-identity", "lapsed", "garbage",     "slow",
-        "silent",    "closing",    "oversized",      "error",  "bad-version", "flip",
-        "no-listener", "served", "served-later", "busy", "aged",
+        "leader",      "not-leader", "other-identity", "lapsed", "garbage",     "slow",
+        "silent",      "closing",    "oversized",      "error",  "bad-version", "flip",
+        "no-listener", "served",     "served-later",   "busy",   "aged",
     };
     const char *path = NULL;
     Config c = {.mode = NULL};
@@ -360,12 +343,24 @@ int main(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
         switch (opt) {
-        case 's': path = optarg; break;
-        case 'm': c.mode = optarg; break;
-        case 'd': c.delay_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'a': c.age_ms = strtoll(optarg, NULL, 10); break;
-        case 'H': c.hostname = optarg; break;
-        case 'I': c.identity = optarg; break;
+        case 's':
+            path = optarg;
+            break;
+        case 'm':
+            c.mode = optarg;
+            break;
+        case 'd':
+            c.delay_ms = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'a':
+            c.age_ms = strtoll(optarg, NULL, 10);
+            break;
+        case 'H':
+            c.hostname = optarg;
+            break;
+        case 'I':
+            c.identity = optarg;
+            break;
         case 'l':
             c.log = fopen(optarg, "ae");
             if (!c.log) {
@@ -373,7 +368,8 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        default: return 64;
+        default:
+            return 64;
         }
     }
     bool known = false;
@@ -383,8 +379,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: fake-proto-server --socket PATH --mode MODE [...]\n");
         return 64;
     }
-    if (uname(&u) < 0)
-        return 2;
+    if (uname(&u) < 0) return 2;
     if (strcmp(c.mode, "other-identity") == 0) {
         c.hostname = c.hostname ? c.hostname : "another-pod";
         c.identity = c.identity ? c.identity : "another-pod";
@@ -394,10 +389,10 @@ int main(int argc, char **argv)
 
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    c.busy_until_ms = (uint64_t)start.tv_sec * 1000 + (uint64_t)start.tv_nsec / 1000000 + c.delay_ms;
+    c.busy_until_ms =
+        (uint64_t)start.tv_sec * 1000 + (uint64_t)start.tv_nsec / 1000000 + c.delay_ms;
 
-    if (strncmp(c.mode, "served", 6) == 0)
-        return served_run(path, &c);
+    if (strncmp(c.mode, "served", 6) == 0) return served_run(path, &c);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
@@ -427,17 +422,14 @@ int main(int argc, char **argv)
 
     while (!quit) {
         struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-        if (poll(&pfd, 1, 100) <= 0)
-            continue;
+        if (poll(&pfd, 1, 100) <= 0) continue;
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
+        if (fd < 0) continue;
         serve(fd, &c);
         close(fd);
     }
     close(lfd);
     unlink(path);
-    if (c.log)
-        fclose(c.log);
+    if (c.log) fclose(c.log);
     return 0;
 }

@@ -26,8 +26,7 @@ static long read_vmhwm(pid_t pid)
     long kib = -1;
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     while (fgets(line, sizeof(line), f))
         if (strncmp(line, "VmHWM:", 6) == 0) {
             kib = strtol(line + 6, NULL, 10);
@@ -50,11 +49,9 @@ int main(int argc, char **argv)
     limit = strtol(argv[1], NULL, 10);
 
     pid_t pid = fork();
-    if (pid < 0)
-        return 2;
+    if (pid < 0) return 2;
     if (pid == 0) {
-        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
-            _exit(126);
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) _exit(126);
         execv(argv[2], argv + 2);
         _exit(127);
     }
@@ -71,12 +68,9 @@ int main(int argc, char **argv)
     }
     int sig = 0;
     for (;;) {
-        if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
-            return 2;
-        if (wait4(pid, &status, 0, &ru) != pid)
-            return 2;
-        if (WIFEXITED(status) || WIFSIGNALED(status))
-            break;
+        if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH) return 2;
+        if (wait4(pid, &status, 0, &ru) != pid) return 2;
+        if (WIFEXITED(status) || WIFSIGNALED(status)) break;
         sig = 0;
         if (WIFSTOPPED(status)) {
             if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8)))
@@ -87,7 +81,6 @@ int main(int argc, char **argv)
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     printf("VmHWM=%ld kB ru_maxrss=%ld kB exit=%d\n", hwm, ru.ru_maxrss, code);
-    if (hwm < 0)
-        return 2;
+    if (hwm < 0) return 2;
     return hwm <= limit ? 0 : 1;
 }

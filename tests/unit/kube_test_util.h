@@ -200,7 +200,8 @@ static long admin(const char *method, const char *path, const char *body)
 {
     char *out = NULL;
     long code = http_call(method, path, body, NULL, &out);
-    if (code < 200 || code >= 300) fprintf(stderr, "admin %s %s: %ld %s\n", method, path, code, out);
+    if (code < 200 || code >= 300)
+        fprintf(stderr, "admin %s %s: %ld %s\n", method, path, code, out);
     free(out);
     return code;
 }

@@ -34,8 +34,8 @@ static void check_parse(const char *s, int want_r, uint64_t want)
     int r = duration_parse(s, &v);
 
     if (r != want_r || (r == 0 && v != want)) {
-        fprintf(stderr, "duration_parse(\"%s\") = %d, %llu; want %d, %llu\n", s ? s : "(null)",
-                r, (unsigned long long)v, want_r, (unsigned long long)want);
+        fprintf(stderr, "duration_parse(\"%s\") = %d, %llu; want %d, %llu\n", s ? s : "(null)", r,
+                (unsigned long long)v, want_r, (unsigned long long)want);
         failures++;
     }
     if (r < 0 && v != 4242) {
@@ -78,7 +78,7 @@ static void test_fractions(void)
     check_parse("0.0000001s", 0, 1);
     check_parse("1.5us", 0, 2);
     check_parse("2.25ms", 0, 2250);
-    check_parse("0.1ns", 0, 0); /* below the nanosecond: dropped */
+    check_parse("0.1ns", 0, 0);           /* below the nanosecond: dropped */
     check_parse("0.000000000001h", 0, 1); /* 3.6 ns */
     /* exact to the ns, also with many digits: 1.99999999999999999 h floored to the ns is
      * 7199999999999 ns, then rounded up to the µs */
@@ -146,9 +146,23 @@ static void test_range(void)
 static void test_format(void)
 {
     static const uint64_t values[] = {
-        0, 1, 999, 1000, 1001, 250000, 999999, USEC_PER_SEC, 1500000, 2500000,
-        59 * USEC_PER_SEC, 60 * USEC_PER_SEC, 90 * USEC_PER_SEC, USEC_PER_HOUR,
-        USEC_PER_HOUR + 1, 3723004006ULL, DURATION_MAX_USEC,
+        0,
+        1,
+        999,
+        1000,
+        1001,
+        250000,
+        999999,
+        USEC_PER_SEC,
+        1500000,
+        2500000,
+        59 * USEC_PER_SEC,
+        60 * USEC_PER_SEC,
+        90 * USEC_PER_SEC,
+        USEC_PER_HOUR,
+        USEC_PER_HOUR + 1,
+        3723004006ULL,
+        DURATION_MAX_USEC,
     };
     char buf[32];
 

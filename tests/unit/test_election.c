@@ -576,8 +576,7 @@ static void test_startup_own_identity_live(void)
         t_advance(&t, 2 * SEC);
         r = t_rec("pod-a", 15, WALL0 - 100, WALL0 + i * 2 * (int64_t)SEC, 3, 60 + (uint64_t)i);
         t_watch(&t, &r);
-        if (i == 1)
-            CHECK(t_logged(&t, "duplicate identity"));
+        if (i == 1) CHECK(t_logged(&t, "duplicate identity"));
         CHECK(!election_is_leader(&t.e, t.now.boot_usec));
         a = t_request(&t);
         CHECK(a == NULL);
@@ -828,7 +827,6 @@ static void test_lost_answer_guard(void)
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_GET);
 }
-
 
 /* An empty holder that is not a release marker (kubectl patch holderIdentity=null while the
  * holder may still claim, cut off from the API) is waited out like a deletion: from when the

@@ -29,19 +29,17 @@ static void become_leader(T *t, uint64_t rev)
     const ElectionAction *a;
     ElectionRecord r = t_rec("", 1, WALL0 - 1000, WALL0 - 1000, 0, rev - 1);
 
-    if (!t->e.started)
-        CHECK(t_step(t, (ElectionEvent){.type = ELECTION_EVENT_START}) == 0);
+    if (!t->e.started) CHECK(t_step(t, (ElectionEvent){.type = ELECTION_EVENT_START}) == 0);
     /* the GET of START, outstanding (a HEALTH step may have come in between) */
-    a = t->req.type == ELECTION_ACTION_GET && t->e.inflight_id == t->req.request_id ? &t->req : NULL;
+    a = t->req.type == ELECTION_ACTION_GET && t->e.inflight_id == t->req.request_id ? &t->req
+                                                                                    : NULL;
     CHECK(a && a->type == ELECTION_ACTION_GET);
-    if (!a)
-        abort();
+    if (!a) abort();
     t_advance(t, 5 * MS);
     t_step(t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     a = t_request(t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
-    if (!a)
-        abort();
+    if (!a) abort();
     t_advance(t, 5 * MS);
     t_write_ok(t, a, rev);
     CHECK(election_is_leader(&t->e, t->now.boot_usec));
@@ -51,8 +49,7 @@ static void become_leader(T *t, uint64_t rev)
 static int t_index(const T *t, ElectionActionType type)
 {
     for (size_t i = 0; i < t->acts.n; i++)
-        if (t->acts.a[i].type == type)
-            return (int)i;
+        if (t->acts.a[i].type == type) return (int)i;
     return -1;
 }
 
@@ -86,8 +83,7 @@ static void test_unknown_health_does_not_compete(void)
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_GET);
-    if (!a)
-        return;
+    if (!a) return;
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &free_rec));
     CHECK(t_request(&t) == NULL); /* free Lease, but not healthy */
     election_view(&t.e, t.now.boot_usec, &v);
@@ -130,8 +126,7 @@ static void test_unhealthy_follower_never_acquires(void)
     CHECK(t_request(&t) == NULL); /* the GET of START is still outstanding */
     a = &t.req;
     CHECK(a->type == ELECTION_ACTION_GET);
-    if (!a)
-        return;
+    if (!a) return;
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &other));
     CHECK(t_request(&t) == NULL);
     t_advance(&t, 3 * SEC);
@@ -145,7 +140,8 @@ static void test_unhealthy_follower_never_acquires(void)
     CHECK(!election_is_leader(&t.e, t.now.boot_usec));
     /* pod-b releases it: still out */
     {
-        ElectionRecord rel = t_rec("", 1, WALL0 + 30 * (int64_t)SEC, WALL0 + 30 * (int64_t)SEC, 2, 6);
+        ElectionRecord rel =
+            t_rec("", 1, WALL0 + 30 * (int64_t)SEC, WALL0 + 30 * (int64_t)SEC, 2, 6);
         t_watch(&t, &rel);
         CHECK(t_request(&t) == NULL);
     }
@@ -182,8 +178,7 @@ static void test_unhealthy_leader_resigns(void)
     CHECK(a && a->base_revision == 3);
     election_view(&t.e, t.now.boot_usec, &v);
     CHECK(v.unhealthy && v.state == ELECTION_STATE_RELEASING);
-    if (!a)
-        return;
+    if (!a) return;
     released = a->record;
     t_write_ok(&t, a, 4);
     CHECK(!t_find(&t, ELECTION_ACTION_EXIT));
@@ -202,8 +197,7 @@ static void test_unhealthy_leader_resigns(void)
     a = t_request(&t);
     CHECK(a && a->type == ELECTION_ACTION_UPDATE && a->kind == ELECTION_WRITE_ACQUIRE);
     CHECK(a && a->record.lease_transitions == 2);
-    if (!a)
-        return;
+    if (!a) return;
     t_write_ok(&t, a, 5);
     CHECK(election_is_leader(&t.e, t.now.boot_usec));
 }
@@ -222,8 +216,7 @@ static void test_renew_in_flight(void)
     t_fire(&t);
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RENEW);
-    if (!a)
-        return;
+    if (!a) return;
     renew = *a;
     t_advance(&t, 10 * MS);
     t_step(&t, health(false));
@@ -251,11 +244,9 @@ static void test_release_gives_up(void)
             uint64_t id = a->request_id;
             t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, id, ELECTION_RESULT_TRANSIENT, NULL));
         }
-        if (t_logged(&t, "gave up"))
-            break;
+        if (t_logged(&t, "gave up")) break;
         t_fire(&t);
-        if (t_logged(&t, "gave up"))
-            break;
+        if (t_logged(&t, "gave up")) break;
     }
     CHECK(!election_exited(&t.e));
     CHECK(!t.e.resigning);
@@ -276,8 +267,7 @@ static void test_resign_then_unhealthy_and_back(void)
     t_step(&t, health(false));
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RELEASE);
-    if (!a)
-        return;
+    if (!a) return;
     rel = a->record;
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_RESIGN});
     t_write_ok(&t, a, 4);
@@ -304,8 +294,7 @@ static void test_shutdown_unaffected(void)
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_SHUTDOWN});
     a = t_request(&t);
     CHECK(a && a->kind == ELECTION_WRITE_RELEASE);
-    if (!a)
-        return;
+    if (!a) return;
     {
         ElectionAction rel = *a;
         t_step(&t, health(false));

@@ -692,7 +692,7 @@ int main(int argc, char **argv)
 {
     /* ELECTION_SIM_SEEDS: fewer seeds where each costs more (the valgrind run). */
     const char *env_seeds = getenv("ELECTION_SIM_SEEDS");
-    uint64_t seeds = argc > 1   ? strtoull(argv[1], NULL, 10)
+    uint64_t seeds = argc > 1    ? strtoull(argv[1], NULL, 10)
                      : env_seeds ? strtoull(env_seeds, NULL, 10)
                                  : 2000;
     uint64_t first = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;

@@ -59,14 +59,29 @@ static void test_ports(void)
     CHECK(endpointslice_port_parse("443/UDP", &p) == 0 && strcmp(p.protocol, "UDP") == 0);
     {
         static const char *const bad[] = {
-            "", "http", "http:", "http:0", "http:65536", "http:80/ICMP", "http:80/", "Http:80",
-            "-http:80", "http-:80", "ht--tp:80", "123:80", "averyveryverylongname:80",
-            "http:80/TCP/x", "http:+80", "http: 80", ":80", "http:8o", NULL,
+            "",
+            "http",
+            "http:",
+            "http:0",
+            "http:65536",
+            "http:80/ICMP",
+            "http:80/",
+            "Http:80",
+            "-http:80",
+            "http-:80",
+            "ht--tp:80",
+            "123:80",
+            "averyveryverylongname:80",
+            "http:80/TCP/x",
+            "http:+80",
+            "http: 80",
+            ":80",
+            "http:8o",
+            NULL,
         };
         for (size_t i = 0; bad[i]; i++) {
             int r = endpointslice_port_parse(bad[i], &p);
-            if (r != -EINVAL)
-                fprintf(stderr, "accepted bad port '%s'\n", bad[i]);
+            if (r != -EINVAL) fprintf(stderr, "accepted bad port '%s'\n", bad[i]);
             CHECK(r == -EINVAL);
         }
     }
@@ -102,12 +117,13 @@ static void test_bodies(void)
     CHECK(json_string_eq(d, json_get(d, 0, "kind"), "EndpointSlice"));
     CHECK(json_string_eq(d, json_get(d, 0, "apiVersion"), "discovery.k8s.io/v1"));
     CHECK(json_string_eq(d, json_get_path(d, 0, "metadata", "name", NULL), "my-election"));
-    CHECK(json_string_eq(d, json_get_path(d, 0, "metadata", "labels", "kubernetes.io/service-name",
-                                          NULL),
-                         "my-svc"));
-    CHECK(json_string_eq(d, json_get_path(d, 0, "metadata", "labels",
-                                          "endpointslice.kubernetes.io/managed-by", NULL),
-                         ENDPOINTSLICE_MANAGED_BY));
+    CHECK(json_string_eq(
+        d, json_get_path(d, 0, "metadata", "labels", "kubernetes.io/service-name", NULL),
+        "my-svc"));
+    CHECK(json_string_eq(
+        d,
+        json_get_path(d, 0, "metadata", "labels", "endpointslice.kubernetes.io/managed-by", NULL),
+        ENDPOINTSLICE_MANAGED_BY));
     CHECK(json_string_eq(d, json_get(d, 0, "addressType"), "IPv4"));
     {
         int eps = json_get(d, 0, "endpoints"), ep = json_first(d, eps);
@@ -138,8 +154,7 @@ static void test_bodies(void)
             "\"my-svc\",\"team\":\"x\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":"
             "[\"10.0.0.5\"],\"conditions\":{\"ready\":true}},{\"addresses\":[\"10.0.0.7\"]}],"
             "\"ports\":[],\"futureField\":{\"a\":[1,2]}}";
-        CHECK(endpointslice_classify(&o, stored, sizeof stored - 1) ==
-              ENDPOINTSLICE_CONTENT_OTHER);
+        CHECK(endpointslice_classify(&o, stored, sizeof stored - 1) == ENDPOINTSLICE_CONTENT_OTHER);
         CHECK(endpointslice_classify(&c, stored, sizeof stored - 1) ==
               ENDPOINTSLICE_CONTENT_LISTS_US);
         CHECK(endpointslice_edit_json(&o, stored, sizeof stored - 1, true, &edited, &elen) == 0);
@@ -204,8 +219,7 @@ static uint64_t claim_fn(void *userdata)
 static void log_fn(int level, const char *message, void *userdata)
 {
     (void)userdata;
-    if (getenv("TEST_VERBOSE") || level <= LOG_ERR)
-        fprintf(stderr, "  [%d] %s\n", level, message);
+    if (getenv("TEST_VERBOSE") || level <= LOG_ERR) fprintf(stderr, "  [%d] %s\n", level, message);
 }
 
 static sd_event *loop;
@@ -290,8 +304,7 @@ static bool wait_slice(KubeClient *c, const EndpointSliceConfig *cfg, int want, 
         Got g = get_slice(c);
         int r = g.result == KUBE_OK ? endpointslice_classify(cfg, g.body, g.len) : -1;
         free(g.body);
-        if (r == want)
-            return true;
+        if (r == want) return true;
         run_for(50000);
     } while (now_usec() < end);
     return false;
@@ -322,11 +335,9 @@ static size_t collect(char *p, size_t size, size_t n, void *u)
     Buf *b = u;
     char *q;
 
-    if (!b)
-        return size * n;
+    if (!b) return size * n;
     q = realloc(b->p, b->n + size * n + 1);
-    if (!q)
-        return 0;
+    if (!q) return 0;
     memcpy(q + b->n, p, size * n);
     b->n += size * n;
     q[b->n] = 0;
@@ -343,8 +354,7 @@ static int admin(const char *method, const char *path, const char *body, char **
     long code = 0;
     CURLcode r;
 
-    if (!c)
-        return -1;
+    if (!c) return -1;
     snprintf(url, sizeof url, "%s%s", getenv("KUBEAPI_URL"), path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", getenv("KUBEAPI_ADMIN_TOKEN"));
     h = curl_slist_append(h, auth);
@@ -356,14 +366,12 @@ static int admin(const char *method, const char *path, const char *body, char **
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, ret_body ? &out : NULL);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     r = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
-    if (ret_body)
-        *ret_body = out.p;
+    if (ret_body) *ret_body = out.p;
     return r == CURLE_OK && code >= 200 && code < 300 ? 0 : -1;
 }
 
@@ -372,7 +380,8 @@ static void test_api(void)
     KubeClient *reader = client_with(getenv("KUBEAPI_TOKEN_FILE"));
     KubeClient *ca = client_with(getenv("KUBEAPI_TOKEN_FILE_1"));
     KubeClient *cb = client_with(getenv("KUBEAPI_TOKEN_FILE_2"));
-    EndpointSliceConfig cfg_a = config("127.0.0.11", "pod-a"), cfg_b = config("127.0.0.12", "pod-b");
+    EndpointSliceConfig cfg_a = config("127.0.0.11", "pod-a"),
+                        cfg_b = config("127.0.0.12", "pod-b");
     EndpointSlice *a = NULL, *b = NULL;
     Claim claim_a = {.left = 5000000}, claim_b = {.left = 0};
     Withdrawn wa = {0}, wb = {0};
@@ -443,8 +452,7 @@ static void test_api(void)
         endpointslice_set_leader(a, false);
         r = endpointslice_withdraw(a, 2000000, on_withdrawn, &wa);
         CHECK(r == 0 || r == 1);
-        if (r == 1)
-            run_until(&wa.called, 3000000);
+        if (r == 1) run_until(&wa.called, 3000000);
         CHECK(r == 0 || (wa.called && wa.ok && wa.n == 1));
         endpointslice_stats(a, &st);
         CHECK(st.updates == updates); /* not a single write */
@@ -515,8 +523,7 @@ static void test_api(void)
     endpointslice_set_leader(b, true);
     CHECK(wait_slice(reader, &cfg_b, ENDPOINTSLICE_CONTENT_OURS, 3000000));
     CHECK(admin("POST", "/_admin/faults",
-                "{\"client\":\"candidate-2\",\"kind\":\"partition\",\"mode\":\"cut\"}",
-                NULL) == 0);
+                "{\"client\":\"candidate-2\",\"kind\":\"partition\",\"mode\":\"cut\"}", NULL) == 0);
     claim_b.left = 0;
     wb = (Withdrawn){0};
     {
@@ -545,8 +552,7 @@ int main(int argc, char **argv)
         test_ports();
         test_bodies();
     } else {
-        if (sd_event_new(&loop) < 0)
-            return 1;
+        if (sd_event_new(&loop) < 0) return 1;
         test_api();
         sd_event_unref(loop);
     }

@@ -84,15 +84,29 @@ static void test_parse(void)
     CHECK(ss.ss_family == AF_INET6 && ntohs(a6->sin6_port) == 8080 && len == sizeof *a6);
     {
         static const char *const bad[] = {
-            "", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-            "127.0.0.1:-1", "127.0.0.1:+80", "127.0.0.1:80x", "::1:80", "[::1]80", "[::1]:",
-            "[127.0.0.1]:80", "db.example:5432", "localhost.:80", "[localhost]:80",
-            "300.1.1.1:80", " 127.0.0.1:80", NULL,
+            "",
+            ":80",
+            "127.0.0.1",
+            "127.0.0.1:",
+            "127.0.0.1:0",
+            "127.0.0.1:65536",
+            "127.0.0.1:-1",
+            "127.0.0.1:+80",
+            "127.0.0.1:80x",
+            "::1:80",
+            "[::1]80",
+            "[::1]:",
+            "[127.0.0.1]:80",
+            "db.example:5432",
+            "localhost.:80",
+            "[localhost]:80",
+            "300.1.1.1:80",
+            " 127.0.0.1:80",
+            NULL,
         };
         for (size_t i = 0; bad[i]; i++) {
             int r = health_tcp_parse(bad[i], &ss, &len);
-            if (r != -EINVAL)
-                fprintf(stderr, "accepted bad tcp target '%s'\n", bad[i]);
+            if (r != -EINVAL) fprintf(stderr, "accepted bad tcp target '%s'\n", bad[i]);
             CHECK(r == -EINVAL);
         }
     }
@@ -191,11 +205,9 @@ static void on_result(HealthChecker *h, bool ok, uint64_t duration, const char *
     (void)h;
     r->results++;
     r->oks += ok;
-    if (duration > r->max_duration)
-        r->max_duration = duration;
+    if (duration > r->max_duration) r->max_duration = duration;
     snprintf(r->reason, sizeof r->reason, "%s", reason);
-    if (r->results >= r->want_results)
-        r->done = true;
+    if (r->results >= r->want_results) r->done = true;
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
@@ -254,11 +266,9 @@ static Run run_checker(sd_event *event, HealthKind kind, const char *target, uin
                                    &r) < 0)
         abort();
     while (!r.done)
-        if (sd_event_run(event, UINT64_MAX) < 0)
-            abort();
+        if (sd_event_run(event, UINT64_MAX) < 0) abort();
     CHECK(health_checker_checks(h) == r.results);
-    if (r.flips)
-        CHECK(health_checker_state(h) == r.last_flip);
+    if (r.flips) CHECK(health_checker_state(h) == r.last_flip);
     health_checker_free(h);
     sd_event_source_disable_unref(r.ticker);
     sd_event_source_disable_unref(guard);
@@ -268,8 +278,7 @@ static Run run_checker(sd_event *event, HealthKind kind, const char *target, uin
 static sd_event *new_loop(void)
 {
     sd_event *e = NULL;
-    if (sd_event_new(&e) < 0)
-        abort();
+    if (sd_event_new(&e) < 0) abort();
     return e;
 }
 
@@ -400,7 +409,8 @@ static void test_bad_config(void)
     CHECK(health_checker_new(event, &c, &h) == -EINVAL);
     c = (HealthConfig){.kind = HEALTH_CHECK_NONE, .target = "x"};
     CHECK(health_checker_new(event, &c, &h) == -EINVAL);
-    c = (HealthConfig){.kind = HEALTH_CHECK_TCP, .target = "127.0.0.1:1", .failure_threshold = 5000};
+    c = (HealthConfig){
+        .kind = HEALTH_CHECK_TCP, .target = "127.0.0.1:1", .failure_threshold = 5000};
     CHECK(health_checker_new(event, &c, &h) == -EINVAL);
     CHECK(health_checker_free(NULL) == NULL);
     CHECK(health_checker_state(NULL) == HEALTH_UNKNOWN);

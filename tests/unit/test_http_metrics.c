@@ -103,7 +103,8 @@ static void test_counter_gauge(void)
 
     metrics_set(g, NULL, -2.25);
     const char *t = render(m);
-    check_contains(t, "# HELP reqs_total Requests.\\nSecond \\\\ line\n# TYPE reqs_total counter\n");
+    check_contains(t,
+                   "# HELP reqs_total Requests.\\nSecond \\\\ line\n# TYPE reqs_total counter\n");
     check_contains(t, "reqs_total{verb=\"get\",code=\"200\"} 4.5\n");
     check_contains(t, "reqs_total{verb=\"put\",code=\"a\\\"b\\\\c\\nd\"} 1\n");
     check_contains(t, "reqs_total{verb=\"x\",code=\"\xef\xbf\xbd\"} 1\n");
@@ -135,8 +136,7 @@ static void test_func_and_values(void)
     CHECK(strstr(render(m), "age_seconds 0\n"));
 
     CHECK(strcmp(metrics_format_value(0, b, sizeof b), "0") == 0);
-    CHECK(strcmp(metrics_format_value(-0.0, b, sizeof b), "-0") == 0 ||
-          strcmp(b, "0") == 0);
+    CHECK(strcmp(metrics_format_value(-0.0, b, sizeof b), "-0") == 0 || strcmp(b, "0") == 0);
     CHECK(strcmp(metrics_format_value(42, b, sizeof b), "42") == 0);
     CHECK(strcmp(metrics_format_value(0.1, b, sizeof b), "0.1") == 0);
     CHECK(strcmp(metrics_format_value(1e300, b, sizeof b), "1e+300") == 0);
@@ -197,8 +197,7 @@ static int fake_status(void *userdata, uint64_t now_boot_usec, ProtoStatus *ret)
 {
     const FakeStatus *f = userdata;
 
-    if (f->result < 0)
-        return f->result;
+    if (f->result < 0) return f->result;
     ret->is_leader = f->is_leader;
     ret->valid_ms = f->valid_ms;
     ret->term = f->term;
@@ -241,11 +240,9 @@ static int dump(void)
     ssize_t n;
     int r;
 
-    if (!buf)
-        return 1;
+    if (!buf) return 1;
     r = election_metrics_new("my-\"election\"\\x\n", &em);
-    if (r < 0)
-        return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
     election_metrics_set_status(em, fake_status, &leader);
     election_metrics_transition(em);
     election_metrics_transition(em);
@@ -264,16 +261,14 @@ static int dump(void)
     election_metrics_http_request(em, "name", 200);
     election_metrics_http_request(em, "metrics", 200);
     n = election_metrics_render(em, buf, 1 << 20);
-    if (n < 0)
-        return fprintf(stderr, "render: %s\n", strerror((int)-n)), 1;
+    if (n < 0) return fprintf(stderr, "render: %s\n", strerror((int)-n)), 1;
     fwrite(buf, 1, (size_t)n, stdout);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--dump") == 0)
-        return dump();
+    if (argc > 1 && strcmp(argv[1], "--dump") == 0) return dump();
 
     test_registration();
     test_counter_gauge();

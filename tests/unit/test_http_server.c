@@ -69,8 +69,7 @@ static int fake_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
     Fake *f = userdata;
     uint64_t now = now_mono();
 
-    if (f->status_fail)
-        return -EIO;
+    if (f->status_fail) return -EIO;
     (void)proto_strcpy(ret->namespace_, sizeof ret->namespace_, "default");
     (void)proto_strcpy(ret->election, sizeof ret->election, "example");
     (void)proto_strcpy(ret->identity, sizeof ret->identity, SELF);
@@ -88,8 +87,7 @@ static int fake_status(void *userdata, uint64_t now_usec, ProtoStatus *ret)
 static int fake_alive(void *userdata, const char **ret_reason)
 {
     Fake *f = userdata;
-    if (!f->wedged)
-        return 0;
+    if (!f->wedged) return 0;
     *ret_reason = f->wedge_reason;
     return 1;
 }
@@ -97,8 +95,7 @@ static int fake_alive(void *userdata, const char **ret_reason)
 static int fake_ready(void *userdata, const char **ret_reason)
 {
     Fake *f = userdata;
-    if (f->api_up)
-        return 0;
+    if (f->api_up) return 0;
     *ret_reason = "kubernetes API not reached for 12s";
     return 1;
 }
@@ -117,8 +114,7 @@ static void reply(const char *fmt, ...)
 static void command(Fake *f, char *line)
 {
     char *arg = strchr(line, ' ');
-    if (arg)
-        *arg++ = 0;
+    if (arg) *arg++ = 0;
 
     if (strcmp(line, "leader") == 0 || strcmp(line, "self") == 0) {
         const char *name = SELF;
@@ -185,24 +181,21 @@ static int on_stdin(sd_event_source *src, int fd, uint32_t revents, void *userda
     ssize_t n = read(fd, f->line + f->line_len, sizeof f->line - 1 - f->line_len);
 
     if (n <= 0) {
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
         return sd_event_exit(f->event, 0);
     }
     f->line_len += (size_t)n;
     for (;;) {
         char *nl = memchr(f->line, '\n', f->line_len);
         size_t used;
-        if (!nl)
-            break;
+        if (!nl) break;
         *nl = 0;
         used = (size_t)(nl - f->line) + 1;
         command(f, f->line);
         memmove(f->line, f->line + used, f->line_len - used);
         f->line_len -= used;
     }
-    if (f->line_len == sizeof f->line - 1)
-        f->line_len = 0; /* an overlong line: drop it */
+    if (f->line_len == sizeof f->line - 1) f->line_len = 0; /* an overlong line: drop it */
     return 0;
 }
 
@@ -211,8 +204,7 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
     Fake *f = userdata;
     uint64_t now = now_mono();
 
-    if (now > f->next_tick && now - f->next_tick > f->max_late)
-        f->max_late = now - f->next_tick;
+    if (now > f->next_tick && now - f->next_tick > f->max_late) f->max_late = now - f->next_tick;
     f->ticks++;
     f->next_tick = now + TICK_USEC;
     (void)sd_event_source_set_time(src, f->next_tick);
@@ -231,12 +223,9 @@ int main(int argc, char **argv)
     int r, c;
 
     static const struct option options[] = {
-        {"http", required_argument, NULL, 'h'},
-        {"connections", required_argument, NULL, 'c'},
-        {"per-ip", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 't'},
-        {"deadline", required_argument, NULL, 'd'},
-        {},
+        {"http", required_argument, NULL, 'h'},     {"connections", required_argument, NULL, 'c'},
+        {"per-ip", required_argument, NULL, 'p'},   {"timeout", required_argument, NULL, 't'},
+        {"deadline", required_argument, NULL, 'd'}, {},
     };
     while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
         switch (c) {
@@ -261,23 +250,18 @@ int main(int argc, char **argv)
     }
 
     r = sd_event_default(&f.event);
-    if (r < 0)
-        return fprintf(stderr, "sd_event_default: %s\n", strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "sd_event_default: %s\n", strerror(-r)), 1;
     r = election_metrics_new("example", &metrics);
-    if (r < 0)
-        return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "election_metrics_new: %s\n", strerror(-r)), 1;
     f.metrics = metrics;
     election_metrics_set_status(metrics, fake_status, &f);
     r = http_server_new(f.event, &config, &provider, &f, metrics, &server);
-    if (r < 0)
-        return fprintf(stderr, "http_server_new(%s): %s\n", config.listen, strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "http_server_new(%s): %s\n", config.listen, strerror(-r)), 1;
     r = sd_event_add_io(f.event, &stdin_source, STDIN_FILENO, EPOLLIN, on_stdin, &f);
-    if (r < 0)
-        return fprintf(stderr, "stdin: %s\n", strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "stdin: %s\n", strerror(-r)), 1;
     f.next_tick = now_mono() + TICK_USEC;
     r = sd_event_add_time(f.event, &tick, CLOCK_MONOTONIC, f.next_tick, 1, on_tick, &f);
-    if (r < 0)
-        return fprintf(stderr, "timer: %s\n", strerror(-r)), 1;
+    if (r < 0) return fprintf(stderr, "timer: %s\n", strerror(-r)), 1;
 
     printf("PORT %d\n", http_server_get_port(server));
     fflush(stdout);

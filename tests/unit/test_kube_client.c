@@ -178,8 +178,8 @@ static void test_preserve(KubeClient *c)
         "\"spec\":{\"holderIdentity\":\"other\",\"leaseDurationSeconds\":15}}";
 
     fprintf(stderr, "== preserve\n");
-    CHECK(kube_object_create(c, &KUBE_RESOURCE_LEASES, NULL, obj, strlen(obj), 5 * SEC, on_done,
-                             &o, NULL) == 0);
+    CHECK(kube_object_create(c, &KUBE_RESOURCE_LEASES, NULL, obj, strlen(obj), 5 * SEC, on_done, &o,
+                             NULL) == 0);
     wait_for(&o, 10 * SEC);
     CHECK(o.result == KUBE_OK && o.http == 201 && strstr(o.body, "\"keep\""));
 
@@ -194,8 +194,7 @@ static void test_preserve(KubeClient *c)
     CHECK(do_update(c, &cur, &o) == KUBE_OK);
 
     outcome_reset(&o);
-    CHECK(kube_object_get(c, &KUBE_RESOURCE_LEASES, NULL, "keep", 5 * SEC, on_done, &o, NULL) ==
-          0);
+    CHECK(kube_object_get(c, &KUBE_RESOURCE_LEASES, NULL, "keep", 5 * SEC, on_done, &o, NULL) == 0);
     wait_for(&o, 10 * SEC);
     CHECK(o.result == KUBE_OK);
     CHECK(strstr(o.body, "\"app\":\"x\"") || strstr(o.body, "\"app\": \"x\""));
@@ -214,8 +213,9 @@ static void test_preserve(KubeClient *c)
     wait_for(&o, 10 * SEC);
     CHECK(o.result == KUBE_OK && strstr(o.body, "LeaseList") && strstr(o.body, "\"keep\""));
 
-    const char *cm = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm1\"},"
-                     "\"data\":{\"a\":\"1\"}}";
+    const char *cm =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm1\"},"
+        "\"data\":{\"a\":\"1\"}}";
     outcome_reset(&o);
     CHECK(kube_object_create(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, cm, strlen(cm), 5 * SEC, on_done,
                              &o, NULL) == 0);
@@ -240,8 +240,8 @@ static void test_preserve(KubeClient *c)
                             &o, NULL) == 0);
     wait_for(&o, 10 * SEC);
     CHECK(o.result == KUBE_OK && strstr(o.body, "patched") && strstr(o.body, "\"a\""));
-    CHECK(kube_object_patch(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1", "text/x-evil\r\nX: y",
-                            patch, strlen(patch), 5 * SEC, on_done, &o, NULL) == -EINVAL);
+    CHECK(kube_object_patch(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1", "text/x-evil\r\nX: y", patch,
+                            strlen(patch), 5 * SEC, on_done, &o, NULL) == -EINVAL);
     outcome_reset(&o);
     CHECK(kube_object_delete(c, &KUBE_RESOURCE_CONFIGMAPS, NULL, "cm1", 5 * SEC, on_done, &o,
                              NULL) == 0);
@@ -446,7 +446,8 @@ static void test_faults(KubeClient *c)
     kube_client_free(dead);
 
     /* TLS with the wrong CA: refused, never "insecure". */
-    KubeConfig cfg2 = {.server = getenv("KUBEAPI_URL"), .ca_file = (char *)"/etc/ssl/certs/ca-certificates.crt",
+    KubeConfig cfg2 = {.server = getenv("KUBEAPI_URL"),
+                       .ca_file = (char *)"/etc/ssl/certs/ca-certificates.crt",
                        .token_file = getenv("KUBEAPI_TOKEN_FILE")};
     if (strncmp(cfg2.server, "https", 5) == 0 && access(cfg2.ca_file, R_OK) == 0) {
         KubeClient *tls = NULL;
@@ -599,11 +600,20 @@ static void on_event(KubeClient *c, const KubeWatchEvent *ev, void *ud)
     Events *e = ud;
     e->n++;
     switch (ev->type) {
-    case KUBE_WATCH_ADDED: e->added++; break;
-    case KUBE_WATCH_MODIFIED: e->modified++; break;
-    case KUBE_WATCH_DELETED: e->deleted++; break;
-    case KUBE_WATCH_BOOKMARK: e->bookmarks++; break;
-    default: break;
+    case KUBE_WATCH_ADDED:
+        e->added++;
+        break;
+    case KUBE_WATCH_MODIFIED:
+        e->modified++;
+        break;
+    case KUBE_WATCH_DELETED:
+        e->deleted++;
+        break;
+    case KUBE_WATCH_BOOKMARK:
+        e->bookmarks++;
+        break;
+    default:
+        break;
     }
     snprintf(e->last_rv, sizeof(e->last_rv), "%s", ev->resource_version);
     if (ev->has_lease)
@@ -631,7 +641,8 @@ static void renew(KubeClient *c, const char *name, const char *holder, char *ret
     cur.holder_identity = strdup(holder);
     cur.renew_time_usec += 1000;
     CHECK(do_update(c, &cur, &o) == KUBE_OK);
-    if (ret_rv) snprintf(ret_rv, size, "%s", o.lease.resource_version ? o.lease.resource_version : "");
+    if (ret_rv)
+        snprintf(ret_rv, size, "%s", o.lease.resource_version ? o.lease.resource_version : "");
     kube_lease_done(&cur);
     outcome_reset(&o);
 }
@@ -882,7 +893,8 @@ static int group_watch(void)
     outcome_reset(&o);
     CHECK(kube_lease_create(c, &l, 5 * SEC, on_done, &o, NULL) == 0);
     wait_for(&o, 10 * SEC);
-    snprintf(rv_old, sizeof(rv_old), "%s", o.lease.resource_version ? o.lease.resource_version : "");
+    snprintf(rv_old, sizeof(rv_old), "%s",
+             o.lease.resource_version ? o.lease.resource_version : "");
     for (int i = 0; i < 8; i++)
         renew(c, "w2", "pod-x", NULL, 0);
     CHECK(admin("POST", "/_admin/reset-history", NULL) == 200);
@@ -907,7 +919,8 @@ static int group_watch(void)
     Outcome end2 = {.lease = KUBE_LEASE_INIT};
     Events ev2 = {.end = &end2};
     KubeRequest *w2 = NULL;
-    CHECK(kube_lease_watch(ro, "kube-system", "w2", NULL, 0, on_event, on_watch_end, &ev2, &w2) == 0);
+    CHECK(kube_lease_watch(ro, "kube-system", "w2", NULL, 0, on_event, on_watch_end, &ev2, &w2) ==
+          0);
     run_until(loop, &end2.done, 3 * SEC);
     if (end2.done)
         fprintf(stderr, "ro watch in another namespace ended: %s\n",
@@ -962,10 +975,11 @@ static int group_kubectl(void)
             "current-context: c\n",
             getenv("KUBEAPI_URL"), getenv("KUBEAPI_CA"), getenv("KUBEAPI_TOKEN_FILE"), ns);
     fclose(f);
-    snprintf(cmd, sizeof(cmd),
-             "kubectl --kubeconfig '%s' --cache-dir '%s' --request-timeout 20s get lease via-client "
-             "-n %s -o yaml 2>&1",
-             kubeconfig, cache, ns);
+    snprintf(
+        cmd, sizeof(cmd),
+        "kubectl --kubeconfig '%s' --cache-dir '%s' --request-timeout 20s get lease via-client "
+        "-n %s -o yaml 2>&1",
+        kubeconfig, cache, ns);
     FILE *p = popen(cmd, "r");
     char out[65536];
     size_t n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;

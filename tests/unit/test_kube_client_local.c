@@ -126,7 +126,9 @@ static void test_requests(void)
     script_reset();
     push_json("200 OK", LEASE);
     CHECK(get_lease(2 * SEC, &o) == KUBE_OK && o.has_lease);
-    CHECK(starts_with(last_request, "GET /apis/coordination.k8s.io/v1/namespaces/ns1/leases/l1?timeout=2s HTTP/1.1\r\n"));
+    CHECK(starts_with(
+        last_request,
+        "GET /apis/coordination.k8s.io/v1/namespaces/ns1/leases/l1?timeout=2s HTTP/1.1\r\n"));
     CHECK(strstr(last_request, "\r\nAuthorization: Bearer " TOKEN "\r\n"));
     CHECK(strstr(last_request, "\r\nAccept: application/json, */*\r\n"));
     CHECK(strstr(last_request, "\r\nUser-Agent: leader-elector/"));
@@ -141,15 +143,18 @@ static void test_requests(void)
     CHECK(kube_lease_update(client, &l, 2 * SEC, on_done, &o, NULL) == 0);
     run_until(loop, &o.done, 5 * SEC);
     CHECK(o.result == KUBE_OK);
-    CHECK(starts_with(last_request, "PUT /apis/coordination.k8s.io/v1/namespaces/ns1/leases/l1?timeout=2s HTTP/1.1\r\n"));
+    CHECK(starts_with(
+        last_request,
+        "PUT /apis/coordination.k8s.io/v1/namespaces/ns1/leases/l1?timeout=2s HTTP/1.1\r\n"));
     CHECK(strstr(last_request, "\r\nContent-Type: application/json\r\n"));
     const char *body = strstr(last_request, "\r\n\r\n");
-    CHECK(body && strcmp(body + 4,
-                         "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\",\"metadata\":{"
-                         "\"name\":\"l1\",\"namespace\":\"ns1\",\"uid\":\"u\",\"resourceVersion\":\"7\","
-                         "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"holderIdentity\":\"b\","
-                         "\"leaseDurationSeconds\":15,\"renewTime\":\"2026-11-22T05:00:00.000001Z\","
-                         "\"preferredHolder\":\"p\",\"strategy\":\"OldestEmulationVersion\"}}") == 0);
+    CHECK(body &&
+          strcmp(body + 4,
+                 "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\",\"metadata\":{"
+                 "\"name\":\"l1\",\"namespace\":\"ns1\",\"uid\":\"u\",\"resourceVersion\":\"7\","
+                 "\"labels\":{\"keep\":\"me\"}},\"spec\":{\"holderIdentity\":\"b\","
+                 "\"leaseDurationSeconds\":15,\"renewTime\":\"2026-11-22T05:00:00.000001Z\","
+                 "\"preferredHolder\":\"p\",\"strategy\":\"OldestEmulationVersion\"}}") == 0);
     kube_lease_done(&l);
 
     /* The connection was kept: both requests on one. */
@@ -218,14 +223,16 @@ static void test_bodies(void)
     t0 = mono_usec();
     CHECK(get_lease(1 * SEC, &o) == KUBE_E_TOO_MANY_REQUESTS);
     CHECK(o.retry_after == 2 * SEC && !o.status_message && mono_usec() - t0 < 1 * SEC);
-    push_reply("429 Too Many Requests", "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n",
-               tm, strlen(tm), true, false);
+    push_reply("429 Too Many Requests",
+               "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n", tm, strlen(tm),
+               true, false);
     push_json("200 OK", LEASE);
     t0 = mono_usec();
     CHECK(get_lease(3 * SEC, &o) == KUBE_OK);
     CHECK(o.at - t0 >= 950 * MSEC);
     /* No Retry-After: returned at once. */
-    push_reply("429 Too Many Requests", "Content-Type: text/plain\r\n", tm, strlen(tm), true, false);
+    push_reply("429 Too Many Requests", "Content-Type: text/plain\r\n", tm, strlen(tm), true,
+               false);
     CHECK(get_lease(3 * SEC, &o) == KUBE_E_TOO_MANY_REQUESTS && o.retry_after == 0);
 
     outcome_reset(&o);
@@ -304,18 +311,21 @@ static void test_watch(void)
     run_until(loop, &w.end.done, 5 * SEC);
     CHECK(w.end.done && w.end.result == KUBE_E_PROTOCOL);
     CHECK(w.added == 1 && w.bookmarks == 1 && w.modified == 1);
-    CHECK(starts_with(last_request, "GET /apis/coordination.k8s.io/v1/namespaces/ns1/leases?fieldSelector=metadata."
-                  "name%3Dl1&watch=true&allowWatchBookmarks=true&timeoutSeconds=30"
-                  "&resourceVersion=4 HTTP/1.1\r\n"));
+    CHECK(
+        starts_with(last_request,
+                    "GET /apis/coordination.k8s.io/v1/namespaces/ns1/leases?fieldSelector=metadata."
+                    "name%3Dl1&watch=true&allowWatchBookmarks=true&timeoutSeconds=30"
+                    "&resourceVersion=4 HTTP/1.1\r\n"));
 
     fprintf(stderr, "== watch: stream ends, resumes from the last version, then 410\n");
     script_reset();
     outcome_reset(&w.end);
     w = (W){.end = {.lease = KUBE_LEASE_INIT}, .in_order = true};
     push_stream(a, strlen(a));
-    const char *expired = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                          "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource "
-                          "version: 5 (3171407)\",\"reason\":\"Expired\",\"code\":410}}\n";
+    const char *expired =
+        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+        "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource "
+        "version: 5 (3171407)\",\"reason\":\"Expired\",\"code\":410}}\n";
     push_stream(expired, strlen(expired));
     CHECK(kube_lease_watch(client, NULL, "l1", NULL, 30 * SEC, w_event, w_end, &w, &req) == 0);
     run_until(loop, &w.end.done, 5 * SEC);
@@ -356,8 +366,10 @@ static void test_watch(void)
     push_stream(expired, strlen(expired));
     /* A 64 KiB bound makes the consumer fall behind: the stream is paused
      * and resumed many times, and nothing may be lost or reordered. */
-    KubeConfig small_cfg = {.server = (char *)kube_test_url, .token_file = (char *)kube_test_token,
-                            .namespace_ = (char *)"ns1", .max_response_bytes = 65536};
+    KubeConfig small_cfg = {.server = (char *)kube_test_url,
+                            .token_file = (char *)kube_test_token,
+                            .namespace_ = (char *)"ns1",
+                            .max_response_bytes = 65536};
     KubeClient *small = NULL;
     CHECK(kube_client_new(loop, &small_cfg, &small) == 0);
     kube_client_set_log(small, test_log, NULL);
@@ -390,8 +402,8 @@ static void test_watch(void)
 
     fprintf(stderr, "== 503 with Retry-After inside the deadline: retried\n");
     script_reset();
-    push_reply("503 Service Unavailable", "Content-Type: text/plain\r\nRetry-After: 1\r\n", "busy", 4,
-               true, false);
+    push_reply("503 Service Unavailable", "Content-Type: text/plain\r\nRetry-After: 1\r\n", "busy",
+               4, true, false);
     push_json("200 OK", LEASE);
     Outcome o = {.lease = KUBE_LEASE_INIT};
     uint64_t t0 = mono_usec();
@@ -402,12 +414,13 @@ static void test_watch(void)
     script_reset();
     outcome_reset(&w.end);
     w = (W){.end = {.lease = KUBE_LEASE_INIT}, .in_order = true};
-    push_json("403 Forbidden",
-              "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-              "\"message\":\"leases.coordination.k8s.io \\\"l1\\\" is forbidden: User \\\"u\\\" "
-              "cannot watch resource \\\"leases\\\" in API group \\\"coordination.k8s.io\\\" in the "
-              "namespace \\\"ns1\\\"\",\"reason\":\"Forbidden\",\"details\":{\"name\":\"l1\","
-              "\"group\":\"coordination.k8s.io\",\"kind\":\"leases\"},\"code\":403}");
+    push_json(
+        "403 Forbidden",
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        "\"message\":\"leases.coordination.k8s.io \\\"l1\\\" is forbidden: User \\\"u\\\" "
+        "cannot watch resource \\\"leases\\\" in API group \\\"coordination.k8s.io\\\" in the "
+        "namespace \\\"ns1\\\"\",\"reason\":\"Forbidden\",\"details\":{\"name\":\"l1\","
+        "\"group\":\"coordination.k8s.io\",\"kind\":\"leases\"},\"code\":403}");
     CHECK(kube_lease_watch(client, NULL, "l1", NULL, 30 * SEC, w_event, w_end, &w, &req) == 0);
     run_until(loop, &w.end.done, 5 * SEC);
     CHECK(w.end.done && w.end.result == KUBE_E_FORBIDDEN);

@@ -190,14 +190,25 @@ static void test_microtime(void)
     CHECK(kube_time_parse("2021-05-24t09:05:09z", 20, &t) == 0);
     /* Leap day, year end. */
     CHECK(kube_time_parse("2024-02-29T23:59:59.999999Z", 27, &t) == 0);
-    CHECK(kube_microtime_format(t + 1, buf) == 0 && strcmp(buf, "2024-03-01T00:00:00.000000Z") == 0);
+    CHECK(kube_microtime_format(t + 1, buf) == 0 &&
+          strcmp(buf, "2024-03-01T00:00:00.000000Z") == 0);
     CHECK(kube_time_parse("1999-12-31T23:59:59.999999Z", 27, &t) == 0);
-    CHECK(kube_microtime_format(t + 1, buf) == 0 && strcmp(buf, "2000-01-01T00:00:00.000000Z") == 0);
+    CHECK(kube_microtime_format(t + 1, buf) == 0 &&
+          strcmp(buf, "2000-01-01T00:00:00.000000Z") == 0);
     /* Malformed. */
     static const char *const bad[] = {
-        "", "2021-05-24", "2021-05-24T09:05:09", "2021-05-24T09:05:09.Z", "2021-13-01T00:00:00Z",
-        "2023-02-29T00:00:00Z", "2021-05-24T24:00:00Z", "2021-05-24T09:05:09.1234567890Z",
-        "2021-05-24T09:05:09+0200", "2021-05-24 09:05:09Z", "2021-05-24T09:05:09Zx", "null",
+        "",
+        "2021-05-24",
+        "2021-05-24T09:05:09",
+        "2021-05-24T09:05:09.Z",
+        "2021-13-01T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2021-05-24T24:00:00Z",
+        "2021-05-24T09:05:09.1234567890Z",
+        "2021-05-24T09:05:09+0200",
+        "2021-05-24 09:05:09Z",
+        "2021-05-24T09:05:09Zx",
+        "null",
         "0000-01-01T00:00:00Z",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -322,7 +333,7 @@ static void test_lease_patch(void)
     static const char *const p_pref[] = {"spec", "preferredHolder", NULL};
     static const char *const p_future[] = {"spec", "futureField", NULL};
     static const char *const p_uid[] = {"metadata", "uid", NULL};
-    static const char *const *const kept[] = {p_labels, p_ann,  p_owner,  p_final, p_managed,
+    static const char *const *const kept[] = {p_labels,   p_ann,  p_owner,  p_final, p_managed,
                                               p_strategy, p_pref, p_future, p_uid};
     static const char *const files[] = {
         "client-lease-unknown-fields.json",
@@ -366,7 +377,9 @@ static void test_lease_patch(void)
         free(out);
         out = NULL;
         CHECK(kube_lease_to_json(&l, true, 1 << 20, &out, &out_len) == 0);
-        char *rv = out ? span(out, out_len, (const char *const[]){"metadata", "resourceVersion", NULL}) : NULL;
+        char *rv =
+            out ? span(out, out_len, (const char *const[]){"metadata", "resourceVersion", NULL})
+                : NULL;
         CHECK(rv == NULL);
         free(rv);
         char *labels = out ? span(out, out_len, p_labels) : NULL, *lb = span(b, n, p_labels);
@@ -384,7 +397,8 @@ static void test_lease_patch(void)
         CHECK(out && kube_lease_parse(out, out_len, &back) == 0);
         CHECK(back.holder_identity && back.holder_identity[0] == 0);
         CHECK(back.acquire_time_usec == KUBE_TIME_UNSET && back.renew_time_usec != KUBE_TIME_UNSET);
-        char *acq = out ? span(out, out_len, (const char *const[]){"spec", "acquireTime", NULL}) : NULL;
+        char *acq =
+            out ? span(out, out_len, (const char *const[]){"spec", "acquireTime", NULL}) : NULL;
         CHECK(out && acq == NULL);
         free(acq);
         /* Size bound. */
@@ -449,7 +463,8 @@ static void test_watch(void)
     /* A MODIFIED event carrying a real Lease. */
     b = load("lease-openyurt-node-lease.json", &n);
     if (b) {
-        while (n && (b[n - 1] == '\n')) n--;
+        while (n && (b[n - 1] == '\n'))
+            n--;
         char *line = NULL;
         CHECK(asprintf(&line, "{\"type\":\"MODIFIED\",\"object\":%.*s}\n", (int)n, b) > 0);
         CHECK(kube_watch_event_parse(line, strlen(line), true, &e) == 0);
@@ -461,18 +476,24 @@ static void test_watch(void)
         free(line);
         free(b);
     }
-    const char *lease_bookmark = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Lease\",\"apiVersion\":"
-                                 "\"coordination.k8s.io/v1\",\"metadata\":{\"resourceVersion\":\"77\","
-                                 "\"creationTimestamp\":null},\"spec\":{}}}";
+    const char *lease_bookmark =
+        "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Lease\",\"apiVersion\":"
+        "\"coordination.k8s.io/v1\",\"metadata\":{\"resourceVersion\":\"77\","
+        "\"creationTimestamp\":null},\"spec\":{}}}";
     CHECK(kube_watch_event_parse(lease_bookmark, strlen(lease_bookmark), true, &e) == 0);
     CHECK(e.type == KUBE_WATCH_BOOKMARK && strcmp(nz(e.resource_version), "77") == 0);
     kube_watch_event_done(&e);
     static const char *const bad[] = {
-        "", "{}", "{\"type\":\"ADDED\"}", "{\"type\":\"FOO\",\"object\":{}}",
+        "",
+        "{}",
+        "{\"type\":\"ADDED\"}",
+        "{\"type\":\"FOO\",\"object\":{}}",
         "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Lease\"}}",
         "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Lease\"}}",
-        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"1\"}}}",
-        "{\"type\":\"ADDED\",\"object\":[]}", "not json at all",
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"1\"}}"
+        "}",
+        "{\"type\":\"ADDED\",\"object\":[]}",
+        "not json at all",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int r = kube_watch_event_parse(bad[i], strlen(bad[i]), true, &e);

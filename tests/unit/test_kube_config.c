@@ -123,14 +123,16 @@ int main(void)
     if (sd_event_new(&e) < 0) abort();
     KubeConfig bad = {.server = (char *)"unix:///x"};
     CHECK(kube_client_new(e, &bad, &k) == -EINVAL && !k);
-    KubeConfig notoken = {.server = (char *)"http://127.0.0.1:1", .token_file = (char *)"/nonexistent/t"};
+    KubeConfig notoken = {.server = (char *)"http://127.0.0.1:1",
+                          .token_file = (char *)"/nonexistent/t"};
     CHECK(kube_client_new(e, &notoken, &k) == -ENOENT && !k);
     put("empty-token", "\n");
     char tp[256];
     snprintf(tp, sizeof(tp), "%s/empty-token", sa);
     KubeConfig empty = {.server = (char *)"http://127.0.0.1:1", .token_file = tp};
     CHECK(kube_client_new(e, &empty, &k) == -ENODATA && !k);
-    KubeConfig noca = {.server = (char *)"https://127.0.0.1:1", .ca_file = (char *)"/nonexistent/ca"};
+    KubeConfig noca = {.server = (char *)"https://127.0.0.1:1",
+                       .ca_file = (char *)"/nonexistent/ca"};
     CHECK(kube_client_new(e, &noca, &k) == -ENOENT && !k);
     put("token", "abc\n");
     snprintf(tp, sizeof(tp), "%s/token", sa);

@@ -1306,7 +1306,6 @@ static void test_api_leases(KubeClient *c)
     lock_free(a);
 }
 
-
 /* An update of the Lease is made on the revision the caller decided on (base_revision), never on
  * a newer object kept meanwhile: kept newer -> conflict, nothing written; kept older than the
  * base -> read first, and written when the read is the base. */
@@ -1433,8 +1432,7 @@ int main(int argc, char **argv)
 {
     int r;
 
-    if (argc >= 3 && strcmp(argv[1], "unit") == 0)
-        r = run_unit(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "unit") == 0) r = run_unit(argv[2]);
 #ifndef TEST_LOCK_CODEC_ONLY
     else if (argc >= 2 && strcmp(argv[1], "events") == 0) {
         test_event_body();

@@ -107,7 +107,7 @@ static void test_uint(void)
     check_uint("5\n", 10, 0, 100, -EINVAL, 0);
     check_uint("0x10", 10, 0, 100, -EINVAL, 0);
     check_uint("0x1ff", 8, 0, 0777, -EINVAL, 0);
-    check_uint("\xd9\xa3", 10, 0, 100, -EINVAL, 0); /* a non-ASCII digit */
+    check_uint("\xd9\xa3", 10, 0, 100, -EINVAL, 0);                 /* a non-ASCII digit */
     check_uint("99999999999999999999999x", 10, 0, 100, -EINVAL, 0); /* garbage wins */
     /* bases outside 2..10 */
     check_uint("5", 0, 0, 100, -EINVAL, 0);

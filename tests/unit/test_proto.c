@@ -281,7 +281,8 @@ static void test_error_ok(void)
     CHECK_EQ_INT(proto_error_format(PROTO_ERROR_BUSY, NULL, buf, 10), -ENOBUFS);
 
     n = proto_ok_format(PROTO_VERB_RESIGN, "released", buf, sizeof(buf));
-    CHECK_EQ_STR(buf, "{\"proto\":1,\"type\":\"ok\",\"verb\":\"RESIGN\",\"message\":\"released\"}\n");
+    CHECK_EQ_STR(buf,
+                 "{\"proto\":1,\"type\":\"ok\",\"verb\":\"RESIGN\",\"message\":\"released\"}\n");
     CHECK_EQ_INT(proto_reply_parse(buf, (size_t)n, &r), 0);
     CHECK_EQ_INT(r.type, PROTO_REPLY_OK);
     CHECK_EQ_INT(r.verb, PROTO_VERB_RESIGN);
@@ -395,8 +396,7 @@ static void test_reply_malformed(void)
         memset(&r, 0x5a, sizeof(r));
         before = r;
         int ret = parse_with(bad[k], good_tail);
-        if (ret != -EBADMSG)
-            fprintf(stderr, "bad[%zu] = %s: %d\n", k, bad[k], ret);
+        if (ret != -EBADMSG) fprintf(stderr, "bad[%zu] = %s: %d\n", k, bad[k], ret);
         CHECK_EQ_INT(ret, -EBADMSG);
         CHECK(memcmp(&r, &before, sizeof(r)) == 0);
     }
@@ -426,7 +426,8 @@ static void test_reply_malformed(void)
     }
 
     /* Numbers: negative, fractional, overflow. */
-    CHECK_EQ_INT(parse_with("{\"proto\":1,\"type\":\"status\",%s,\"term\":-1}", good_tail), -EBADMSG);
+    CHECK_EQ_INT(parse_with("{\"proto\":1,\"type\":\"status\",%s,\"term\":-1}", good_tail),
+                 -EBADMSG);
     const char *t = "{\"proto\":1,\"type\":\"status\",\"namespace\":\"d\",\"election\":\"e\","
                     "\"identity\":\"i\",\"hostname\":\"h\",\"leader\":\"i\",\"is_leader\":true,"
                     "\"since\":\"\",\"valid_ms\":10,\"state\":\"leading\",\"term\":%s}";

@@ -76,8 +76,7 @@ static int fake_status(void *userdata, uint64_t now, ProtoStatus *ret)
     Fake *f = userdata;
     f->calls++;
     f->last_now = now;
-    if (f->fail)
-        return f->fail;
+    if (f->fail) return f->fail;
     strcpy(ret->namespace_, "default");
     strcpy(ret->election, "test");
     strcpy(ret->identity, "pod-a");
@@ -126,10 +125,8 @@ static ssize_t client_line(sd_event *e, int fd, char *buf, size_t size, uint64_t
             }
             continue;
         }
-        if (r == 0)
-            return 0;
-        if (errno == ECONNRESET)
-            return 0;
+        if (r == 0) return 0;
+        if (errno == ECONNRESET) return 0;
         CHECK(errno == EAGAIN);
         (void)sd_event_run(e, 2 * USEC_PER_MSEC);
     }
@@ -149,8 +146,7 @@ static int client_connect(const char *path)
     strcpy(sa.sun_path, path);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int r = -errno;
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return r;
     }
     return fd;
@@ -168,19 +164,15 @@ static void expect_reply(sd_event *e, int fd, const char *req, ProtoReplyType ty
     char buf[PROTO_REPLY_MAX + 1];
     ProtoReply r;
 
-    if (req)
-        send_str(fd, req);
+    if (req) send_str(fd, req);
     ssize_t n = client_line(e, fd, buf, sizeof(buf), 3 * USEC_PER_SEC);
     CHECK(n > 0);
-    if (n <= 0)
-        return;
+    if (n <= 0) return;
     CHECK_EQ_INT(proto_reply_parse(buf, (size_t)n, &r), 0);
     CHECK_EQ_INT(r.type, type);
-    if (type == PROTO_REPLY_ERROR)
-        CHECK_EQ_INT(r.error, err);
+    if (type == PROTO_REPLY_ERROR) CHECK_EQ_INT(r.error, err);
     CHECK(client_at_eof(e, fd));
-    if (ret)
-        *ret = r;
+    if (ret) *ret = r;
 }
 
 static SockServer *server_new(sd_event *e, Fake *f, const char *path, SockServerConfig *over)
@@ -272,8 +264,7 @@ static void test_garbage(sd_event *e)
         CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
         CHECK_EQ_INT(sock_server_add_connection(s, sp[0]), 0);
         size_t len = strlen(cases[i].req);
-        if (i == 4)
-            len = 8;
+        if (i == 4) len = 8;
         CHECK_EQ_INT(send(sp[1], cases[i].req, len, 0), (ssize_t)len);
         expect_reply(e, sp[1], NULL, PROTO_REPLY_ERROR, cases[i].err, NULL);
         close(sp[1]);
@@ -381,10 +372,8 @@ static void test_many_clients(sd_event *e)
     for (int i = 0; i < N; i++) {
         fds[i] = client_connect(path);
         CHECK(fds[i] >= 0);
-        if (fds[i] >= 0)
-            send_str(fds[i], i % 2 ? "STATUS\n" : "WATCH\n");
-        if (i % 50 == 0)
-            pump(e, 1 * USEC_PER_MSEC);
+        if (fds[i] >= 0) send_str(fds[i], i % 2 ? "STATUS\n" : "WATCH\n");
+        if (i % 50 == 0) pump(e, 1 * USEC_PER_MSEC);
     }
     for (int i = 0; i < N; i++) {
         char buf[PROTO_REPLY_MAX + 1];
@@ -584,15 +573,15 @@ static void test_lifecycle(sd_event *e)
     /* Directories are created; mode and group applied. */
     snprintf(dir, sizeof(dir), "%s/a/b", tmpdir);
     snprintf(path, sizeof(path), "%s/leader.sock", dir);
-    SockServerConfig c = {.mode = 0660, .group = geteuid() == 0 ? TEST_GROUP : SOCK_SERVER_NO_GROUP};
+    SockServerConfig c = {.mode = 0660,
+                          .group = geteuid() == 0 ? TEST_GROUP : SOCK_SERVER_NO_GROUP};
     s = server_new(e, &f, path, &c);
     CHECK_EQ_INT(stat(dir, &st), 0);
     CHECK(S_ISDIR(st.st_mode));
     CHECK_EQ_INT(lstat(path, &st), 0);
     CHECK(S_ISSOCK(st.st_mode));
     CHECK_EQ_INT(st.st_mode & 07777, 0660);
-    if (geteuid() == 0)
-        CHECK_EQ_INT(st.st_gid, TEST_GROUP);
+    if (geteuid() == 0) CHECK_EQ_INT(st.st_gid, TEST_GROUP);
     /* No temporary file is left beside it. */
     char tmp[340];
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
@@ -697,8 +686,9 @@ static void test_listen_private(sd_event *e)
         race.dir = NULL;
         CHECK_EQ_INT(r, 0);
         if (race.swapped)
-            fprintf(stderr, "  mode %04o: the name the server bound in %s was swapped for a "
-                            "symlink before it was done with it\n",
+            fprintf(stderr,
+                    "  mode %04o: the name the server bound in %s was swapped for a "
+                    "symlink before it was done with it\n",
                     (unsigned)cases[i].mode, dir);
 
         /* The umask is the caller's again. */
@@ -708,8 +698,7 @@ static void test_listen_private(sd_event *e)
         CHECK_EQ_INT(lstat(path, &st), 0);
         CHECK(S_ISSOCK(st.st_mode));
         CHECK_EQ_INT(st.st_mode & 07777, cases[i].mode);
-        if (c.group != SOCK_SERVER_NO_GROUP)
-            CHECK_EQ_INT(st.st_gid, TEST_GROUP);
+        if (c.group != SOCK_SERVER_NO_GROUP) CHECK_EQ_INT(st.st_gid, TEST_GROUP);
 
         /* The file behind the planted symlink: untouched; the symlink too. */
         CHECK_EQ_INT(stat(victim, &st), 0);
@@ -727,8 +716,7 @@ static void test_listen_private(sd_event *e)
         CHECK(d != NULL);
         unsigned entries = 0;
         for (struct dirent *de; d && (de = readdir(d));) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
             entries++;
             if (strcmp(de->d_name, "leader.sock") != 0 && strcmp(de->d_name, "victim") != 0 &&
                 strcmp(de->d_name, planted + strlen(dir) + 1) != 0) {
@@ -736,8 +724,7 @@ static void test_listen_private(sd_event *e)
                 failures++;
             }
         }
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
         CHECK_EQ_INT(entries, 3);
 
         /* It serves, and teardown removes it (and only it). */
@@ -807,35 +794,30 @@ static int resign_as(sd_event *e, const char *path, uid_t uid, gid_t gid, const 
         char buf[PROTO_REPLY_MAX + 1];
         ProtoReply r;
         size_t n = 0;
-        if (setgroups(n_groups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-            _exit(201);
+        if (setgroups(n_groups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0) _exit(201);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         strcpy(sa.sun_path, path);
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-            _exit(202);
-        if (write(fd, "RESIGN\n", 7) != 7)
-            _exit(203);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) _exit(202);
+        if (write(fd, "RESIGN\n", 7) != 7) _exit(203);
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         while (n < PROTO_REPLY_MAX && poll(&pfd, 1, 3000) > 0) {
             ssize_t l = read(fd, buf + n, 1);
-            if (l <= 0)
-                break;
+            if (l <= 0) break;
             n++;
-            if (buf[n - 1] == '\n')
-                break;
+            if (buf[n - 1] == '\n') break;
         }
-        if (proto_reply_parse(buf, n, &r) < 0)
-            _exit(204);
-        _exit(r.type == PROTO_REPLY_OK ? 1 : r.type == PROTO_REPLY_ERROR ? 100 + (int)r.error : 205);
+        if (proto_reply_parse(buf, n, &r) < 0) _exit(204);
+        _exit(r.type == PROTO_REPLY_OK      ? 1
+              : r.type == PROTO_REPLY_ERROR ? 100 + (int)r.error
+                                            : 205);
     }
     int status = 0;
     uint64_t end = now_boot_usec() + 5 * USEC_PER_SEC;
     while (now_boot_usec() < end) {
         (void)sd_event_run(e, 5 * USEC_PER_MSEC);
         pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (w == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -944,7 +926,7 @@ static void test_step_down(sd_event *e)
     }
     CHECK(client_line(e, sp[1], buf, sizeof(buf), USEC_PER_SEC) > 0);
     CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
-    CHECK(r.status.is_leader); /* the renew */
+    CHECK(r.status.is_leader);                                             /* the renew */
     CHECK(sock_server_claims_until(s, now_boot_usec()) > now_boot_usec()); /* one more unread */
     CHECK(client_line(e, sp[1], buf, sizeof(buf), 100 * USEC_PER_MSEC) > 0);
     CHECK_EQ_INT(proto_reply_parse(buf, strlen(buf), &r), 0);
@@ -1001,8 +983,7 @@ int main(void)
     sd_event_unref(e);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
