@@ -934,13 +934,118 @@ static bool view_differs(const ElectionView *a, const ElectionView *b)
            strcmp(a->leader, b->leader) != 0;
 }
 
+/* SHUTDOWN and RESIGN. */
+static void on_stop(Election *e, ElectionActions *out, ElectionEventType type, uint64_t n)
+{
+    bool resign = type == ELECTION_EVENT_RESIGN;
+
+    if (!e->started) {
+        elog(out, LOG_INFO, "shutdown before start; exiting");
+        emit(out, ELECTION_ACTION_EXIT);
+        e->exited = true;
+        return;
+    }
+    if (e->stopping || (resign && e->resigning)) {
+        /* An explicit RESIGN during the health's release adds its hold-off. */
+        if (resign) e->health_release = false;
+        return;
+    }
+    if (resign && !e->leading_reported && e->cls != ELECTION_CLASS_OURS &&
+        (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
+        /* Nothing of ours to release: just stay out of the race for the hold-off. */
+        e->holdoff_until = add_sat(n, e->config.resign_holdoff_usec);
+        elog(out, LOG_INFO, "resign: not leading; following for %" PRIu64 " ms",
+             e->config.resign_holdoff_usec / USEC_PER_MSEC);
+        return;
+    }
+    begin_release(e, out, n, !resign, resign ? "resigning" : "shutting down");
+}
+
+/* HEALTH: the application's health flipped. */
+static void on_health(Election *e, ElectionActions *out, bool healthy, uint64_t n)
+{
+    if (healthy == !e->unhealthy) return; /* no change */
+    e->unhealthy = !healthy;
+    if (healthy) {
+        elog(out, LOG_INFO, "application healthy: competing");
+        e->retry_at = 0;
+        return;
+    }
+    if (e->stopping || e->resigning) {
+        elog(out, LOG_WARNING, "application unhealthy: already releasing");
+        return;
+    }
+    if (!e->leading_reported && e->cls != ELECTION_CLASS_OURS &&
+        (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
+        elog(out, LOG_WARNING, "application unhealthy: not competing");
+        return;
+    }
+    /* A leader (or a write of ours that may have made us one): release as RESIGN does. */
+    elog(out, LOG_WARNING, "application unhealthy: releasing the lease");
+    e->health_release = true;
+    begin_release(e, out, n, false, "application unhealthy");
+}
+
+/* Publishes the view if it changed (or a renew succeeded), before the first request or EXIT of
+ * this step: on SHUTDOWN/RESIGN the "not leader" must reach clients before the release is sent. */
+static void publish(Election *e, ElectionActions *out, uint64_t n, bool renewed)
+{
+    ElectionAction *p;
+    ElectionView v;
+    size_t i;
+
+    election_view(e, n, &v);
+    if (e->pub_valid && !renewed && !view_differs(&v, &e->pub)) return;
+    e->pub = v;
+    e->pub_valid = true;
+    p = emit(out, ELECTION_ACTION_PUBLISH);
+    if (!p || out->n <= 1) return;
+    for (i = 0; i + 1 < out->n; i++)
+        if (out->a[i].type == ELECTION_ACTION_GET || out->a[i].type == ELECTION_ACTION_CREATE ||
+            out->a[i].type == ELECTION_ACTION_UPDATE || out->a[i].type == ELECTION_ACTION_EXIT)
+            break;
+    if (i + 1 < out->n) {
+        ElectionAction tmp = out->a[out->n - 1];
+        memmove(&out->a[i + 1], &out->a[i], (out->n - 1 - i) * sizeof(out->a[0]));
+        out->a[i] = tmp;
+    }
+}
+
+/* One timer, at the earliest instant something can change. */
+static void arm_timer(Election *e, ElectionActions *out, uint64_t n)
+{
+    uint64_t t = ELECTION_TIME_NONE;
+    ElectionAction *a;
+
+    if (!e->exited) {
+        if (e->inflight_id != 0)
+            t = min_u64(t, e->inflight_expire);
+        else
+            t = min_u64(t, next_send(e, n));
+        if (e->claim_deadline > n) t = min_u64(t, e->claim_deadline);
+        if (e->claim_gate > n && e->claim_deadline > e->claim_gate) t = min_u64(t, e->claim_gate);
+        if (e->stopping || e->resigning) t = min_u64(t, e->exit_deadline);
+        if (e->cls == ELECTION_CLASS_OTHER && takeover_at(e) > n)
+            t = min_u64(t, takeover_at(e)); /* the view's leader lapses */
+        if (e->backoff_until > n) t = min_u64(t, e->backoff_until);
+        if (e->holdoff_until > n) t = min_u64(t, e->holdoff_until);
+    }
+    if (t != ELECTION_TIME_NONE && t < n)
+        t = n; /* never in the past; send() acts on anything due, so this cannot spin */
+    if (t == e->timer_armed) return;
+    a = emit(out, ELECTION_ACTION_ARM_TIMER);
+    if (a) {
+        a->at = t;
+        e->timer_armed = t;
+    }
+}
+
 int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
                   ElectionActions *ret)
 {
     ElectionActions out = {0};
-    uint64_t n, t;
+    uint64_t n;
     bool renewed = false;
-    ElectionView v;
 
     if (!e || !ev || !now || !ret) return -EINVAL;
     if ((unsigned)ev->type >= _ELECTION_EVENT_MAX) return -EINVAL;
@@ -985,50 +1090,10 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
         break;
     case ELECTION_EVENT_SHUTDOWN:
     case ELECTION_EVENT_RESIGN:
-        if (!e->started) {
-            elog(&out, LOG_INFO, "shutdown before start; exiting");
-            emit(&out, ELECTION_ACTION_EXIT);
-            e->exited = true;
-            break;
-        }
-        if (e->stopping || (ev->type == ELECTION_EVENT_RESIGN && e->resigning)) {
-            /* An explicit RESIGN during the health's release adds its hold-off. */
-            if (ev->type == ELECTION_EVENT_RESIGN) e->health_release = false;
-            break;
-        }
-        if (ev->type == ELECTION_EVENT_RESIGN && !e->leading_reported &&
-            e->cls != ELECTION_CLASS_OURS &&
-            (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
-            /* Nothing of ours to release: just stay out of the race for the hold-off. */
-            e->holdoff_until = add_sat(n, e->config.resign_holdoff_usec);
-            elog(&out, LOG_INFO, "resign: not leading; following for %" PRIu64 " ms",
-                 e->config.resign_holdoff_usec / USEC_PER_MSEC);
-            break;
-        }
-        begin_release(e, &out, n, ev->type == ELECTION_EVENT_SHUTDOWN,
-                      ev->type == ELECTION_EVENT_SHUTDOWN ? "shutting down" : "resigning");
+        on_stop(e, &out, ev->type, n);
         break;
     case ELECTION_EVENT_HEALTH:
-        if (ev->healthy == !e->unhealthy) break; /* no change */
-        e->unhealthy = !ev->healthy;
-        if (ev->healthy) {
-            elog(&out, LOG_INFO, "application healthy: competing");
-            e->retry_at = 0;
-            break;
-        }
-        if (e->stopping || e->resigning) {
-            elog(&out, LOG_WARNING, "application unhealthy: already releasing");
-            break;
-        }
-        if (!e->leading_reported && e->cls != ELECTION_CLASS_OURS &&
-            (e->inflight_id == 0 || e->inflight_type == ELECTION_ACTION_GET)) {
-            elog(&out, LOG_WARNING, "application unhealthy: not competing");
-            break;
-        }
-        /* A leader (or a write of ours that may have made us one): release as RESIGN does. */
-        elog(&out, LOG_WARNING, "application unhealthy: releasing the lease");
-        e->health_release = true;
-        begin_release(e, &out, n, false, "application unhealthy");
+        on_health(e, &out, ev->healthy, n);
         break;
     default:
         return -EINVAL;
@@ -1051,55 +1116,8 @@ int election_step(Election *e, const ElectionEvent *ev, const ElectionNow *now,
     report(e, &out, n, &renewed);
     send_due(e, &out, now);
     report(e, &out, n, &renewed);
-
-    /* Publish before the timer, so that the order of actions reads naturally; both are cheap. */
-    election_view(e, n, &v);
-    if (!e->pub_valid || renewed || view_differs(&v, &e->pub)) {
-        /* SHUTDOWN/RESIGN: the "not leader" must reach clients before the release is sent. */
-        ElectionAction *p = emit(&out, ELECTION_ACTION_PUBLISH);
-        if (p && out.n > 1) {
-            /* move PUBLISH before the first request action of this step */
-            size_t i;
-            for (i = 0; i + 1 < out.n; i++)
-                if (out.a[i].type == ELECTION_ACTION_GET ||
-                    out.a[i].type == ELECTION_ACTION_CREATE ||
-                    out.a[i].type == ELECTION_ACTION_UPDATE ||
-                    out.a[i].type == ELECTION_ACTION_EXIT)
-                    break;
-            if (i + 1 < out.n) {
-                ElectionAction tmp = out.a[out.n - 1];
-                memmove(&out.a[i + 1], &out.a[i], (out.n - 1 - i) * sizeof(out.a[0]));
-                out.a[i] = tmp;
-            }
-        }
-        e->pub = v;
-        e->pub_valid = true;
-    }
-
-    /* One timer, at the earliest instant something can change. */
-    t = ELECTION_TIME_NONE;
-    if (!e->exited) {
-        if (e->inflight_id != 0)
-            t = min_u64(t, e->inflight_expire);
-        else
-            t = min_u64(t, next_send(e, n));
-        if (e->claim_deadline > n) t = min_u64(t, e->claim_deadline);
-        if (e->claim_gate > n && e->claim_deadline > e->claim_gate) t = min_u64(t, e->claim_gate);
-        if (e->stopping || e->resigning) t = min_u64(t, e->exit_deadline);
-        if (e->cls == ELECTION_CLASS_OTHER && takeover_at(e) > n)
-            t = min_u64(t, takeover_at(e)); /* the view's leader lapses */
-        if (e->backoff_until > n) t = min_u64(t, e->backoff_until);
-        if (e->holdoff_until > n) t = min_u64(t, e->holdoff_until);
-    }
-    if (t != ELECTION_TIME_NONE && t < n)
-        t = n; /* never in the past; send() acts on anything due, so this cannot spin */
-    if (t != e->timer_armed) {
-        ElectionAction *a = emit(&out, ELECTION_ACTION_ARM_TIMER);
-        if (a) {
-            a->at = t;
-            e->timer_armed = t;
-        }
-    }
+    publish(e, &out, n, renewed); /* before the timer: the order of actions reads naturally */
+    arm_timer(e, &out, n);
 
     *ret = out;
     return 0;
