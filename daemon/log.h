@@ -14,12 +14,6 @@
  * LOG_DEBUG ("debug"). A line is written when its level is at most the level
  * set (as severe or more). */
 
-/* Older names of the same values (daemon/options.c still says LOG_LEVEL_INFO). */
-#define LOG_LEVEL_DEBUG LOG_DEBUG
-#define LOG_LEVEL_INFO LOG_INFO
-#define LOG_LEVEL_WARN LOG_WARNING
-#define LOG_LEVEL_ERROR LOG_ERR
-
 /* Returns the level for "debug|info|warn|warning|error", or -EINVAL. */
 int log_level_from_string(const char *s);
 

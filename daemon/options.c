@@ -551,7 +551,7 @@ static void set_defaults(Options *o)
         .renew_deadline_usec = ELECTION_DEFAULT_RENEW_DEADLINE_USEC,
         .retry_period_usec = ELECTION_DEFAULT_RETRY_PERIOD_USEC,
         .log_format = LOG_FORMAT_TEXT,
-        .log_level = LOG_LEVEL_INFO,
+        .log_level = LOG_INFO,
         .health_period_usec = HEALTH_DEFAULT_PERIOD_USEC,
         .health_timeout_usec = HEALTH_DEFAULT_TIMEOUT_USEC,
         .health_failures = HEALTH_DEFAULT_FAILURES,

@@ -63,7 +63,7 @@ typedef struct Options {
     size_t n_endpoint_ports;
 
     LogFormat log_format;
-    int log_level; /* LOG_LEVEL_* of log.h */
+    int log_level; /* syslog level (LOG_ERR ... LOG_DEBUG), log.h */
 } Options;
 
 /* What options_parse() decided; main() turns it into what to do and the exit status. The values
