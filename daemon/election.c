@@ -778,6 +778,10 @@ static void on_get_result(Election *e, ElectionActions *out, const ElectionEvent
         e->failures = 0;
         e->need_get = false;
         e->conflict_read = false;
+        /* A read newer than what we saw explains the conflict (a race lost to another writer):
+         * no streak. Only conflicts whose reads show nothing newer count towards the back-off. */
+        if (after_conflict && (ev->record.revision == 0 || ev->record.revision > e->cur_revision))
+            e->conflicts = 0;
         if (after_conflict && ev->record.revision != 0 && ev->record.revision < e->cur_revision) {
             /* Our write was refused for a stale resourceVersion, yet the read says the store is
              * older than what we saw: it went backwards (etcd restored from a backup). The

@@ -986,6 +986,39 @@ static void test_renew_attempt_deadline(void)
     CHECK(attempts >= 3);
 }
 
+/* Races lost one after another (each read shows the winner's newer write) never back off: the
+ * next release is taken as fast as the first. */
+static void test_lost_races_no_backoff(void)
+{
+    T t;
+    const ElectionAction *a;
+    ElectionRecord r;
+    uint64_t rev = 30;
+
+    t_init(&t, "pod-a");
+    t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
+    a = t_request(&t);
+    r = t_rec("pod-b", 15, WALL0, WALL0, 4, rev);
+    t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+    for (int i = 0; i < 3; i++) {
+        t_advance(&t, 3 * SEC);
+        r = t_rec("", 1, WALL0 + i, WALL0 + i, 4 + i, ++rev); /* released */
+        t_watch(&t, &r);
+        a = t_request(&t);
+        CHECK(a && a->kind == ELECTION_WRITE_ACQUIRE);
+        if (!a) return;
+        t_advance(&t, 2 * MS);
+        t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_CONFLICT,
+                             NULL));
+        a = t_request(&t);
+        CHECK(a && a->type == ELECTION_ACTION_GET); /* at once, every time */
+        if (!a) return;
+        r = t_rec("pod-c", 15, WALL0 + i, WALL0 + i, 5 + i, ++rev); /* the winner */
+        t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
+        CHECK(!t_logged(&t, "conflicts in a row"));
+    }
+}
+
 int main(void)
 {
     test_config();
@@ -1013,5 +1046,6 @@ int main(void)
     test_hand_cleared_holder();
     test_revision_regression();
     test_renew_attempt_deadline();
+    test_lost_races_no_backoff();
     return t_report("test_election");
 }
