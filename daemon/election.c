@@ -853,7 +853,7 @@ static void on_write_result(Election *e, ElectionActions *out, const ElectionEve
         /* The first conflict reads at once (a lost race: the winner is news). Conflicts in a row
          * without a write succeeding (a store that went backwards, something rewriting the
          * object) back off as failures do, never in a tight loop. */
-        if (ev->result != ELECTION_RESULT_NOT_FOUND && ++e->conflicts > 1) {
+        if (ev->result == ELECTION_RESULT_CONFLICT && ++e->conflicts > 1) {
             uint64_t delay =
                 jitter(e, e->config.retry_period_usec / 2, e->config.retry_period_usec);
             e->retry_at = add_sat(now, delay);

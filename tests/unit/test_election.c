@@ -986,8 +986,8 @@ static void test_renew_attempt_deadline(void)
     CHECK(attempts >= 3);
 }
 
-/* Races lost one after another (each read shows the winner's newer write) never back off: the
- * next release is taken as fast as the first. */
+/* Races lost one after another (a create answered AlreadyExists, then acquisitions whose reads
+ * show the winner's newer write) never back off: each release is taken as fast as the first. */
 static void test_lost_races_no_backoff(void)
 {
     T t;
@@ -998,6 +998,17 @@ static void test_lost_races_no_backoff(void)
     t_init(&t, "pod-a");
     t_step(&t, (ElectionEvent){.type = ELECTION_EVENT_START});
     a = t_request(&t);
+    /* start-up: no Lease, our create loses to another candidate's (409 AlreadyExists) */
+    t_step(&t,
+           ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_NOT_FOUND, NULL));
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_CREATE);
+    if (!a) return;
+    t_step(&t, ev_result(ELECTION_EVENT_WRITE_RESULT, a->request_id, ELECTION_RESULT_ALREADY_EXISTS,
+                         NULL));
+    a = t_request(&t);
+    CHECK(a && a->type == ELECTION_ACTION_GET);
+    if (!a) return;
     r = t_rec("pod-b", 15, WALL0, WALL0, 4, rev);
     t_step(&t, ev_result(ELECTION_EVENT_GET_RESULT, a->request_id, ELECTION_RESULT_OK, &r));
     for (int i = 0; i < 3; i++) {
