@@ -182,8 +182,8 @@ def test_metrics(s):
     check(True, "parses (%d families)" % len(fam))
     v = prom_parse.value
     check(v(fam, "leader_election_master_status", {"name": "example"}) == 1, "master_status 1")
-    check(v(fam, "leader_election_term") == 7, "term 7")
-    lr = v(fam, "leader_election_last_renew_seconds")
+    check(v(fam, "leader_election_term", {"name": "example"}) == 7, "term 7")
+    lr = v(fam, "leader_election_last_renew_seconds", {"name": "example"})
     check(lr is not None and 0 <= lr < 10, "last_renew_seconds %r" % lr)
     check(v(fam, "leader_election_api_requests_total", {"verb": "get", "code": "<error>"}) == 1,
           "api request without an answer: code <error>")

@@ -176,7 +176,8 @@ class HttpCompat(FailoverTest):
                                                   {"name": c.election}), 1 if p is leader else 0)
                 self.assertTrue(fam["leader_election_api_requests_total"].samples)
                 if p is leader:
-                    lr = prom_parse.value(fam, "leader_election_last_renew_seconds")
+                    lr = prom_parse.value(fam, "leader_election_last_renew_seconds",
+                                          {"name": c.election})
                     self.assertIsNotNone(lr)
                     self.assertLess(lr, c.renew_s)
             say("  /status, /healthz, /readyz, /metrics agree on both pods")
