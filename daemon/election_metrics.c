@@ -12,6 +12,20 @@
 /* client-go's rest_client_request_duration_seconds buckets. */
 static const double api_duration_buckets[] = {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60};
 
+/* leader_election_last_renew_timestamp_seconds: the wall-clock time at which the last successful
+ * renew was sent (Prometheus's convention: a timestamp, from which time() - x is the age). */
+static double last_renew_timestamp(void *userdata)
+{
+    const ElectionMetrics *em = userdata;
+    uint64_t now;
+
+    if (em->last_renew_usec == 0) return NAN;
+    now = now_boot_usec();
+    return ((double)now_wall_usec() -
+            (double)(now > em->last_renew_usec ? now - em->last_renew_usec : 0)) /
+           1e6;
+}
+
 static double last_renew_seconds(void *userdata)
 {
     const ElectionMetrics *em = userdata;
@@ -76,19 +90,33 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
     r = metrics_series(f, METRIC_LABELS(election), &em->master_status);
     if (r < 0) return r;
     metric_set_func(em->master_status, master_status_value, em);
+    /* Every metric of the election carries its name, as master_status does. */
+#define SERIES(out)                                                                                \
+    do {                                                                                           \
+        r = metrics_series(f, METRIC_LABELS(election), out);                                       \
+        if (r < 0) return r;                                                                       \
+    } while (0)
     ADD(METRIC_COUNTER, "leader_election_transitions_total",
-        "Leadership changes this daemon observed (a new holder of the lease).", NULL, 0, NULL, 0,
-        &f);
-    (void)metrics_series(f, NULL, &em->transitions);
+        "Leadership changes this daemon observed (a new holder of the lease).",
+        METRIC_LABELS("name"), 1, NULL, 0, &f);
+    SERIES(&em->transitions);
     ADD(METRIC_GAUGE, "leader_election_term",
-        "Term of the current leader (leaseTransitions at its acquisition).", NULL, 0, NULL, 0, &f);
-    (void)metrics_series(f, NULL, &em->term);
+        "Term of the current leader (leaseTransitions at its acquisition).", METRIC_LABELS("name"),
+        1, NULL, 0, &f);
+    SERIES(&em->term);
     metric_set_func(em->term, term_value, em);
+    ADD(METRIC_GAUGE, "leader_election_last_renew_timestamp_seconds",
+        "Unix time at which this daemon sent its last successful renew (absent before the "
+        "first).",
+        METRIC_LABELS("name"), 1, NULL, 0, &f);
+    SERIES(&em->last_renew_timestamp);
+    metric_set_func(em->last_renew_timestamp, last_renew_timestamp, em);
     ADD(METRIC_GAUGE, "leader_election_last_renew_seconds",
-        "Seconds since this daemon's last successful renew (absent before the first).", NULL, 0,
-        NULL, 0, &f);
-    (void)metrics_series(f, NULL, &em->last_renew);
+        "Seconds since this daemon's last successful renew (absent before the first).",
+        METRIC_LABELS("name"), 1, NULL, 0, &f);
+    SERIES(&em->last_renew);
     metric_set_func(em->last_renew, last_renew_seconds, em);
+#undef SERIES
     ADD(METRIC_COUNTER, "leader_election_api_requests_total",
         "Requests to the Kubernetes API, by verb and HTTP status code.",
         METRIC_LABELS("verb", "code"), 64, NULL, 0, &em->api_requests);
@@ -108,7 +136,16 @@ int election_metrics_new(const char *election, ElectionMetrics **ret)
         "Metric updates dropped because a label set reached its cap.", NULL, 0, NULL, 0, &f);
     (void)metrics_series(f, NULL, &em->dropped);
     metric_set_func(em->dropped, dropped_total, em);
+    ADD(METRIC_GAUGE, "leader_election_build_info",
+        "Always 1; the label says which version of leader-elector runs.", METRIC_LABELS("version"),
+        1, NULL, 0, &f);
+    r = metrics_series(f, METRIC_LABELS(LE_VERSION), &em->build_info);
+    if (r < 0) return r;
+    metric_set(em->build_info, 1);
 #undef ADD
+
+    r = metrics_add_process(em->registry);
+    if (r < 0) return r;
 
     *ret = TAKE_PTR(em);
     return 0;

@@ -3,7 +3,10 @@
 
 /* The leader-election daemon's own metrics on the generic registry of
  * metrics.h, registered in one call. The names follow client-go where it has
- * one (leader_election_master_status).
+ * one (leader_election_master_status); every metric of the election carries
+ * its name in the label "name", as client-go's does. Also
+ * leader_election_build_info{version} and the process collector
+ * (metrics_add_process()).
  *
  * Each gauge has one owner: the leadership and term gauges are computed here
  * at render time from the daemon's status (election_metrics_set_status()),
@@ -25,23 +28,25 @@ typedef int (*election_metrics_status_fn)(void *userdata, uint64_t now_boot_usec
 
 typedef struct ElectionMetrics {
     Metrics *registry;
-    MetricSeries *master_status;       /* gauge{name=<election>} 1 while leader */
-    MetricSeries *transitions;         /* counter: leadership changes observed */
-    MetricSeries *term;                /* gauge: current term (leaseTransitions) */
-    MetricSeries *last_renew;          /* gauge: seconds since the last successful renew */
-    MetricSeries *socket_clients;      /* gauge: connected socket clients */
-    MetricSeries *dropped;             /* counter: updates refused by a series cap */
-    MetricFamily *api_requests;        /* counter{verb,code} */
-    MetricFamily *api_duration;        /* histogram{verb} seconds */
-    MetricFamily *socket_requests;     /* counter{verb} requests on the socket */
-    MetricFamily *http_requests;       /* counter{handler,code} requests on --http */
-    uint64_t last_renew_usec;          /* CLOCK_BOOTTIME; 0 = never */
-    election_metrics_status_fn status; /* master_status and term, at render time */
+    MetricSeries *master_status;        /* gauge{name=<election>} 1 while leader */
+    MetricSeries *transitions;          /* counter{name}: leadership changes observed */
+    MetricSeries *term;                 /* gauge{name}: current term (leaseTransitions) */
+    MetricSeries *last_renew;           /* gauge{name}: seconds since the last successful renew */
+    MetricSeries *last_renew_timestamp; /* gauge{name}: its Unix time */
+    MetricSeries *build_info;           /* gauge{version} = 1 */
+    MetricSeries *socket_clients;       /* gauge: connected socket clients */
+    MetricSeries *dropped;              /* counter: updates refused by a series cap */
+    MetricFamily *api_requests;         /* counter{verb,code} */
+    MetricFamily *api_duration;         /* histogram{verb} seconds */
+    MetricFamily *socket_requests;      /* counter{verb} requests on the socket */
+    MetricFamily *http_requests;        /* counter{handler,code} requests on --http */
+    uint64_t last_renew_usec;           /* CLOCK_BOOTTIME; 0 = never */
+    election_metrics_status_fn status;  /* master_status and term, at render time */
     void *status_userdata;
     uint64_t last_term; /* term when the status cannot be had */
 } ElectionMetrics;
 
-/* election: the Lease name, the label of leader_election_master_status. */
+/* election: the Lease name, the "name" label of the election's metrics. */
 int election_metrics_new(const char *election, ElectionMetrics **ret);
 ElectionMetrics *election_metrics_free(ElectionMetrics *em);
 static inline void election_metrics_freep(ElectionMetrics **em)
@@ -66,8 +71,9 @@ void election_metrics_transition(ElectionMetrics *em);
 void election_metrics_api_request(ElectionMetrics *em, const char *verb, int code,
                                   uint64_t duration_usec);
 /* A renew (or acquisition) succeeded; when_usec: CLOCK_BOOTTIME time at which
- * it was sent. leader_election_last_renew_seconds is computed at render time
- * from it and is absent until the first renew. */
+ * it was sent. leader_election_last_renew_timestamp_seconds (its wall-clock
+ * time) and leader_election_last_renew_seconds (its age) are computed at
+ * render time from it and are absent until the first renew. */
 void election_metrics_renewed(ElectionMetrics *em, uint64_t when_usec);
 void election_metrics_set_socket_clients(ElectionMetrics *em, unsigned n);
 void election_metrics_socket_request(ElectionMetrics *em, const char *verb);

@@ -53,7 +53,8 @@ struct Elector {
     Events *events;      /* --events, else NULL */
     bool events_leading; /* the last transition an Event was posted for */
     SockServer *sock;
-    HttpServer *http;
+    HttpServer *http;         /* --http */
+    HttpServer *metrics_http; /* --metrics-addr */
     ElectionMetrics *metrics;
     sd_event_source *timer, *watch_retry, *sig_term, *sig_int;
 
@@ -68,15 +69,16 @@ struct Elector {
     bool slice_withdraw_tried; /* once per release episode: retries of a release do not wait */
 
     /* A release waits here until no client of ours can act on a claim any more: the socket's
-     * WATCH clients have read "not leader" (or their claims ran out), every leader STATUS or
-     * HTTP /status answer has run out, and in EndpointSlice mode the slice is emptied (bounded
-     * by half the release's timeout). See release_gate(). */
+     * WATCH clients have read "not leader" (or their claims ran out), every leader STATUS,
+     * HTTP /status or HTTP /leader answer has run out, and in EndpointSlice mode the slice is
+     * emptied (bounded by half the release's timeout). See release_gate(). */
     ElectionAction pending_release;
     uint64_t pending_release_since;
     bool have_pending_release;
     bool slice_pending;
     sd_event_source *release_timer;
-    uint64_t http_claim_until; /* boot µs: the latest end of a leader HTTP /status answer */
+    uint64_t http_claim_until; /* boot µs: the latest end of a leader HTTP /status or /leader
+                                * answer */
 
     LockOp *watch;
     bool watch_up;
@@ -421,8 +423,11 @@ static int get_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
     return status_now(userdata, now_boot, ret);
 }
 
-/* HTTP /status: a one-shot answer like the socket's STATUS, capped the same way, and waited
- * for by a release (release_gate()). */
+/* HTTP /status (--http) and /leader (--metrics-addr): a one-shot answer like the socket's STATUS,
+ * capped the same way, and waited for by a release (release_gate()). /leader answers 200 only from
+ * a status this function returned with is_leader and valid_ms > 0, so every 200 it hands out is
+ * recorded in http_claim_until before it is sent: the rule "a release waits for every leader answer
+ * handed out" holds for the kubelet's httpGet probes as for leader-probe. */
 static int http_status(void *userdata, uint64_t now_boot, ProtoStatus *ret)
 {
     Elector *e = userdata;
@@ -957,6 +962,14 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
         r = http_server_new(event, &hc, &hp, e, e->metrics, &e->http);
         if (r < 0) return log_error_errno(r, "cannot serve HTTP on %s: %m", o->http_addr);
     }
+    /* --metrics-addr: /metrics, /healthz, /readyz and /leader, nothing of the old endpoint. The
+     * same provider as --http: /leader's answers go through http_status(). */
+    if (o->metrics_addr[0]) {
+        HttpServerConfig hc = {.listen = o->metrics_addr, .routes = HTTP_ROUTES_METRICS};
+        HttpProvider hp = {.get_status = http_status, .check_ready = http_ready};
+        r = http_server_new(event, &hc, &hp, e, e->metrics, &e->metrics_http);
+        if (r < 0) return log_error_errno(r, "cannot serve metrics on %s: %m", o->metrics_addr);
+    }
 
     /* SIGTERM/SIGINT: stop claiming, release, exit. main() blocks them first
      * thing; blocked here as well because sd_event_add_signal() requires it. */
@@ -1018,6 +1031,7 @@ Elector *elector_free(Elector *e)
     sd_event_source_disable_unref(e->sig_term);
     sd_event_source_disable_unref(e->sig_int);
     http_server_free(e->http);
+    http_server_free(e->metrics_http);
     sock_server_free(e->sock);
     health_checker_free(e->health);
     endpointslice_free(e->slice);

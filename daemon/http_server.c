@@ -39,6 +39,7 @@ struct HttpServer {
     HttpProvider provider;
     void *userdata;
     ElectionMetrics *metrics;
+    HttpRoutes routes;
     int port;
     char *body; /* HTTP_BODY_MAX: every body is built here, then copied by MHD */
 };
@@ -346,6 +347,25 @@ static enum MHD_Result answer_status(HttpServer *s, struct MHD_Connection *c)
     return respond(s, c, "status", MHD_HTTP_OK, CONTENT_TYPE_JSON, s->body, (size_t)n);
 }
 
+/* GET /leader: 200 while this daemon leads at the moment of the answer (is_leader with a claim
+ * still valid, leader-probe's rule), else 503; for a readinessProbe.httpGet. The status comes from
+ * the provider's get_status like /status's, so a leader answer here is a one-shot promise the
+ * provider records (the daemon caps it at 50 ms and its release waits for it). */
+static enum MHD_Result answer_leader(HttpServer *s, struct MHD_Connection *c)
+{
+    ProtoStatus st;
+    int r = status_now(s, &st);
+
+    if (r < 0)
+        return respond_text(s, c, "leader", MHD_HTTP_SERVICE_UNAVAILABLE, "not leader: no status",
+                            strerror(-r));
+    if (st.is_leader && st.valid_ms > 0)
+        return respond_text(s, c, "leader", MHD_HTTP_OK, "leader", NULL);
+    /* Not who leads instead: the port is reachable from other pods, the answer says no more
+     * than leader_election_master_status does. */
+    return respond_text(s, c, "leader", MHD_HTTP_SERVICE_UNAVAILABLE, "not leader", NULL);
+}
+
 static enum MHD_Result answer_check(HttpServer *s, struct MHD_Connection *c, const char *handler,
                                     int (*check)(void *, const char **), const char *failed)
 {
@@ -473,12 +493,17 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_text(s, c, "other", MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", NULL);
-    if (strcmp(url, "/status") == 0) return answer_status(s, c);
     if (strcmp(url, "/healthz") == 0)
         return answer_check(s, c, "healthz", s->provider.check_alive, "wedged");
     if (strcmp(url, "/readyz") == 0)
         return answer_check(s, c, "readyz", s->provider.check_ready, "not ready");
     if (strcmp(url, "/metrics") == 0) return answer_metrics(s, c);
+    if (s->routes == HTTP_ROUTES_METRICS) {
+        if (strcmp(url, "/leader") == 0) return answer_leader(s, c);
+        /* Nothing of the old endpoint here: no name, no status. */
+        return respond_text(s, c, "not_found", MHD_HTTP_NOT_FOUND, "not found", NULL);
+    }
+    if (strcmp(url, "/status") == 0) return answer_status(s, c);
     /* The old sidecar answered {"name":...} on every path. */
     return answer_name(s, c);
 }
@@ -543,6 +568,8 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
     int r;
 
     if (!event || !config || !provider || !provider->get_status || !ret) return -EINVAL;
+    if (config->routes != HTTP_ROUTES_LEGACY && config->routes != HTTP_ROUTES_METRICS)
+        return -EINVAL;
 
     s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
@@ -550,6 +577,7 @@ int http_server_new(sd_event *event, const HttpServerConfig *config, const HttpP
     s->provider = *provider;
     s->userdata = userdata;
     s->metrics = metrics;
+    s->routes = config->routes;
     s->deadline_usec =
         (uint64_t)(config->deadline_sec ? config->deadline_sec : HTTP_DEADLINE_SEC_DEFAULT) *
         USEC_PER_SEC;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The optional HTTP endpoint (--http ADDR:PORT): the old sidecar's
- * {"name": ...} answer plus /status, /healthz, /readyz and /metrics.
+/* The optional HTTP endpoints, one HttpServer each, told apart by their route set
+ * (HttpRoutes): --http ADDR:PORT, the old sidecar's {"name": ...} answer on any path plus
+ * /status, /healthz, /readyz and /metrics; --metrics-addr ADDR:PORT, /metrics, /healthz,
+ * /readyz and /leader only (404 for anything else, / and /status included).
  *
  * libmicrohttpd runs on the daemon's sd-event loop without threads of its
  * own, the way systemd-journal-remote drives it: MHD's epoll descriptor is an
@@ -45,7 +47,11 @@ typedef struct HttpProvider {
      * is_leader and valid_ms computed against the claim's deadline at that
      * moment. The same shape as sock_server_status_fn, so the daemon passes
      * one function to both servers; the server sets ret->boottime_ms itself.
-     * Returns 0 or a negative errno (GET / then names nobody, /status 500). */
+     * Returns 0 or a negative errno (GET / then names nobody, /status 500,
+     * /leader 503).
+     * GET /leader answers 200 only when the status says is_leader with
+     * valid_ms > 0: a provider whose leader answers are promises (the
+     * daemon's) records each one here, as for /status. */
     int (*get_status)(void *userdata, uint64_t now_boot_usec, ProtoStatus *ret);
     /* Optional liveness beyond "the loop answers": 0 alive, > 0 wedged, with
      * a short reason in *ret_reason (e.g. a watchdog saw the engine stuck).
@@ -56,8 +62,17 @@ typedef struct HttpProvider {
     int (*check_ready)(void *userdata, const char **ret_reason);
 } HttpProvider;
 
+/* What a server answers. */
+typedef enum HttpRoutes {
+    /* --http: GET / (any path) {"name":...}, /status, /healthz, /readyz, /metrics. */
+    HTTP_ROUTES_LEGACY = 0,
+    /* --metrics-addr: /metrics, /healthz, /readyz, /leader; 404 for every other path. */
+    HTTP_ROUTES_METRICS,
+} HttpRoutes;
+
 typedef struct HttpServerConfig {
     const char *listen;        /* the --http string, see http_listen_parse() */
+    HttpRoutes routes;         /* 0: HTTP_ROUTES_LEGACY */
     unsigned connection_limit; /* 0: HTTP_CONNECTION_LIMIT_DEFAULT */
     unsigned per_ip_limit;     /* 0: HTTP_PER_IP_LIMIT_DEFAULT */
     unsigned timeout_sec;      /* idle timeout per connection; 0: default */

@@ -12,7 +12,7 @@ add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice
-                      lelock leproto)
+                      lelock leproto lehttp)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)
 target_link_libraries(leader-elector PRIVATE lecore leelection lekube lelock leevents lesockserver

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "util.h"
@@ -538,4 +542,168 @@ ssize_t metrics_render(const Metrics *m, char *buf, size_t size)
         w_family(&w, m->families[i]);
     if (w.overflow) return -ENOBUFS;
     return (ssize_t)w.len;
+}
+
+/* ---- the process collector ---- */
+
+typedef enum ProcessValue {
+    PROCESS_CPU_SECONDS,
+    PROCESS_RESIDENT_BYTES,
+    PROCESS_VIRTUAL_BYTES,
+    PROCESS_OPEN_FDS,
+    PROCESS_MAX_FDS,
+} ProcessValue;
+
+static const ProcessValue process_values[] = {
+    PROCESS_CPU_SECONDS, PROCESS_RESIDENT_BYTES, PROCESS_VIRTUAL_BYTES,
+    PROCESS_OPEN_FDS,    PROCESS_MAX_FDS,
+};
+
+/* The fields of /proc/self/stat after the command name (which may hold spaces and parentheses:
+ * the fields start after its last ')'), from field 3 (state) on: out[i] is field i + 3, parsed
+ * as an unsigned number (0 for the state letter). Returns the number of fields read, or -1. */
+static int proc_self_stat(unsigned long long *out, int n)
+{
+    char buf[1024];
+    ssize_t len;
+    int fd, i = 0;
+    char *p;
+
+    fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) return -1;
+    buf[len] = 0;
+    p = strrchr(buf, ')');
+    if (!p) return -1;
+    p++;
+    while (i < n && *p) {
+        char *end;
+        while (*p == ' ')
+            p++;
+        if (!*p || *p == '\n') break;
+        out[i++] = strtoull(p, &end, 10);
+        p = end;
+        while (*p && *p != ' ')
+            p++; /* the state letter, or anything strtoull left */
+    }
+    return i;
+}
+
+/* Open descriptors, the one reading /proc/self/fd left out. */
+static double open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    double n = 0;
+    int self;
+
+    if (!d) return NAN;
+    self = dirfd(d);
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' && atoi(de->d_name) != self) n++;
+    closedir(d);
+    return n;
+}
+
+static double process_value(void *userdata)
+{
+    ProcessValue which = *(const ProcessValue *)userdata;
+    unsigned long long f[22]; /* fields 3 to 24: utime 14, stime 15, vsize 23, rss 24 */
+    struct rlimit rl;
+    long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+
+    switch (which) {
+    case PROCESS_OPEN_FDS:
+        return open_fds();
+    case PROCESS_MAX_FDS:
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return NAN;
+        return rl.rlim_cur == RLIM_INFINITY ? INFINITY : (double)rl.rlim_cur;
+    default:
+        break;
+    }
+    if (proc_self_stat(f, 22) < 22 || tick <= 0 || page <= 0) return NAN;
+    switch (which) {
+    case PROCESS_CPU_SECONDS:
+        return (double)(f[14 - 3] + f[15 - 3]) / (double)tick;
+    case PROCESS_RESIDENT_BYTES:
+        return (double)f[24 - 3] * (double)page;
+    case PROCESS_VIRTUAL_BYTES:
+        return (double)f[23 - 3];
+    default:
+        return NAN;
+    }
+}
+
+/* Seconds since the epoch at which this process started: the boot time (btime of /proc/stat)
+ * plus the start time of /proc/self/stat (field 22, clock ticks after boot), as the client
+ * libraries compute it. NaN when unreadable. */
+static double process_start_time(void)
+{
+    unsigned long long f[20], btime = 0;
+    long tick = sysconf(_SC_CLK_TCK);
+    char *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    FILE *fp;
+
+    if (proc_self_stat(f, 20) < 20 || tick <= 0) return NAN;
+    fp = fopen("/proc/stat", "re");
+    if (!fp) return NAN;
+    while (getline(&line, &cap, fp) > 0)
+        if (strncmp(line, "btime ", 6) == 0) {
+            btime = strtoull(line + 6, NULL, 10);
+            found = true;
+            break;
+        }
+    free(line);
+    fclose(fp);
+    if (!found) return NAN;
+    return (double)btime + (double)f[22 - 3] / (double)tick;
+}
+
+static double not_available(void *userdata)
+{
+    (void)userdata;
+    return NAN;
+}
+
+int metrics_add_process(Metrics *m)
+{
+    static const struct {
+        MetricType type;
+        const char *name, *help;
+    } fams[] = {
+        {METRIC_COUNTER, "process_cpu_seconds_total",
+         "Total user and system CPU time spent in seconds."},
+        {METRIC_GAUGE, "process_resident_memory_bytes", "Resident memory size in bytes."},
+        {METRIC_GAUGE, "process_virtual_memory_bytes", "Virtual memory size in bytes."},
+        {METRIC_GAUGE, "process_open_fds", "Number of open file descriptors."},
+        {METRIC_GAUGE, "process_max_fds", "Maximum number of open file descriptors."},
+    };
+    MetricFamily *f;
+    MetricSeries *s;
+    double start;
+    int r;
+
+    for (size_t i = 0; i < ELEMENTSOF(fams); i++) {
+        r = metrics_family_add(m, fams[i].type, fams[i].name, fams[i].help, NULL, 0, NULL, 0, &f);
+        if (r < 0) return r;
+        r = metrics_series(f, NULL, &s);
+        if (r < 0) return r;
+        metric_set_func(s, process_value, (void *)&process_values[i]);
+    }
+    r = metrics_family_add(m, METRIC_GAUGE, "process_start_time_seconds",
+                           "Start time of the process since unix epoch in seconds.", NULL, 0, NULL,
+                           0, &f);
+    if (r < 0) return r;
+    r = metrics_series(f, NULL, &s);
+    if (r < 0) return r;
+    start = process_start_time();
+    if (isnan(start))
+        metric_set_func(s, not_available, NULL);
+    else
+        metric_set(s, start);
+    return 0;
 }

@@ -93,6 +93,14 @@ int metrics_inc(MetricFamily *f, const char *const *label_values);
 int metrics_set(MetricFamily *f, const char *const *label_values, double v);
 int metrics_observe(MetricFamily *f, const char *const *label_values, double v);
 
+/* The process collector of the Prometheus client libraries, under their names:
+ * process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+ * process_open_fds, process_max_fds and process_start_time_seconds, read from /proc/self
+ * (Linux) each time the registry is rendered; the start time, which never changes, once here.
+ * A value that cannot be read leaves its sample out. Returns 0 or metrics_family_add()'s
+ * errors. */
+int metrics_add_process(Metrics *m);
+
 /* Updates refused because a family's series cap was reached. */
 uint64_t metrics_dropped(const Metrics *m);
 

@@ -18,6 +18,7 @@
 
 #include "duration.h"
 #include "election.h"
+#include "http_server.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -103,9 +104,15 @@ void options_help(const char *argv0)
         "  --endpoint-port NAME:PORT[/PROTO]  a port of that slice (repeatable; PROTO TCP,\n"
         "                           UDP or SCTP, default TCP), e.g. http:8080/TCP\n"
         "\n"
-        "HTTP (the old sidecar's endpoint, optional):\n"
-        "  --http ADDR:PORT         serve GET / {\"name\": leader}, /status, /healthz, /readyz\n"
-        "                           and /metrics, e.g. 0.0.0.0:4040 or [::1]:4040\n"
+        "HTTP (optional):\n"
+        "  --http ADDR:PORT         the old sidecar's endpoint: serve GET / {\"name\": leader},\n"
+        "                           /status, /healthz, /readyz and /metrics, e.g.\n"
+        "                           0.0.0.0:4040 or [::1]:4040\n"
+        "  --metrics-addr ADDR:PORT  a listener of its own for /metrics, /healthz, /readyz\n"
+        "                           and /leader (200 while this pod leads, else 503: a\n"
+        "                           readinessProbe.httpGet), nothing else (404), e.g.\n"
+        "                           0.0.0.0:9090. For the sidecar's liveness use\n"
+        "                           leader-probe --alive: other pods can fill this port\n"
         "\n"
         "Logging and misc:\n"
         "  --log-format text|json   (default text)\n"
@@ -413,6 +420,18 @@ static OptionsResult flag_endpoint_port(ParseState *s, const char *flag, const c
 
 STRING_FLAG(flag_http, http_addr)
 
+static OptionsResult flag_metrics_addr(ParseState *s, const char *flag, const char *arg)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (http_listen_parse(arg, &ss, &len, NULL) < 0)
+        return usage_error("%s: '%s' is not ADDR:PORT (an IPv4 address, [IPv6], localhost or "
+                           "nothing before the colon, e.g. 0.0.0.0:9090)",
+                           flag, arg);
+    return copy_arg(s->o->metrics_addr, sizeof s->o->metrics_addr, arg, flag);
+}
+
 static OptionsResult flag_log_format(ParseState *s, const char *flag, const char *arg)
 {
     if (strcmp(arg, "text") == 0)
@@ -475,6 +494,7 @@ static const Flag FLAGS[] = {
     {"--ca-file", required_argument, 0, flag_ca_file},
     {"--use-cluster-credentials", optional_argument, 0, flag_use_cluster_credentials},
     {"--http", required_argument, 0, flag_http},
+    {"--metrics-addr", required_argument, 0, flag_metrics_addr},
     {"--lock", required_argument, 0, flag_lock},
     {"--events", optional_argument, 0, flag_events},
     {"--install-probe", required_argument, 0, flag_install_probe},

@@ -45,7 +45,8 @@ typedef struct Options {
     LockType lock; /* --lock: leases (default), endpoints, endpointsleases */
     bool events;   /* --events: post core/v1 Events on leadership transitions */
 
-    char http_addr[128]; /* --http, "" = off */
+    char http_addr[128];    /* --http, "" = off */
+    char metrics_addr[128]; /* --metrics-addr, "" = off; a valid address (http_listen_parse()) */
     char install_probe[4096];
 
     /* The application's health (--health-http / --health-tcp): none by default. */

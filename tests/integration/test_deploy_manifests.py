@@ -38,7 +38,10 @@ What is checked, per rendered kustomization:
 - The sidecar's livenessProbe is no httpGet, tcpSocket or grpc check: any pod
   can hold the connections of a port (the HTTP listener takes 16 per address,
   64 in all) and so get a healthy sidecar restarted; it runs
-  `leader-probe --alive` on the pod-private socket instead.
+  `leader-probe --alive` on the pod-private socket instead, and a sidecar
+  that opens a port (--http, --metrics-addr) has that livenessProbe.
+- --metrics-addr: its port is among the sidecar's ports, and no container's
+  livenessProbe uses it (by number or name).
 - API credentials only in the sidecar: the pod's automount is off when
   there is an application container, and the projected token (token and
   ca.crt) is mounted in the sidecar alone.
@@ -380,6 +383,31 @@ def check_workload(w, objs, report):
             fail(f"{where}: livenessProbe {handler} on a port other pods can exhaust (16 "
                  f"connections per address, 64 in all): a healthy sidecar gets restarted; "
                  f"exec {IMAGE_PROBE} --alive on the socket instead")
+    # A sidecar that opens a port has a liveness check that does not use it: leader-probe
+    # --alive on the socket (the exec checks above make sure it asks the daemon's socket).
+    d_live = (d.get("livenessProbe") or {}).get("exec", {}).get("command") or []
+    if ("metrics-addr" in args or "http" in args) and not (
+            d_live and posixpath.basename(d_live[0]) == "leader-probe" and "--alive" in d_live):
+        fail(f"{where}: opens a port but has no livenessProbe running leader-probe --alive")
+    # --metrics-addr: the port is declared (named, for a PodMonitor), and no container's
+    # liveness uses it (the pod's containers share one network namespace: an application's
+    # livenessProbe on that port would restart the application whenever other pods fill it).
+    if "metrics-addr" in args:
+        m_port = int(args["metrics-addr"][-1].rsplit(":", 1)[1])
+        decl = [p for p in d.get("ports", []) if p.get("containerPort") == m_port]
+        if not decl:
+            fail(f"{where}: --metrics-addr port {m_port} is not among the sidecar's ports")
+        m_names = {p.get("name") for p in decl if p.get("name")}
+        for c in inits + regulars:
+            lp = c.get("livenessProbe") or {}
+            for handler in ("httpGet", "tcpSocket", "grpc"):
+                port = (lp.get(handler) or {}).get("port")
+                if port is not None and (port == m_port or port in m_names
+                                         or str(port) == str(m_port)):
+                    fail(f"{where0} container {c['name']}: livenessProbe {handler} on the "
+                         f"metrics port {port}: any pod can fill it (16 connections per "
+                         f"address, 64 in all)")
+        report.append(f"metrics on :{m_port}")
 
     renew = duration_s(args["renew-deadline"][-1]) if "renew-deadline" in args else 10.0
     if "ttl" in args:
@@ -643,6 +671,24 @@ MUTATIONS = [
      "examples/three-replicas", "livenessProbe tcpSocket"),
     ("examples/three-replicas/deployment.yaml", '"--alive", ', "",
      "examples/three-replicas", "restarts every pod that does not lead"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "          httpGet:\n            path: /health\n            port: http\n",
+     "          httpGet:\n            path: /healthz\n            port: metrics\n",
+     "examples/warm-standby-readiness", "livenessProbe httpGet on the metrics port"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "        livenessProbe:\n          httpGet:\n            path: /health\n"
+     "            port: http\n",
+     "        livenessProbe:\n          tcpSocket:\n            port: 9090\n",
+     "examples/warm-standby-endpointslice-pre-1.29", "livenessProbe tcpSocket on the metrics port"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "        livenessProbe:\n          exec:\n            command: [\"/usr/bin/leader-probe\", "
+     "\"--alive\", \"--socket\", \"/var/run/leader-election/leader.sock\"]\n"
+     "          periodSeconds: 10\n", "",
+     "examples/warm-standby-readiness", "no livenessProbe running leader-probe --alive"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "        - name: metrics\n          containerPort: 9090\n",
+     "        - name: metrics\n          containerPort: 9091\n",
+     "examples/warm-standby-endpointslice", "is not among the sidecar's ports"),
     ("examples/warm-standby-readiness/deployment.yaml", "image: example-app",
      "image: some-app", "--sources", "not a placeholder"),
     ("examples/warm-standby-readiness/kustomization.yaml", "newName: traefik/whoami",

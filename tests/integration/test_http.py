@@ -182,8 +182,8 @@ def test_metrics(s):
     check(True, "parses (%d families)" % len(fam))
     v = prom_parse.value
     check(v(fam, "leader_election_master_status", {"name": "example"}) == 1, "master_status 1")
-    check(v(fam, "leader_election_term") == 7, "term 7")
-    lr = v(fam, "leader_election_last_renew_seconds")
+    check(v(fam, "leader_election_term", {"name": "example"}) == 7, "term 7")
+    lr = v(fam, "leader_election_last_renew_seconds", {"name": "example"})
     check(lr is not None and 0 <= lr < 10, "last_renew_seconds %r" % lr)
     check(v(fam, "leader_election_api_requests_total", {"verb": "get", "code": "<error>"}) == 1,
           "api request without an answer: code <error>")
@@ -212,6 +212,68 @@ def test_methods(s):
     st, _, b = get(s.port, "/", body=b"y" * 5000)
     check(st == 200 and b.startswith(b'{"name"'), "GET with a body still answers")
     check(get(s.port)[0] == 200, "still serving")
+
+
+def test_metrics_routes():
+    print("--metrics-addr's routes: /metrics, /healthz, /readyz, /leader; nothing else")
+    s = Server("--routes", "metrics")
+    try:
+        s.cmd("self 5000")
+        for path in ("/", "/status", "/foo", "/leader/", "/index.html?x=1", "//"):
+            st, h, b = get(s.port, path)
+            check(st == 404 and b == b"not found\n" and b"name" not in b,
+                  "%s: 404, nothing of the old endpoint (%d %r)" % (path, st, b))
+        st, h, b = get(s.port, "/leader")
+        check(st == 200 and b == b"leader\n"
+              and h.get("content-type") == "text/plain; charset=utf-8",
+              "/leader 200 while this daemon leads (%d %r)" % (st, b))
+        check(h.get("cache-control") == "no-store", "/leader: no-store")
+        st, h, b = get(s.port, "/leader", method="HEAD")
+        check(st == 200 and b == b"", "HEAD /leader: 200, headers only")
+        check(get(s.port, "/leader", method="POST", body=b"x")[0] == 405, "POST /leader: 405")
+        s.cmd("leader pod-a 5000")
+        st, _, b = get(s.port, "/leader")
+        check(st == 503 and b == b"not leader\n", "/leader 503 on a follower, leader not named "
+              "(%d %r)" % (st, b))
+        s.cmd("none")
+        check(get(s.port, "/leader")[0] == 503, "/leader 503 with no leader known")
+        s.cmd("self 300")
+        check(get(s.port, "/leader")[0] == 200, "/leader 200 while the claim is valid")
+        time.sleep(0.5)
+        check(get(s.port, "/leader")[0] == 503, "/leader 503 once the claim lapsed (computed at "
+              "the request, never cached)")
+        s.cmd("self 5000")
+        st, h, body = get(s.port, "/metrics")
+        try:
+            fam = prom_parse.parse(body)
+            check(st == 200 and prom_parse.value(fam, "leader_election_master_status",
+                                                 {"name": "example"}) == 1,
+                  "/metrics 200, parses, master_status 1")
+            check(prom_parse.value(fam, "leader_election_http_requests_total",
+                                   {"handler": "leader", "code": "503"}) is not None and
+                  prom_parse.value(fam, "leader_election_http_requests_total",
+                                   {"handler": "not_found", "code": "404"}) == 6,
+                  "requests counted by handler: leader 503, not_found 404 x6")
+        except prom_parse.PromError as e:
+            check(False, "/metrics parses: %s" % e)
+        s.cmd("api up")
+        check(get(s.port, "/healthz")[0] == 200 and get(s.port, "/readyz")[0] == 200,
+              "/healthz and /readyz served")
+        s.cmd("status-fail")
+        st, _, b = get(s.port, "/leader")
+        check(st == 503 and b.startswith(b"not leader: no status"), "/leader 503 without a status "
+              "(fail closed): %r" % b)
+    finally:
+        s.stop()
+    # Negative control: the old endpoint's route set answers the name on those paths.
+    s = Server()
+    try:
+        s.cmd("self 5000")
+        check(get(s.port, "/leader")[2] == b'{"name":"%s"}' % SELF and
+              get(s.port, "/status")[0] == 200,
+              "control: on --http, /leader is the old name answer and /status is served")
+    finally:
+        s.stop()
 
 
 def test_status_failure():
@@ -485,6 +547,7 @@ def main():
         test_methods(s)
     finally:
         s.stop()
+    test_metrics_routes()
     test_status_failure()
     test_node()
     test_ipv6()

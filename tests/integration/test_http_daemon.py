@@ -10,6 +10,12 @@
 - the leader cut off from the API: within its renew deadline its GET / stops
   naming it (the curl probe fails), /healthz stays 200; the other pod takes
   over and is named; /readyz turns 503 (see test_readyz_when_api_cut);
+- --metrics-addr: /metrics (parsed; the name label, build_info, the process
+  collector, the renew timestamp), /healthz, /readyz and /leader, 404 for /
+  and /status (the --http port beside it still names the leader); /leader
+  200 on the leader, 503 on the follower, flipping within a second of a
+  RESIGN with no 200 of the new leader before the old one's last
+  (see test_metrics_addr);
 - the HTTP port is no liveness signal: connections held from outside (the
   per-address and the total limit) make GET /healthz fail while the daemon is
   fine, and `leader-probe --alive` on the pod-private socket still passes
@@ -32,6 +38,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -58,6 +65,17 @@ def wait_for(cond, timeout, step=0.05):
         if v or now() > deadline:
             return v
         time.sleep(step)
+
+
+def distinct_ports(n):
+    """n free loopback ports, all different (free_port() may hand out a port twice)."""
+    ports = set()
+    for _ in range(100 * n):
+        if len(ports) == n:
+            break
+        ports.add(free_port())
+    assert len(ports) == n, "no %d distinct free ports" % n
+    return list(ports)
 
 
 def healthz_ok(port, source="127.0.0.1"):
@@ -176,7 +194,8 @@ class HttpCompat(FailoverTest):
                                                   {"name": c.election}), 1 if p is leader else 0)
                 self.assertTrue(fam["leader_election_api_requests_total"].samples)
                 if p is leader:
-                    lr = prom_parse.value(fam, "leader_election_last_renew_seconds")
+                    lr = prom_parse.value(fam, "leader_election_last_renew_seconds",
+                                          {"name": c.election})
                     self.assertIsNotNone(lr)
                     self.assertLess(lr, c.renew_s)
             say("  /status, /healthz, /readyz, /metrics agree on both pods")
@@ -202,6 +221,220 @@ class HttpCompat(FailoverTest):
             self.assertTrue(took_over, "%s never named itself" % follower.name)
             say("  %s named itself %.2f s after the cut" % (follower.name, now() - t_cut))
             c.clear_fault()
+            self.finish(c)
+
+    # --metrics-addr: a listener of its own serving /metrics, /healthz, /readyz and /leader,
+    # nothing of the old endpoint; /leader is 200 on the leader only and flips within a second
+    # of a RESIGN, and no 200 of the new leader is answered before a 200 of the old one was asked.
+    def test_metrics_addr(self):
+        with self.cluster(start=False) as c:
+            ports = distinct_ports(len(c.pods) + 1)
+            for p in c.pods:
+                p.metrics = ports.pop()
+                p.extra_args = ["--metrics-addr", "127.0.0.1:%d" % p.metrics]
+            # Control: the old endpoint beside it still answers {"name":...} on its own port.
+            a = c.pods[0]
+            a.http = ports.pop()
+            a.extra_args += ["--http", "127.0.0.1:%d" % a.http]
+            for p in c.pods:
+                p.start()
+            leader = c.leader()
+            follower = [p for p in c.pods if p is not leader][0]
+
+            def status_of(p, path):
+                try:
+                    return get(p.metrics, path)[0]
+                except OSError:
+                    return None
+            for p in c.pods:
+                want = 200 if p is leader else 503
+                self.assertTrue(wait_for(lambda: status_of(p, "/leader") == want, 5),
+                                "%s: GET /leader answers %r, expected %d"
+                                % (p.name, status_of(p, "/leader"), want))
+                st, ctype, body = get(p.metrics, "/leader")
+                self.assertEqual((st, ctype, body),
+                                 (want, "text/plain; charset=utf-8",
+                                  b"leader\n" if p is leader else b"not leader\n"))
+                for path in ("/", "/status", "/anything"):
+                    st, _, body = get(p.metrics, path)
+                    self.assertEqual(st, 404, "%s: GET %s on the metrics port: %d %r"
+                                     % (p.name, path, st, body))
+                    self.assertNotIn(b"name", body)
+                self.assertEqual(get(p.metrics, "/healthz")[0], 200)
+                self.assertEqual(get(p.metrics, "/readyz")[0], 200)
+                st, ctype, body = get(p.metrics, "/metrics")
+                self.assertEqual((st, ctype), (200, "text/plain; version=0.0.4; charset=utf-8"))
+                fam = prom_parse.parse(body)
+                name = {"name": c.election}
+                v = prom_parse.value
+                self.assertEqual(v(fam, "leader_election_master_status", name),
+                                 1 if p is leader else 0)
+                self.assertIsNotNone(v(fam, "leader_election_term", name))
+                self.assertIsNotNone(v(fam, "leader_election_transitions_total", name))
+                bi = fam["leader_election_build_info"].samples
+                self.assertEqual(len(bi), 1)
+                self.assertEqual(bi[0][2], 1)
+                for n in ("process_resident_memory_bytes", "process_cpu_seconds_total",
+                          "process_open_fds", "process_start_time_seconds"):
+                    self.assertGreater(v(fam, n) or 0, 0, n)
+                self.assertLess(v(fam, "process_resident_memory_bytes"), 256 << 20)
+                self.assertLess(abs(v(fam, "process_start_time_seconds") - p.started
+                                    - c.real_minus_mono), 5,
+                                "process_start_time_seconds is not when %s started" % p.name)
+                ts = v(fam, "leader_election_last_renew_timestamp_seconds", name)
+                if p is leader:
+                    self.assertIsNotNone(ts)
+                    self.assertLess(time.time() - ts, c.renew_s)
+                    self.assertGreaterEqual(time.time() - ts, -0.1)
+                    say("  %s: last renew %.3f s ago (timestamp), RSS %.1f MiB, %d fds" % (
+                        p.name, time.time() - ts,
+                        v(fam, "process_resident_memory_bytes") / 1048576,
+                        v(fam, "process_open_fds")))
+                else:
+                    self.assertIsNone(ts, "a follower that never renewed has a renew timestamp")
+            self.assertEqual(get(a.http, "/")[2], b'{"name":"%s"}' % leader.name.encode(),
+                             "control: the --http port answers the name")
+            say("  /leader: 200 on %s, 503 on %s; / and /status 404 on the metrics port, "
+                "the name on --http" % (leader.name, follower.name))
+
+            # RESIGN while both /leader endpoints are polled.
+            answers = {leader.name: [], follower.name: []}
+            stop = threading.Event()
+
+            def poll(p):
+                while not stop.is_set():
+                    t0 = now()
+                    try:
+                        st = get(p.metrics, "/leader", timeout=1)[0]
+                    except OSError:
+                        st = None
+                    answers[p.name].append((t0, now(), st))
+                    time.sleep(0.005)
+            threads = [threading.Thread(target=poll, args=(p,), daemon=True)
+                       for p in (leader, follower)]
+            for t in threads:
+                t.start()
+            try:
+                time.sleep(0.3)
+                t_resign = now()
+                reply = leader.resign()
+                self.assertEqual(reply.get("type"), "ok", reply)
+                flipped = wait_for(lambda: any(t0 >= t_resign and st == 200
+                                               for t0, _, st in answers[follower.name]), 3)
+                time.sleep(0.2)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(5)
+            self.assertTrue(flipped, "%s's /leader never answered 200 after the RESIGN"
+                            % follower.name)
+            old_off = min(t1 for t0, t1, st in answers[leader.name] if t0 >= t_resign and st == 503)
+            new_on = min(t1 for t0, t1, st in answers[follower.name]
+                         if t0 >= t_resign and st == 200)
+            self.assertLess(old_off - t_resign, 1.0, "the old leader's /leader took %.3f s to "
+                            "turn 503" % (old_off - t_resign))
+            self.assertLess(new_on - t_resign, 1.0, "the new leader's /leader took %.3f s to "
+                            "turn 200" % (new_on - t_resign))
+            # No overlap the observer can prove: every 200 of the new leader was asked after
+            # every 200 of the old one was received... at the latest, answered after it.
+            old_200 = [x for x in answers[leader.name] if x[2] == 200]
+            new_200 = [x for x in answers[follower.name] if x[2] == 200]
+            self.assertTrue(old_200, "no 200 from the old leader before the RESIGN")
+            last_old = max(t1 for _, t1, _ in old_200)
+            first_new = min(t0 for t0, _, _ in new_200)
+            self.assertFalse(any(n1 < o0 for o0, _, _ in old_200 for _, n1, _ in new_200),
+                             "the new leader answered 200 before the old leader's last 200 was "
+                             "asked")
+            self.assertFalse(any(st == 200 for t0, _, st in answers[leader.name]
+                                 if t0 > new_on), "the old leader answered 200 again")
+            say("  RESIGN: old leader's /leader 503 after %.3f s, new leader's 200 after %.3f s; "
+                "%d/%d answers polled; last old 200 received %.3f s before the first new 200 "
+                "was asked" % (old_off - t_resign, new_on - t_resign, len(answers[leader.name]),
+                               len(answers[follower.name]), first_new - last_old))
+            self.finish(c)
+
+    # A 200 from /leader is a promise the release waits for, as a socket STATUS answer is. No
+    # socket observers here (their STATUS answers would hold the release back themselves): the
+    # daemons run at debug level, which logs how long a release was held back. The control: a
+    # RESIGN while nobody asks /leader is not held back.
+    def test_release_waits_for_leader_answers(self):
+        with self.cluster(start=False, monitor=False, watch=False,
+                          extra_args=("--resign-holdoff", "500ms", "--log-level", "debug")) as c:
+            ports = distinct_ports(len(c.pods))
+            for p in c.pods:
+                p.metrics = ports.pop()
+                p.extra_args = ["--metrics-addr", "127.0.0.1:%d" % p.metrics]
+                p.start()
+
+            def leads(p):
+                try:
+                    return get(p.metrics, "/leader", timeout=1)[0] == 200
+                except OSError:
+                    return False
+
+            def the_leader(exclude=None):
+                for p in c.pods:
+                    if p is not exclude and leads(p):
+                        return p
+                return None
+
+            def held_back(p, since):
+                # "release held back N us ..." lines logged since byte offset `since`.
+                return [int(x) for x in re.findall(r"release held back (\d+) us", p.log()[since:])]
+
+            first = wait_for(the_leader, c.lease_s + 5)
+            self.assertIsNotNone(first, "no pod answers 200 on /leader")
+            other = [p for p in c.pods if p is not first][0]
+
+            # Control: nobody asks /leader (the last 200, the_leader()'s, ran out 50 ms after
+            # it was given); the release goes out at once.
+            time.sleep(0.2)
+            mark = len(first.log())
+            self.assertEqual(first.resign().get("type"), "ok")
+            second = wait_for(lambda: the_leader(), 5)
+            self.assertIs(second, other, "no handoff after RESIGN")
+            control = held_back(first, mark)
+            self.assertTrue(all(x < 5000 for x in control),
+                            "control: a release held back %r us with nobody asking" % control)
+
+            # /leader asked every few ms on the leader: its release waits for the last 200.
+            answers = []
+            stop = threading.Event()
+
+            def poll():
+                while not stop.is_set():
+                    t0 = now()
+                    try:
+                        st = get(second.metrics, "/leader", timeout=1)[0]
+                    except OSError:
+                        st = None
+                    answers.append((t0, now(), st))
+                    time.sleep(0.002)
+            t = threading.Thread(target=poll, daemon=True)
+            t.start()
+            try:
+                time.sleep(0.3)
+                mark = len(second.log())
+                t_resign = now()
+                self.assertEqual(second.resign().get("type"), "ok")
+                third = wait_for(lambda: the_leader(exclude=second), 5)
+            finally:
+                stop.set()
+                t.join(5)
+            self.assertIs(third, first, "no handoff back after the hold-off")
+            last_200 = max((t0 for t0, _, st in answers if st == 200 and t0 < t_resign),
+                           default=None)
+            self.assertIsNotNone(last_200, "the poller got no 200 before the RESIGN")
+            waited = held_back(second, mark)
+            self.assertTrue(waited and max(waited) >= 5000,
+                            "the release did not wait for /leader's 200s (held back %r us; the "
+                            "last 200 was asked %.1f ms before the RESIGN)"
+                            % (waited, (t_resign - last_200) * 1000))
+            self.assertTrue(max(waited) <= 150000,
+                            "held back %r us: far more than a 50 ms promise" % waited)
+            say("  release held back %.1f ms for /leader answers (last 200 asked %.1f ms before "
+                "RESIGN); control without askers: %r us"
+                % (max(waited) / 1000, (t_resign - last_200) * 1000, control))
             self.finish(c)
 
     # /readyz follows the API: the watch reports its interruptions, so a cut

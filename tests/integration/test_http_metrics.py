@@ -7,8 +7,10 @@ parser itself must refuse what a scraper would refuse.
     test_http_metrics.py TEST_HTTP_METRICS"""
 
 import os
+import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prom_parse  # noqa: E402
@@ -36,8 +38,40 @@ def main():
     check(v(fam, "leader_election_master_status", {"name": election}) == 1,
           "master_status with an escaped name label")
     check(fam["leader_election_master_status"].type == "gauge", "master_status is a gauge")
-    check(v(fam, "leader_election_transitions_total") == 2, "transitions 2")
-    check(v(fam, "leader_election_term") == 42, "term")
+    name = {"name": election}
+    check(v(fam, "leader_election_transitions_total", name) == 2, "transitions 2, by name")
+    check(v(fam, "leader_election_term", name) == 42, "term, by name")
+    # Every metric of the election carries its name: no sample of a leader_election_* family
+    # but the process-wide ones lacks the label.
+    per_process = {"leader_election_api_requests_total",
+                   "leader_election_api_request_duration_seconds", "leader_election_socket_clients",
+                   "leader_election_socket_requests_total", "leader_election_http_requests_total",
+                   "leader_election_metrics_dropped_total", "leader_election_build_info"}
+    unlabelled = sorted({n for f in fam.values() if f.name.startswith("leader_election_")
+                         and f.name not in per_process
+                         for n, labels, _, _ in f.samples if labels.get("name") != election})
+    check(not unlabelled, "every election metric is labelled name=<election> %s" % unlabelled)
+    bi = fam.get("leader_election_build_info")
+    check(bi is not None and bi.type == "gauge" and len(bi.samples) == 1
+          and bi.samples[0][2] == 1
+          and re.fullmatch(r"\d+\.\d+\.\d+", bi.samples[0][1]["version"]),
+          "build_info{version} 1: %r" % (bi.samples if bi else None))
+    ts = v(fam, "leader_election_last_renew_timestamp_seconds", name)
+    check(ts is not None and abs(ts - time.time()) < 60, "last renew timestamp %r (now %.0f)"
+          % (ts, time.time()))
+    check(fam["leader_election_last_renew_timestamp_seconds"].type == "gauge", "timestamp gauge")
+    # The process collector, under the client libraries' names and types.
+    for n, t in (("process_cpu_seconds_total", "counter"),
+                 ("process_resident_memory_bytes", "gauge"), ("process_open_fds", "gauge"),
+                 ("process_start_time_seconds", "gauge"), ("process_max_fds", "gauge"),
+                 ("process_virtual_memory_bytes", "gauge")):
+        check(n in fam and fam[n].type == t and v(fam, n) is not None and v(fam, n) >= 0,
+              "%s %s %r" % (t, n, v(fam, n)))
+    st = v(fam, "process_start_time_seconds")
+    check(st is not None and time.time() - 600 < st <= time.time() + 1,
+          "process_start_time_seconds %r is this run's" % st)
+    rss = v(fam, "process_resident_memory_bytes")
+    check(rss is not None and rss > 100 * 1024, "resident memory %r bytes" % rss)
     check(v(fam, "leader_election_api_requests_total", {"verb": "update", "code": "200"}) == 100,
           "api requests by verb and code")
     check(v(fam, "leader_election_api_requests_total", {"verb": "watch", "code": "<error>"}) == 20,
@@ -51,7 +85,7 @@ def main():
                        fam["leader_election_api_requests_total"].samples))
     check(n_series == 64, "the label cap holds (%d series)" % n_series)
     check(v(fam, "leader_election_metrics_dropped_total") > 0, "dropped updates are counted")
-    lr = v(fam, "leader_election_last_renew_seconds")
+    lr = v(fam, "leader_election_last_renew_seconds", name)
     check(lr is not None and 0 <= lr < 60, "last renew seconds %r" % lr)
 
     print("the parser refuses invalid text")

@@ -214,21 +214,72 @@ static void test_election_status(void)
     CHECK(election_metrics_new("e", &em) == 0);
     CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
     check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
-    check_contains(buf, "leader_election_term 0\n");
+    check_contains(buf, "leader_election_term{name=\"e\"} 0\n");
     election_metrics_set_status(em, fake_status, &f);
     CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
     check_contains(buf, "leader_election_master_status{name=\"e\"} 1\n");
-    check_contains(buf, "leader_election_term 7\n");
+    check_contains(buf, "leader_election_term{name=\"e\"} 7\n");
     f.valid_ms = 0; /* a lapsed claim is not leadership */
     f.term = 8;
     CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
     check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
-    check_contains(buf, "leader_election_term 8\n");
+    check_contains(buf, "leader_election_term{name=\"e\"} 8\n");
     f.valid_ms = 1000;
     f.result = -EIO; /* no status: not leader, the term last known */
     CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
     check_contains(buf, "leader_election_master_status{name=\"e\"} 0\n");
-    check_contains(buf, "leader_election_term 8\n");
+    check_contains(buf, "leader_election_term{name=\"e\"} 8\n");
+}
+
+/* Every metric of the election carries its name; the renew as a timestamp and as an age (both
+ * absent before the first renew); build_info; the process collector reads /proc/self. */
+static void test_election_labels_and_process(void)
+{
+    _cleanup_(election_metrics_freep) ElectionMetrics *em = NULL;
+    char buf[16384];
+    const char *p;
+    double ts, rss, cpu, fds, start, wall = (double)now_wall_usec() / 1e6;
+
+    CHECK(election_metrics_new("e", &em) == 0);
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_transitions_total{name=\"e\"} 0\n");
+    check_contains(buf, "leader_election_build_info{version=\"" LE_VERSION "\"} 1\n");
+    /* before the first renew: the families, no sample */
+    check_contains(buf, "# TYPE leader_election_last_renew_timestamp_seconds gauge\n");
+    CHECK(strstr(buf, "leader_election_last_renew_timestamp_seconds{") == NULL);
+    CHECK(strstr(buf, "leader_election_last_renew_seconds{") == NULL);
+
+    election_metrics_transition(em);
+    election_metrics_renewed(em, now_boot_usec() - 2 * USEC_PER_SEC); /* sent 2 s ago */
+    CHECK(election_metrics_render(em, buf, sizeof buf) > 0);
+    check_contains(buf, "leader_election_transitions_total{name=\"e\"} 1\n");
+    p = strstr(buf, "leader_election_last_renew_timestamp_seconds{name=\"e\"} ");
+    CHECK(p != NULL);
+    ts = p ? strtod(strchr(p, '}') + 2, NULL) : 0;
+    CHECK(ts > wall - 2.5 && ts < wall - 1.5);
+    p = strstr(buf, "leader_election_last_renew_seconds{name=\"e\"} ");
+    CHECK(p != NULL && strtod(strchr(p, '}') + 2, NULL) >= 2.0);
+    /* No unlabelled sample of an election metric is left. */
+    CHECK(strstr(buf, "\nleader_election_term ") == NULL);
+    CHECK(strstr(buf, "\nleader_election_transitions_total ") == NULL);
+
+    p = strstr(buf, "\nprocess_resident_memory_bytes ");
+    rss = p ? strtod(p + 31, NULL) : 0;
+    CHECK(rss > 100 * 1024 && rss < 4e9);
+    p = strstr(buf, "\nprocess_cpu_seconds_total ");
+    cpu = p ? strtod(p + 27, NULL) : -1;
+    CHECK(cpu >= 0 && cpu < 3600);
+    p = strstr(buf, "\nprocess_open_fds ");
+    fds = p ? strtod(p + 18, NULL) : 0;
+    CHECK(fds >= 3 && fds < 1000); /* stdin, stdout, stderr at least */
+    check_contains(buf, "# TYPE process_cpu_seconds_total counter\n");
+    check_contains(buf, "\nprocess_max_fds ");
+    check_contains(buf, "\nprocess_virtual_memory_bytes ");
+    p = strstr(buf, "\nprocess_start_time_seconds ");
+    start = p ? strtod(p + 28, NULL) : 0;
+    CHECK(start > wall - 3600 && start <= wall + 1);
+    if (failures)
+        fprintf(stderr, "rss %g cpu %g fds %g start %g (now %g)\n", rss, cpu, fds, start, wall);
 }
 
 /* The daemon's set, with every kind of update, for prom_parse.py. */
@@ -276,6 +327,7 @@ int main(int argc, char **argv)
     test_histogram();
     test_overflow();
     test_election_status();
+    test_election_labels_and_process();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -3,7 +3,7 @@
  * tests/integration/test_http.py over stdin/stdout:
  *
  *   test_http_server [--http ADDR:PORT] [--connections N] [--per-ip N] [--timeout S]
- *                    [--deadline S]
+ *                    [--deadline S] [--routes legacy|metrics]
  *
  * prints "PORT <n>" once listening, then reads one command per line on stdin
  * and answers one line ("OK ..." or "ERR ...") on stdout:
@@ -223,9 +223,13 @@ int main(int argc, char **argv)
     int r, c;
 
     static const struct option options[] = {
-        {"http", required_argument, NULL, 'h'},     {"connections", required_argument, NULL, 'c'},
-        {"per-ip", required_argument, NULL, 'p'},   {"timeout", required_argument, NULL, 't'},
-        {"deadline", required_argument, NULL, 'd'}, {},
+        {"http", required_argument, NULL, 'h'},
+        {"connections", required_argument, NULL, 'c'},
+        {"per-ip", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 't'},
+        {"deadline", required_argument, NULL, 'd'},
+        {"routes", required_argument, NULL, 'r'},
+        {},
     };
     while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
         switch (c) {
@@ -243,6 +247,10 @@ int main(int argc, char **argv)
             break;
         case 'd':
             config.deadline_sec = (unsigned)atoi(optarg);
+            break;
+        case 'r':
+            config.routes =
+                strcmp(optarg, "metrics") == 0 ? HTTP_ROUTES_METRICS : HTTP_ROUTES_LEGACY;
             break;
         default:
             return 2;

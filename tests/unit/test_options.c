@@ -212,6 +212,16 @@ static void test_options(void)
           o.retry_period_usec == 5000000);
     CHECK(o.use_cluster_credentials);
     CHECK(strcmp(o.http_addr, "0.0.0.0:4040") == 0);
+    /* --metrics-addr: an address http_listen_parse() takes, checked at parse time */
+    CHECK(parse(&o, "--election=e", NULL) == 0);
+    CHECK(o.metrics_addr[0] == 0);
+    CHECK(parse(&o, "--election=e", "--metrics-addr=0.0.0.0:9090", NULL) == 0);
+    CHECK(strcmp(o.metrics_addr, "0.0.0.0:9090") == 0);
+    CHECK(parse(&o, "--election=e", "--metrics-addr", "[::1]:9090", NULL) == 0);
+    CHECK(parse(&o, "--election=e", "--metrics-addr=:9090", NULL) == 0);
+    CHECK(parse(&o, "--election=e", "--metrics-addr=9090", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--metrics-addr=example.com:9090", NULL) == -EINVAL);
+    CHECK(parse(&o, "--election=e", "--metrics-addr=0.0.0.0:65536", NULL) == -EINVAL);
     CHECK(parse(&o, "--election=e", "--use-cluster-credentials=false", NULL) == 0);
     CHECK(!o.use_cluster_credentials);
     /* synonyms that agree are fine; that disagree, a usage error */
