@@ -490,8 +490,9 @@ static void test_watch(void)
         "{\"type\":\"FOO\",\"object\":{}}",
         "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Lease\"}}",
         "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Lease\"}}",
-        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"1\"}}"
-        "}",
+        /* clang-format off */
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"1\"}}}",
+        /* clang-format on */
         "{\"type\":\"ADDED\",\"object\":[]}",
         "not json at all",
     };
