@@ -23,7 +23,8 @@ leader after each change.
 - test_cli: --help, --version, usage errors (64), a missing command (127), --no-wait with
   no daemon (2), SIGTERM while waiting for the daemon (0).
 
-Environment (tests/leader_run.cmake): LE_DAEMON, LE_PROBE, LE_RUN, LE_RUN_CONSUME_FIRST.
+Environment (tests/leader_run.cmake): LE_DAEMON, LE_PROBE, LE_RUN (the static binary, or the
+host compiler's build, with the sanitizers in the asan preset), LE_RUN_CONSUME_FIRST.
 """
 
 import os
@@ -197,7 +198,12 @@ class LeaderRun(FailoverTest):
                 rcs[p.name] = pr.wait(15)
             except subprocess.TimeoutExpired:
                 pr.kill()
+                pr.wait(5)
                 rcs[p.name] = "hung"
+        # The host build runs under the sanitizers in the asan preset: any report fails.
+        logs = self.runner_logs()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            self.assertNotIn(marker, logs)
         return rcs
 
     def runner_logs(self):
