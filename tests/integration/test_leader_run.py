@@ -15,7 +15,9 @@ leader after each change.
   release waits for the app to stop), SIGKILL of the leading daemon, a partition of the
   leader (its API requests hang), RESIGN; after each, the app runs on the new leader.
 - test_stubborn_app: an app that ignores SIGTERM, --grace 60s: on RESIGN leader-run kills
-  it at the end of its claim (not after 60 s), and only then does the other pod's app start.
+  it at the end of its claim (not after 60 s), and only then does the other pod's app start;
+  then the leading daemon is frozen (SIGSTOP: no line at all any more): its app is killed
+  before the last line's claim runs out, and the other pod's app starts after the lease.
 - test_negative_control: the same handoffs with leader-run built to consume every line at
   once (LE_RUN_CONSUME_FIRST, a deliberately broken build): the daemon hands over as soon as
   the "not leader" line is read, while the old app is still stopping, and the overlap check
@@ -332,6 +334,24 @@ class LeaderRun(FailoverTest):
                 self.assertEqual(old["how"], "seen dead")
                 self.assertLess(old["end"] - h.t_signal, c.renew_s + 0.2,
                                 "not killed by the end of its claim")
+                time.sleep(0.7)
+
+                # The daemon frozen (SIGSTOP): no line comes any more, not even "not leader".
+                # The stubborn app must be dead before the last line's claim runs out (within
+                # the renew deadline of the stop), and the other pod leads after the lease.
+                frozen = h.new
+                t_stop = frozen.signal(signal.SIGSTOP)
+                other = [p for p in c.pods if p is not frozen][0]
+                r2 = self.assert_app_on(runs, other, t_stop, c.lease_s + 5,
+                                        "SIGSTOP of the leading daemon")
+                ended = [x for x in runs.snapshot() if x["pid"] == r["pid"]][0]
+                self.assertIsNotNone(ended["end"], "the frozen daemon's app still runs")
+                say("  daemon SIGSTOPped: its stubborn app was killed %.3f s later (renew "
+                    "deadline %.1f s); the other pod's app started %.3f s after the stop" % (
+                        ended["end"] - t_stop, c.renew_s, r2["start"] - t_stop))
+                self.assertLess(ended["end"] - t_stop, c.renew_s,
+                                "not killed by the end of its claim")
+                frozen.signal(signal.SIGCONT)
             finally:
                 self.stop_runners()
                 runs.finish()
