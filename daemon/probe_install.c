@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define PROBE_NAME "leader-probe"
+#define RUN_NAME "leader-run"
 #define PROBE_MAX_SIZE (16 * 1024 * 1024)
 
 int probe_install_from(const char *src, const char *dest)
@@ -70,26 +71,51 @@ fail:
     return log_error_errno(r, "install-probe: writing %s failed: %m", dest);
 }
 
+/* The file name beside the daemon in an install, else in ../probe relative to daemon/ in a
+ * build tree, into src[PATH_MAX]. */
+static int companion_source(const char *self_dir, const char *name, char *src)
+{
+    char alt[PATH_MAX];
+
+    if (snprintf(src, PATH_MAX, "%s/%s", self_dir, name) >= PATH_MAX)
+        return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", self_dir);
+    if (access(src, R_OK) < 0 &&
+        snprintf(alt, sizeof alt, "%s/../probe/%s", self_dir, name) < (int)sizeof alt &&
+        access(alt, R_OK) == 0)
+        memcpy(src, alt, PATH_MAX);
+    return 0;
+}
+
 int probe_install(const char *dest)
 {
-    char self[PATH_MAX], src[PATH_MAX];
+    char self[PATH_MAX], src[PATH_MAX], run_dest[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     char *slash;
+    int r;
 
     if (n < 0) return log_error_errno(errno, "install-probe: cannot find this binary: %m");
     self[n] = '\0';
     slash = strrchr(self, '/');
     if (!slash) return log_error_errno(EINVAL, "install-probe: odd binary path %s", self);
     *slash = '\0';
-    /* Beside the daemon in an install; in a build tree the probe is built
-     * in ../probe relative to daemon/. */
-    if (snprintf(src, sizeof src, "%s/" PROBE_NAME, self) >= (int)sizeof src)
-        return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", self);
+    r = companion_source(self, PROBE_NAME, src);
+    if (r < 0) return r;
+    r = probe_install_from(src, dest);
+    if (r < 0) return r;
+
+    /* leader-run (probe/leader-run.c) goes into the same directory, for applications that
+     * run under it. A daemon shipped without it installs the probe alone. */
+    r = companion_source(self, RUN_NAME, src);
+    if (r < 0) return r;
     if (access(src, R_OK) < 0) {
-        char alt[PATH_MAX];
-        if (snprintf(alt, sizeof alt, "%s/../probe/" PROBE_NAME, self) < (int)sizeof alt &&
-            access(alt, R_OK) == 0)
-            memcpy(src, alt, sizeof src);
+        log_warn("install-probe: no %s beside this binary: installed the probe only", RUN_NAME);
+        return 0;
     }
-    return probe_install_from(src, dest);
+    slash = strrchr(dest, '/');
+    if (snprintf(run_dest, sizeof run_dest, "%.*s%s", slash ? (int)(slash - dest + 1) : 0, dest,
+                 RUN_NAME) >= (int)sizeof run_dest)
+        return log_error_errno(ENAMETOOLONG, "install-probe: path too long: %s", dest);
+    if (strcmp(run_dest, dest) == 0)
+        return log_error_errno(EINVAL, "install-probe: %s would replace %s", RUN_NAME, dest);
+    return probe_install_from(src, run_dest);
 }

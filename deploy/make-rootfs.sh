@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Assembles the root filesystem of the runtime image: the daemon, the shared
 # libraries it loads (the closure ldd resolves, with the dynamic loader), the
-# static probe, the CA bundle, the OpenSSL configuration, a minimal /etc with
+# static probe and leader-run, the CA bundle, the OpenSSL configuration, a minimal /etc with
 # the non-root user 65532, /tmp and the socket directory. Nothing else: no
 # shell, no package manager. deploy/Dockerfile copies OUTDIR into a FROM
 # scratch image; tests/integration/test_deploy_rootfs.py runs the binaries from it under
 # chroot against the test API server.
 #   deploy/make-rootfs.sh OUTDIR [BUILD_DIR]
 #       OUTDIR must not exist or be empty; BUILD_DIR defaults to build/release
-#       and holds daemon/leader-elector and probe/leader-probe.
+#       and holds daemon/leader-elector, probe/leader-probe and probe/leader-run.
 #   deploy/make-rootfs.sh --probe-only OUTDIR [BUILD_DIR]
-#       only the static probe and /etc (no daemon, no libraries).
+#       only the static probe, leader-run and /etc (no daemon, no libraries).
 #
 # Name resolution: glibc 2.34+ has the "files" and "dns" NSS modules built
 # into libc.so.6, so no libnss_*.so is needed. In a pod the daemon reaches the
@@ -52,10 +52,12 @@ out=$1
 build=${2:-$src/build/release}
 daemon=$build/daemon/leader-elector
 probe=$build/probe/leader-probe
+run=$build/probe/leader-run
 uid=65532
 gid=65532
 
 [ -x "$probe" ] || die "$probe not found: build first (deploy/setup.sh)"
+[ -x "$run" ] || die "$run not found: build first (deploy/setup.sh)"
 if [ "$probe_only" -eq 0 ]; then
     [ -x "$daemon" ] || die "$daemon not found: build first (deploy/setup.sh)"
 fi
@@ -64,14 +66,16 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out")" ]; then
 fi
 command -v ldd >/dev/null || die "ldd not found (Debian package libc-bin)"
 
-# The probe must run without a loader: a scratch image has none.
-if command -v readelf >/dev/null; then
-    if readelf -lW "$probe" | grep -q 'program interpreter'; then
-        die "$probe has a program interpreter: it must be linked -static (not -static-pie)"
+# The probe and leader-run must run without a loader: a scratch image has none.
+for static in "$probe" "$run"; do
+    if command -v readelf >/dev/null; then
+        if readelf -lW "$static" | grep -q 'program interpreter'; then
+            die "$static has a program interpreter: it must be linked -static (not -static-pie)"
+        fi
+    elif ldd "$static" >/dev/null 2>&1; then
+        die "$static is dynamically linked: it must be linked -static"
     fi
-elif ldd "$probe" >/dev/null 2>&1; then
-    die "$probe is dynamically linked: it must be linked -static"
-fi
+done
 
 umask 022
 mkdir -p "$out"
@@ -92,6 +96,8 @@ copy() {
 
 copy "$probe" /usr/bin/leader-probe
 chmod 0755 "$out/usr/bin/leader-probe"
+copy "$run" /usr/bin/leader-run
+chmod 0755 "$out/usr/bin/leader-run"
 
 if [ "$probe_only" -eq 0 ]; then
     copy "$daemon" /usr/bin/leader-elector
@@ -190,6 +196,8 @@ in_tree() {
 if [ "$(id -u)" -eq 0 ] && [ -n "$chroot" ]; then
     bin=/usr/bin/leader-probe
     in_tree >/dev/null || die "leader-probe does not run from $out"
+    bin=/usr/bin/leader-run
+    in_tree >/dev/null || die "leader-run does not run from $out"
     if [ "$probe_only" -eq 0 ]; then
         bin=/usr/bin/leader-elector
         in_tree LD_BIND_NOW=1 >/dev/null || die "leader-elector does not run from $out"

@@ -45,6 +45,16 @@ def wait_for(pred, timeout=10.0, step=0.02):
     return None
 
 
+def assert_leader_run_beside(tc, dest):
+    """--install-probe puts leader-run (built beside the probe) into the probe's directory."""
+    run = os.path.join(os.path.dirname(dest), "leader-run")
+    tc.assertTrue(os.path.exists(run), "leader-run not installed beside %s" % dest)
+    with open(run, "rb") as f1, open(os.path.join(os.path.dirname(PROBE), "leader-run"),
+                                     "rb") as f2:
+        tc.assertEqual(f1.read(), f2.read())
+    tc.assertEqual(subprocess.run([run, "--version"], stdout=subprocess.PIPE).returncode, 0)
+
+
 class Cli(unittest.TestCase):
     def run_daemon(self, *args, timeout=10):
         return subprocess.run([DAEMON, *args], env=clean_env(), stdout=subprocess.PIPE,
@@ -98,6 +108,7 @@ class Cli(unittest.TestCase):
             self.assertTrue(os.access(dest, os.X_OK))
             self.assertEqual(subprocess.run([dest, "--version"], stdout=subprocess.PIPE)
                              .returncode, 0)
+            assert_leader_run_beside(self, dest)
             p = self.run_daemon("--install-probe", "/proc/version/x")
             self.assertEqual(p.returncode, 1)
             self.assertIn("install-probe", p.stderr)
@@ -220,7 +231,9 @@ class Running(unittest.TestCase):
             self.assertEqual(f1.read(), f2.read())
         self.assertTrue(wait_for(lambda: subprocess.run(
             [dest, "--socket", sock, "--id", "pod-i"]).returncode == 0))
-        leftovers = [f for f in os.listdir(os.path.dirname(dest)) if f != "leader-probe"]
+        assert_leader_run_beside(self, dest)
+        leftovers = [f for f in os.listdir(os.path.dirname(dest))
+                     if f not in ("leader-probe", "leader-run")]
         self.assertEqual(leftovers, [])
 
     def test_json_logs_and_no_token(self):

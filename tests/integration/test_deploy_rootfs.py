@@ -291,6 +291,8 @@ def test_daemon(a):
               "into the emptyDir says so", True, "after %.2f s" % (time.monotonic() - t0))
         check("the installed probe is executable in the emptyDir",
               os.access(pod.host_path(installed), os.X_OK))
+        check("leader-run is installed beside it (the image's /usr/bin/leader-run)",
+              os.access(pod.host_path(EMPTYDIR + "/leader-run"), os.X_OK))
 
         db = Daemon(pod, "pod-b", common,
                     {"POD_NAME": "pod-b", "KUBERNETES_SERVICE_HOST": u.hostname,

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """The README documents every flag: each long option that `leader-elector
---help` and `leader-probe --help` print appears in README.md, and each flag
-the README shows for them exists.
+--help`, `leader-probe --help` and `leader-run --help` print appears in
+README.md, and each flag the README shows for them exists.
 
-usage: test_docs.py DAEMON PROBE README
+usage: test_docs.py BINARY... README
 """
 import re
 import subprocess
@@ -16,14 +16,14 @@ def flags_of(text):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 3:
         sys.stderr.write(__doc__)
         return 2
-    daemon, probe, readme = sys.argv[1:]
+    binaries, readme = sys.argv[1:-1], sys.argv[-1]
     with open(readme, encoding="utf-8") as f:
         doc = f.read()
     failed = False
-    for binary in (daemon, probe):
+    for binary in binaries:
         out = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, text=True,
                              timeout=10, check=True).stdout
         missing = sorted(flags_of(out) - flags_of(doc))
@@ -33,7 +33,7 @@ def main():
         else:
             print("README.md documents all %d flags of %s" % (len(flags_of(out)), binary))
     known = set()
-    for binary in (daemon, probe):
+    for binary in binaries:
         known |= flags_of(subprocess.run([binary, "--help"], stdout=subprocess.PIPE, text=True,
                                          timeout=10, check=True).stdout)
     # Flags of other tools the README quotes (kubectl, cmake, ctest, scripts).
@@ -42,7 +42,7 @@ def main():
               "--certificate-authority", "--server", "--token", "--raw", "--duration"}
     unknown = sorted(flags_of(doc) - known - others)
     if unknown:
-        print("README.md names flags neither binary has (or add them to the list of other "
+        print("README.md names flags no binary has (or add them to the list of other "
               "tools' flags here): %s" % " ".join(unknown))
         failed = True
     return 1 if failed else 0
