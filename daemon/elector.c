@@ -823,7 +823,7 @@ static double slice_published(void *u)
 
 static int slice_setup(Elector *e, sd_event *event, const Options *o)
 {
-    const char *pod = getenv("POD_NAME");
+    const char *pod = getenv("POD_NAME"), *node = getenv("NODE_NAME"), *zone = getenv("NODE_ZONE");
     EndpointSliceConfig sc = {
         .namespace_ = o->namespace_,
         .name = o->election,
@@ -832,7 +832,8 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
         .pod_name = pod && *pod ? pod : o->id,
         .pod_namespace = getenv("POD_NAMESPACE"),
         .pod_uid = getenv("POD_UID"),
-        .node_name = getenv("NODE_NAME"),
+        .node_name = node,
+        .zone = zone,
         .ports = o->endpoint_ports,
         .n_ports = o->n_endpoint_ports,
         .timeout_usec = o->renew_deadline_usec,
@@ -843,6 +844,17 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
     MetricSeries *m = NULL;
     int r;
 
+    /* The endpoint's nodeName and zone: without a nodeName, kube-proxy counts the endpoint as
+     * local to no node, and a Service with a Local traffic policy drops all traffic. */
+    if (node && *node && !dns_subdomain_valid(node))
+        return log_error_errno(-EINVAL, "$NODE_NAME is not a node name: \"%s\"", node);
+    if (zone && !endpointslice_label_value_valid(zone))
+        return log_error_errno(-EINVAL, "$NODE_ZONE is not a zone (a label value): \"%s\"", zone);
+    if (!node || !*node)
+        log_warn("EndpointSlice %s: $NODE_NAME is not set (downward API spec.nodeName): the "
+                 "endpoint has no nodeName, and a Service with externalTrafficPolicy or "
+                 "internalTrafficPolicy Local gets no endpoint on any node",
+                 o->election);
     r = endpointslice_new(event, e->kube, &sc, &e->slice);
     if (r < 0) return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
     endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);
