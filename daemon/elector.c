@@ -469,32 +469,41 @@ static int sock_resign(void *userdata, const struct ucred *peer, char *ret_messa
     return 0;
 }
 
-/* --events: "<id> became leader" / "<id> stopped leading", as client-go's recorder, on the pod
- * when the downward API names it, else on the lock object. Best effort: only queued here. */
+/* --events: "<id> became leader" / "<id> stopped leading" where client-go's resourcelock puts
+ * them (RecordEvent): on the lock object(s) with the uid and resourceVersion last returned, which
+ * is what `kubectl describe lease NAME` selects them by (involvedObject.uid). And on the pod when
+ * the downward API gives its uid ($POD_UID, metadata.uid) besides its name and namespace:
+ * `kubectl describe pod` selects by uid too, so an Event without it would never be shown there.
+ * Best effort: only queued here. */
 static void post_transition(Elector *e, bool leading)
 {
-    const char *pod = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE");
-    EventObjectRef ref;
-    LockObjectRef lr;
+    const char *pod = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE"),
+               *pod_uid = getenv("POD_UID");
+    LockObjectRef lr[2];
+    size_t n;
+    int64_t wall = now_wall_usec();
     char msg[ELECTION_IDENTITY_MAX + 32];
 
     if (!e->events || e->events_leading == leading) return;
     e->events_leading = leading;
-    if (pod && *pod && pod_ns && *pod_ns) {
-        ref =
-            (EventObjectRef){.kind = "Pod", .api_version = "v1", .name = pod, .namespace_ = pod_ns};
-    } else {
-        lock_object_ref(e->lock, &lr);
-        ref = (EventObjectRef){.kind = lr.kind,
-                               .api_version = lr.api_version,
-                               .name = lr.name,
-                               .namespace_ = lr.namespace_,
-                               .uid = lr.uid,
-                               .resource_version = lr.resource_version};
-    }
     snprintf(msg, sizeof msg, "%s %s", e->opts.id, leading ? "became leader" : "stopped leading");
-    if (events_post(e->events, &ref, "Normal", EVENTS_REASON, msg, now_wall_usec()) == -ENOBUFS)
-        log_debug("event queue full: \"%s\" not posted", msg);
+    n = lock_event_objects(e->lock, lr);
+    for (size_t i = 0; i < n; i++) {
+        EventObjectRef ref = {.kind = lr[i].kind,
+                              .api_version = lr[i].api_version,
+                              .name = lr[i].name,
+                              .namespace_ = lr[i].namespace_,
+                              .uid = lr[i].uid,
+                              .resource_version = lr[i].resource_version};
+        if (events_post(e->events, &ref, "Normal", EVENTS_REASON, msg, wall) == -ENOBUFS)
+            log_debug("event queue full: \"%s\" on %s %s not posted", msg, ref.kind, ref.name);
+    }
+    if (pod && *pod && pod_ns && *pod_ns && pod_uid && *pod_uid) {
+        EventObjectRef ref = {
+            .kind = "Pod", .api_version = "v1", .name = pod, .namespace_ = pod_ns, .uid = pod_uid};
+        if (events_post(e->events, &ref, "Normal", EVENTS_REASON, msg, wall) == -ENOBUFS)
+            log_debug("event queue full: \"%s\" on pod %s not posted", msg, pod);
+    }
 }
 
 /* The view changed, or a renew succeeded: tell watchers, metrics, systemd. */
@@ -819,7 +828,7 @@ static double slice_published(void *u)
 
 static int slice_setup(Elector *e, sd_event *event, const Options *o)
 {
-    const char *pod = getenv("POD_NAME");
+    const char *pod = getenv("POD_NAME"), *node = getenv("NODE_NAME"), *zone = getenv("NODE_ZONE");
     EndpointSliceConfig sc = {
         .namespace_ = o->namespace_,
         .name = o->election,
@@ -828,7 +837,8 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
         .pod_name = pod && *pod ? pod : o->id,
         .pod_namespace = getenv("POD_NAMESPACE"),
         .pod_uid = getenv("POD_UID"),
-        .node_name = getenv("NODE_NAME"),
+        .node_name = node,
+        .zone = zone,
         .ports = o->endpoint_ports,
         .n_ports = o->n_endpoint_ports,
         .timeout_usec = o->renew_deadline_usec,
@@ -839,6 +849,17 @@ static int slice_setup(Elector *e, sd_event *event, const Options *o)
     MetricSeries *m = NULL;
     int r;
 
+    /* The endpoint's nodeName and zone: without a nodeName, kube-proxy counts the endpoint as
+     * local to no node, and a Service with a Local traffic policy drops all traffic. */
+    if (node && *node && !dns_subdomain_valid(node))
+        return log_error_errno(-EINVAL, "$NODE_NAME is not a node name: \"%s\"", node);
+    if (zone && !endpointslice_label_value_valid(zone))
+        return log_error_errno(-EINVAL, "$NODE_ZONE is not a zone (a label value): \"%s\"", zone);
+    if (!node || !*node)
+        log_warn("EndpointSlice %s: $NODE_NAME is not set (downward API spec.nodeName): the "
+                 "endpoint has no nodeName, and a Service with externalTrafficPolicy or "
+                 "internalTrafficPolicy Local gets no endpoint on any node",
+                 o->election);
     r = endpointslice_new(event, e->kube, &sc, &e->slice);
     if (r < 0) return log_error_errno(r, "cannot set up the EndpointSlice %s: %m", o->election);
     endpointslice_set_callbacks(e->slice, slice_claim, kube_log, e);

@@ -31,7 +31,7 @@ struct EndpointSlice {
     sd_event *event;
     KubeClient *kube;
     EndpointSliceConfig cfg; /* strings point into the copies below */
-    char *ns, *name, *service, *pod_ip, *pod_name, *pod_namespace, *pod_uid, *node_name;
+    char *ns, *name, *service, *pod_ip, *pod_name, *pod_namespace, *pod_uid, *node_name, *zone;
     EndpointSlicePort ports[ENDPOINTSLICE_PORTS_MAX];
 
     endpointslice_claim_fn claim;
@@ -353,7 +353,7 @@ int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceCo
     s->ns = strdup(cfg->namespace_ ? cfg->namespace_ : kube_client_namespace(client));
     s->pod_ip = strdup(ip);
     if (!s->ns || !s->pod_ip || !DUP(name) || !DUP(service) || !DUP(pod_name) ||
-        !DUP(pod_namespace) || !DUP(pod_uid) || !DUP(node_name)) {
+        !DUP(pod_namespace) || !DUP(pod_uid) || !DUP(node_name) || !DUP(zone)) {
         endpointslice_free(s);
         return -ENOMEM;
     }
@@ -368,6 +368,7 @@ int endpointslice_new(sd_event *event, KubeClient *client, const EndpointSliceCo
         .pod_namespace = s->pod_namespace,
         .pod_uid = s->pod_uid,
         .node_name = s->node_name,
+        .zone = s->zone,
         .ports = s->ports,
         .n_ports = cfg->n_ports,
         .timeout_usec = cfg->timeout_usec ? cfg->timeout_usec : DEFAULT_TIMEOUT_USEC,
@@ -393,6 +394,7 @@ EndpointSlice *endpointslice_free(EndpointSlice *s)
     free(s->pod_namespace);
     free(s->pod_uid);
     free(s->node_name);
+    free(s->zone);
     sd_event_unref(s->event);
     free(s);
     return NULL;

@@ -19,6 +19,8 @@ int endpointslice_config_validate(const EndpointSliceConfig *cfg)
         !endpointslice_address_type(cfg->pod_ip, NULL, 0) || !cfg->ports || cfg->n_ports == 0 ||
         cfg->n_ports > ENDPOINTSLICE_PORTS_MAX)
         return -EINVAL;
+    if (cfg->node_name && cfg->node_name[0] && !dns_subdomain_valid(cfg->node_name)) return -EINVAL;
+    if (cfg->zone && !endpointslice_label_value_valid(cfg->zone)) return -EINVAL;
     for (size_t i = 0; i < cfg->n_ports; i++) {
         if (cfg->ports[i].port == 0) return -EINVAL;
         if (cfg->n_ports > 1 && !cfg->ports[i].name[0])
@@ -78,6 +80,10 @@ static void write_endpoints(JsonWriter *w, const EndpointSliceConfig *cfg, const
         if (cfg->node_name && cfg->node_name[0]) {
             json_writer_key(w, "nodeName");
             json_writer_value_string(w, cfg->node_name);
+        }
+        if (cfg->zone && cfg->zone[0]) {
+            json_writer_key(w, "zone");
+            json_writer_value_string(w, cfg->zone);
         }
         json_writer_end_object(w);
     }
@@ -207,6 +213,7 @@ static bool array_has_string(const JsonDoc *d, int arr, const char *s)
 
 static bool string_or_empty_eq(const JsonDoc *d, int t, const char *s)
 {
+    if (!s) s = "";
     if (t < 0 || json_type(d, t) == JSON_NULL) return s[0] == 0;
     return json_string_eq(d, t, s);
 }
@@ -260,6 +267,10 @@ int endpointslice_classify(const EndpointSliceConfig *cfg, const char *raw, size
     ep = json_first(d, eps);
     if (json_count(d, eps) == 1 && json_count(d, json_get(d, ep, "addresses")) == 1 &&
         json_bool(d, json_get_path(d, ep, "conditions", "ready", NULL), &ready) == 0 && ready &&
+        /* A slice written without our nodeName or zone (by a daemon started without
+         * $NODE_NAME) is rewritten: kube-proxy's Local traffic policies need the nodeName. */
+        string_or_empty_eq(d, json_get(d, ep, "nodeName"), cfg->node_name) &&
+        string_or_empty_eq(d, json_get(d, ep, "zone"), cfg->zone) &&
         json_string_eq(d, json_get(d, 0, "addressType"), type) &&
         json_string_eq(d,
                        json_get_path(d, 0, "metadata", "labels", ENDPOINTSLICE_LABEL_SERVICE, NULL),

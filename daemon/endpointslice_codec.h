@@ -25,7 +25,12 @@ typedef struct EndpointSliceConfig {
     const char *pod_name;      /* targetRef.name; NULL/"": no targetRef */
     const char *pod_namespace; /* targetRef.namespace; NULL/"": namespace_ */
     const char *pod_uid;       /* targetRef.uid, optional */
-    const char *node_name;     /* nodeName, optional */
+    /* nodeName ($NODE_NAME, downward API spec.nodeName), optional: kube-proxy counts an
+     * endpoint as local to a node only when its nodeName is that node's, so without it a
+     * Service with externalTrafficPolicy or internalTrafficPolicy Local gets no endpoint on
+     * any node. A DNS subdomain when set. */
+    const char *node_name;
+    const char *zone; /* zone ($NODE_ZONE), optional; a label value when set */
     const EndpointSlicePort *ports;
     size_t n_ports;        /* 1..ENDPOINTSLICE_PORTS_MAX */
     uint64_t timeout_usec; /* one request; 0: 5 s */
@@ -34,7 +39,8 @@ typedef struct EndpointSliceConfig {
 } EndpointSliceConfig;
 /* 0 when cfg is what the bodies and the writer need (a slice name that is a
  * DNS subdomain, a Service name, a numeric pod IP, 1..ENDPOINTSLICE_PORTS_MAX
- * ports with distinct names, named when there are several), else -EINVAL. */
+ * ports with distinct names, named when there are several, a node name that
+ * is a DNS subdomain and a zone that is a label value when set), else -EINVAL. */
 int endpointslice_config_validate(const EndpointSliceConfig *cfg);
 
 /* ---- bodies ---- */
@@ -51,7 +57,8 @@ int endpointslice_edit_json(const EndpointSliceConfig *cfg, const char *raw, siz
                             bool publish, char **ret, size_t *ret_len);
 
 typedef enum EndpointSliceContent {
-    ENDPOINTSLICE_CONTENT_OURS = 1, /* exactly our endpoint, ready, our labels and ports */
+    ENDPOINTSLICE_CONTENT_OURS = 1, /* exactly our endpoint (ready, our nodeName and zone), our
+                                     * labels and ports */
     ENDPOINTSLICE_CONTENT_LISTS_US, /* lists our address among other things */
     ENDPOINTSLICE_CONTENT_OTHER,    /* does not list our address (empty, another pod's) */
 } EndpointSliceContent;

@@ -80,6 +80,24 @@ bool endpointslice_service_valid(const char *s)
     return true;
 }
 
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool endpointslice_label_value_valid(const char *s)
+{
+    size_t n;
+
+    if (!s) return false;
+    n = strlen(s);
+    if (n == 0) return true;
+    if (n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1])) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.') return false;
+    return true;
+}
+
 const char *endpointslice_address_type(const char *ip, char *canon, size_t canon_size)
 {
     unsigned char buf[sizeof(struct in6_addr)];

@@ -28,6 +28,11 @@ int endpointslice_port_parse(const char *s, EndpointSlicePort *ret);
 /* A Service name: a DNS-1035 label. */
 bool endpointslice_service_valid(const char *s);
 
+/* A label value (what a zone is: the node's topology.kubernetes.io/zone label): at most 63
+ * characters, alphanumerics, '-', '_' and '.', starting and ending with an alphanumeric;
+ * "" is one too. */
+bool endpointslice_label_value_valid(const char *s);
+
 /* "IPv4" or "IPv6" for a numeric address, NULL if it is not one. With canon
  * (INET6_ADDRSTRLEN bytes), the canonical text of the address is written. */
 const char *endpointslice_address_type(const char *ip, char *canon, size_t canon_size);

@@ -32,7 +32,8 @@ struct Events {
     KubeRequest *req; /* the POST in flight: queue[head] */
     sd_event_source *kick;
     EventsStats stats;
-    unsigned logged; /* bit per kind of failure already logged */
+    unsigned logged;    /* bit per kind of failure already logged */
+    uint64_t last_nsec; /* the suffix of the last Event's name */
     kube_log_fn log;
     void *log_ud;
 };
@@ -66,9 +67,10 @@ static void ref_field(JsonWriter *w, const char *key, const char *v)
     }
 }
 
-int events_format(const EventObjectRef *obj, const char *type, const char *reason,
-                  const char *message, const char *component, const char *host, int64_t wall_usec,
-                  char **ret, size_t *ret_len)
+/* name_nsec: the name's suffix, nanoseconds since the epoch. */
+static int format_event(const EventObjectRef *obj, const char *type, const char *reason,
+                        const char *message, const char *component, const char *host,
+                        int64_t wall_usec, uint64_t name_nsec, char **ret, size_t *ret_len)
 {
     char ts[KUBE_TIME_BUF], name[512];
     const char *ns;
@@ -78,7 +80,7 @@ int events_format(const EventObjectRef *obj, const char *type, const char *reaso
     if (kube_time_format(wall_usec, ts) < 0) return -ERANGE;
     ns = obj->namespace_ && *obj->namespace_ ? obj->namespace_ : "default";
     /* client-go: fmt.Sprintf("%v.%x", ref.Name, t.UnixNano()) */
-    snprintf(name, sizeof name, "%s.%" PRIx64, obj->name, (uint64_t)wall_usec * 1000);
+    snprintf(name, sizeof name, "%s.%" PRIx64, obj->name, name_nsec);
     if (!component) component = EVENTS_COMPONENT;
 
     /* core/v1 Event in Go struct order. */
@@ -128,6 +130,14 @@ int events_format(const EventObjectRef *obj, const char *type, const char *reaso
     json_writer_value_string(&w, host ? host : "");
     json_writer_end_object(&w);
     return json_writer_finish(&w, ret, ret_len);
+}
+
+int events_format(const EventObjectRef *obj, const char *type, const char *reason,
+                  const char *message, const char *component, const char *host, int64_t wall_usec,
+                  char **ret, size_t *ret_len)
+{
+    return format_event(obj, type, reason, message, component, host, wall_usec,
+                        (uint64_t)wall_usec * 1000, ret, ret_len);
 }
 
 int events_new(sd_event *event, KubeClient *c, const EventsConfig *cfg, Events **ret)
@@ -248,6 +258,7 @@ int events_post(Events *ev, const EventObjectRef *obj, const char *type, const c
                 const char *message, int64_t wall_usec)
 {
     Pending p = {0};
+    uint64_t name_nsec;
     int k;
 
     if (!ev || !obj) return -EINVAL;
@@ -255,9 +266,15 @@ int events_post(Events *ev, const EventObjectRef *obj, const char *type, const c
         ev->stats.dropped++;
         return -ENOBUFS;
     }
-    k = events_format(obj, type, reason, message, ev->component, ev->host, wall_usec, &p.body,
-                      &p.len);
+    /* client-go's names differ by their nanoseconds; ours come from a µs clock, and one
+     * transition posts on several objects (the MultiLock's two, of the same name, and the pod)
+     * at once: the suffix is kept increasing, so no two Events of this poster collide. */
+    name_nsec = (uint64_t)wall_usec * 1000;
+    if (name_nsec <= ev->last_nsec) name_nsec = ev->last_nsec + 1;
+    k = format_event(obj, type, reason, message, ev->component, ev->host, wall_usec, name_nsec,
+                     &p.body, &p.len);
     if (k < 0) return k;
+    ev->last_nsec = name_nsec;
     p.ns = strdup(obj->namespace_ && *obj->namespace_ ? obj->namespace_ : "default");
     if (!p.ns) {
         free(p.body);

@@ -4,7 +4,8 @@
 /*
  * Kubernetes Events (core/v1) about the election, as client-go's event recorder writes them for
  * leader election ("<id> became leader", "<id> stopped leading", reason LeaderElection, type
- * Normal, on the lock object or on the pod).
+ * Normal, on the lock object; the daemon adds one on its pod, see post_transition() in
+ * daemon/elector.c).
  *
  * Best effort by design: events_post() only queues (bounded; a full queue drops the new event
  * and counts it) and returns at once; one POST at a time goes out from the loop. A failed post
@@ -53,7 +54,9 @@ static inline void events_freep(Events **e)
 }
 void events_set_log(Events *ev, kube_log_fn fn, void *userdata);
 
-/* Queues one event (the body is built now, at wall_usec). Returns 0, -ENOBUFS when the queue is
+/* Queues one event (the body is built now, at wall_usec; its name as events_format()'s, the
+ * nanoseconds raised past the previous Event's of this poster, so that the Events of one
+ * transition on objects of the same name do not collide). Returns 0, -ENOBUFS when the queue is
  * full (dropped, counted), -EINVAL, -ENOMEM. Never blocks, never calls back. */
 int events_post(Events *ev, const EventObjectRef *obj, const char *type, const char *reason,
                 const char *message, int64_t wall_usec);

@@ -136,20 +136,21 @@ void lock_set_request_observer(Lock *l, lock_request_fn fn, void *userdata)
     l->observer_ud = userdata;
 }
 
-void lock_object_ref(const Lock *l, LockObjectRef *ret)
+static LockObjectRef endpoints_ref(const Lock *l)
 {
-    if (l->type == LOCK_ENDPOINTS) {
-        *ret = (LockObjectRef){
-            .kind = "Endpoints",
-            .api_version = "v1",
-            .name = l->name,
-            .namespace_ = l->ns,
-            .uid = l->have_ep ? l->ep.uid : NULL,
-            .resource_version = l->have_ep ? l->ep.resource_version : NULL,
-        };
-        return;
-    }
-    *ret = (LockObjectRef){
+    return (LockObjectRef){
+        .kind = "Endpoints",
+        .api_version = "v1",
+        .name = l->name,
+        .namespace_ = l->ns,
+        .uid = l->have_ep ? l->ep.uid : NULL,
+        .resource_version = l->have_ep ? l->ep.resource_version : NULL,
+    };
+}
+
+static LockObjectRef lease_ref(const Lock *l)
+{
+    return (LockObjectRef){
         .kind = "Lease",
         .api_version = "coordination.k8s.io/v1",
         .name = l->name,
@@ -157,6 +158,27 @@ void lock_object_ref(const Lock *l, LockObjectRef *ret)
         .uid = l->have_lease ? l->lease.uid : NULL,
         .resource_version = l->have_lease ? l->lease.resource_version : NULL,
     };
+}
+
+void lock_object_ref(const Lock *l, LockObjectRef *ret)
+{
+    *ret = l->type == LOCK_ENDPOINTS ? endpoints_ref(l) : lease_ref(l);
+}
+
+size_t lock_event_objects(const Lock *l, LockObjectRef ret[2])
+{
+    switch (l->type) {
+    case LOCK_ENDPOINTS:
+        ret[0] = endpoints_ref(l);
+        return 1;
+    case LOCK_ENDPOINTS_LEASES: /* MultiLock.RecordEvent: the primary, then the secondary */
+        ret[0] = endpoints_ref(l);
+        ret[1] = lease_ref(l);
+        return 2;
+    default:
+        ret[0] = lease_ref(l);
+        return 1;
+    }
 }
 
 int lock_new(sd_event *event, KubeClient *c, const LockConfig *cfg, Lock **ret)

@@ -87,13 +87,19 @@ static inline void lock_freep(Lock **l)
 LockType lock_type(const Lock *l);
 void lock_set_request_observer(Lock *l, lock_request_fn fn, void *userdata);
 
-/* The object an Event about the election should name (client-go records on the lock object):
- * kind, apiVersion, name, namespace, and uid/resourceVersion once the object was seen. Strings
- * point into the lock (valid until the next op completes). */
+/* The lock object (the Lease; the Endpoints in the Endpoints modes): kind, apiVersion, name,
+ * namespace, and uid/resourceVersion once the object was seen. Strings point into the lock
+ * (valid until the next op completes). */
 typedef struct LockObjectRef {
     const char *kind, *api_version, *name, *namespace_, *uid, *resource_version;
 } LockObjectRef;
 void lock_object_ref(const Lock *l, LockObjectRef *ret);
+/* The objects an Event about the election names, as client-go's RecordEvent: the LeaseLock and
+ * the EndpointsLock record on their object with its ObjectMeta as last returned (so its uid,
+ * which `kubectl describe` selects Events by, and its resourceVersion), the MultiLock on the
+ * primary (the Endpoints) and then the secondary (the Lease). Returns how many (1 or 2) were
+ * filled in; strings as lock_object_ref()'s. */
+size_t lock_event_objects(const Lock *l, LockObjectRef ret[2]);
 
 /* Ops. timeout_usec bounds the whole op (several requests for the MultiLock). base_revision
  * (update): the revision the decision was made on; the update is conditional on the object as

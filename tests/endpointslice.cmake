@@ -4,6 +4,11 @@
 #   endpointslice.api   the writer against the Kubernetes API test server
 #   endpointslice.e2e   the daemon end to end: the slice through handoff,
 #                       SIGKILL, partition, resign, never two addresses
+#   endpointslice.topology  what kube-proxy programs on each node from the
+#                       slice (a model of its EndpointSlice cache and
+#                       CategorizeEndpoints): Local traffic policies need the
+#                       endpoint's nodeName ($NODE_NAME; the shipped example's
+#                       environment, rendered with kubectl when installed)
 #   endpointslice.fuzz  (LE_FUZZ) the classifier/editor (the API server's
 #                       answer) and the --endpoint-port parser
 if(NOT LE_FUZZ)
@@ -21,6 +26,12 @@ if(NOT LE_FUZZ)
                    $<TARGET_FILE:leader-elector>)
   set_tests_properties(endpointslice.e2e PROPERTIES
                        LABELS integration TIMEOUT 300 RESOURCE_LOCK le_failover)
+  add_test(NAME endpointslice.topology
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_endpointslice_topology.py
+                   $<TARGET_FILE:leader-elector> ${LE_SOURCE_DIR})
+  set_tests_properties(endpointslice.topology PROPERTIES
+                       LABELS integration TIMEOUT 300 RESOURCE_LOCK le_failover
+                       ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 else()
   add_executable(fuzz_endpointslice ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_endpointslice.c)
   target_link_libraries(fuzz_endpointslice PRIVATE leendpointslicecodec)

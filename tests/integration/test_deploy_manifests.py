@@ -28,7 +28,8 @@ What is checked, per rendered kustomization:
   only when a daemon of the kustomization uses that mode. The RoleBinding
   binds the Role to the pods' ServiceAccount.
 - The sidecar: a native sidecar (restartPolicy: Always) or the first regular
-  container; POD_NAME/POD_NAMESPACE/POD_IP from the downward API; its socket
+  container; POD_NAME/POD_NAMESPACE/POD_IP from the downward API (and
+  POD_UID, NODE_NAME, when set, from metadata.uid, spec.nodeName); its socket
   and --install-probe path on a writable emptyDir; resources set.
 - Every exec of leader-probe (probe or command) runs a path on the emptyDir
   mounted in that container, the file the daemon installs (or the image's own
@@ -53,7 +54,9 @@ What is checked, per rendered kustomization:
   leader-probe) needs Recreate or maxUnavailable 100% and no
   PodDisruptionBudget, and a Service selecting the pods; EndpointSlice mode
   needs no leader-probe readiness, a selector-less Service with the named
-  ports, and a rollout that keeps pods available.
+  ports, a rollout that keeps pods available, and NODE_NAME from spec.nodeName
+  (the endpoint's nodeName: without it kube-proxy drops the traffic of a
+  Service with a Local traffic policy).
 - Images: tagged by the kustomization's `images:`, no registry host.
 """
 import argparse
@@ -291,6 +294,10 @@ def check_workload(w, objs, report):
         e = env_value(d, var)
         if not e or e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != path:
             fail(f"{where}: {var} not from the downward API ({path})")
+    for var, path in (("POD_UID", "metadata.uid"), ("NODE_NAME", "spec.nodeName")):
+        e = env_value(d, var)
+        if e and e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != path:
+            fail(f"{where}: {var} not from the downward API ({path})")
     res = d.get("resources", {})
     if not (res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory")
             and res.get("limits", {}).get("memory")):
@@ -466,6 +473,10 @@ def check_workload(w, objs, report):
                      f"down at once; use a normal rolling update")
         if kind == "Deployment" and strategy.get("type") == "Recreate":
             fail(f"{where0}: EndpointSlice mode: Recreate takes every pod down at once")
+        if not env_value(d, "NODE_NAME"):
+            fail(f"{where}: EndpointSlice mode without NODE_NAME (downward API "
+                 f"spec.nodeName): the endpoint has no nodeName, and kube-proxy drops the "
+                 f"traffic of a Service with a Local traffic policy")
     else:
         report.append("no routing (HTTP/socket only)")
     return {"election": election, "args": args, "sa": spec.get("serviceAccountName", "default"),
@@ -646,6 +657,15 @@ MUTATIONS = [
     ("examples/warm-standby-endpointslice/kustomization.yaml",
      "components:\n- ../../components/endpointslice\n", "",
      "examples/warm-standby-endpointslice", "does not grant it"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "        - name: NODE_NAME\n          valueFrom:\n            fieldRef:\n"
+     "              fieldPath: spec.nodeName\n", "",
+     "examples/warm-standby-endpointslice", "without NODE_NAME"),
+    ("examples/warm-standby-endpointslice/deployment.yaml", "fieldPath: spec.nodeName",
+     "fieldPath: status.hostIP", "examples/warm-standby-endpointslice",
+     "NODE_NAME not from the downward API"),
+    ("examples/three-replicas/deployment.yaml", "fieldPath: metadata.uid",
+     "fieldPath: metadata.name", "examples/three-replicas", "POD_UID not from the downward"),
     ("examples/three-replicas/deployment.yaml", "        - --events\n", "",
      "examples/three-replicas", "no daemon uses that mode"),
     ("examples/warm-standby-readiness/deployment.yaml",

@@ -27,7 +27,7 @@ now = time.monotonic
 def clean_env():
     env = dict(os.environ)
     for k in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "POD_NAME", "POD_NAMESPACE",
-              "POD_IP", "POD_UID", "NODE_NAME", "LEADER_ELECTION_SOCKET"):
+              "POD_IP", "POD_UID", "NODE_NAME", "NODE_ZONE", "LEADER_ELECTION_SOCKET"):
         env.pop(k, None)
     return env
 
@@ -137,9 +137,12 @@ class Cluster:
         self.daemon, self.api, self.election, self.dir = daemon, api, election, tmpdir
         self.daemons = []
 
-    def start(self, name, idx, *extra, ip=None):
+    def start(self, name, idx, *extra, ip=None, env=None):
         """idx 1..9: the daemon uses candidate-idx's token (faults target it)
-        and 127.0.0.(10+idx) as its pod IP."""
+        and 127.0.0.(10+idx) as its pod IP.  env: more variables (the rest of
+        what the downward API would give), or a callable that edits the
+        environment."""
+        env_arg = env
         ip = ip or "127.0.0.%d" % (10 + idx)
         user = "candidate-%d" % idx
         sock = os.path.join(self.dir, name, "le.sock")
@@ -147,6 +150,10 @@ class Cluster:
         log = os.path.join(self.dir, name + ".log")
         env = clean_env()
         env.update({"POD_NAME": name, "POD_NAMESPACE": NS, "POD_IP": ip})
+        if callable(env_arg):
+            env_arg(env)
+        elif env_arg:
+            env.update(env_arg)
         args = [self.daemon, "--election", self.election, "--namespace", NS, "--id", name,
                 "--server", self.api.url, "--ca-file", self.api.ca,
                 "--token-file", self.api.token_files[user], "--socket", sock, *FAST, *extra]

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -404,6 +405,38 @@ class Registry(unittest.TestCase):
         st, lst = self.api.json("GET", "/apis/coordination.k8s.io/v1/leases")
         self.assertGreaterEqual(len(lst["items"]), 2)
         st, e = self.api.json("GET", self.P(ns="listns") + "?fieldSelector=spec.holderIdentity%3Dx")
+        self.assertEqual(st, 400)
+
+    def test_event_field_selectors(self):
+        """Events are selected by their involvedObject, as `kubectl describe`
+        lists an object's Events (GetFieldSelector of client-go's
+        typed/core/v1/event_expansion.go: name, namespace, kind, uid)."""
+        path = "/api/v1/namespaces/evsel/events"
+        for name, uid, comp in (("e1", "u-1", "leader-elector"), ("e2", "u-2", ""),
+                                ("e3", "", "leader-elector")):
+            body = {"metadata": {"name": name},
+                    "involvedObject": {"kind": "Lease", "namespace": "evsel", "name": "lock",
+                                       "uid": uid},
+                    "reason": "LeaderElection", "type": "Normal",
+                    "source": {"component": comp} if comp else {},
+                    "reportingComponent": "other"}
+            self.assertEqual(self.api.json("POST", path, body)[0], 201)
+
+        def names(sel):
+            st, lst = self.api.json("GET", path + "?fieldSelector=" + urllib.parse.quote(sel))
+            self.assertEqual(st, 200, lst)
+            return sorted(i["metadata"]["name"] for i in lst["items"])
+        self.assertEqual(names("involvedObject.name=lock,involvedObject.namespace=evsel,"
+                               "involvedObject.kind=Lease,involvedObject.uid=u-1"), ["e1"])
+        self.assertEqual(names("involvedObject.uid!=u-1"), ["e2", "e3"])
+        self.assertEqual(names("involvedObject.uid="), ["e3"])
+        self.assertEqual(names("source=leader-elector"), ["e1", "e3"])
+        self.assertEqual(names("source=other"), ["e2"])  # reportingComponent, no source
+        self.assertEqual(names("reason=LeaderElection,type=Normal"), ["e1", "e2", "e3"])
+        st, _ = self.api.json("GET", path + "?fieldSelector=involvedObject.uid%3Du-1")
+        self.assertEqual(st, 200)
+        # not a field of Leases
+        st, _ = self.api.json("GET", self.P(ns="evsel") + "?fieldSelector=involvedObject.uid%3Dx")
         self.assertEqual(st, 400)
 
     def test_other_resources(self):

@@ -101,6 +101,14 @@ static void test_ports(void)
         CHECK(endpointslice_address_type("pod.example", canon, sizeof canon) == NULL);
         CHECK(endpointslice_address_type(NULL, NULL, 0) == NULL);
     }
+    CHECK(endpointslice_label_value_valid("") && endpointslice_label_value_valid("eu-west-1b"));
+    CHECK(endpointslice_label_value_valid("Zone_1.a") && !endpointslice_label_value_valid(NULL));
+    CHECK(!endpointslice_label_value_valid("a-") && !endpointslice_label_value_valid(".a"));
+    CHECK(!endpointslice_label_value_valid("zone a") && !endpointslice_label_value_valid("z/1"));
+    CHECK(endpointslice_label_value_valid(
+        "a23456789012345678901234567890123456789012345678901234567890123"));
+    CHECK(!endpointslice_label_value_valid(
+        "a234567890123456789012345678901234567890123456789012345678901234"));
 }
 
 static void test_bodies(void)
@@ -112,6 +120,8 @@ static void test_bodies(void)
 
     c.pod_uid = "0b8f";
     c.node_name = "node-1";
+    c.zone = "zone-a";
+    CHECK(endpointslice_config_validate(&c) == 0);
     CHECK(endpointslice_new_json(&c, "default", true, &body, &len) == 0);
     CHECK(json_parse(body, len, 0, &d) == 0);
     CHECK(json_string_eq(d, json_get(d, 0, "kind"), "EndpointSlice"));
@@ -137,6 +147,7 @@ static void test_bodies(void)
         CHECK(json_string_eq(d, json_get_path(d, ep, "targetRef", "namespace", NULL), "default"));
         CHECK(json_string_eq(d, json_get_path(d, ep, "targetRef", "uid", NULL), "0b8f"));
         CHECK(json_string_eq(d, json_get(d, ep, "nodeName"), "node-1"));
+        CHECK(json_string_eq(d, json_get(d, ep, "zone"), "zone-a"));
     }
     CHECK(json_count(d, json_get(d, 0, "ports")) == 2);
     d = json_free(d);
@@ -184,6 +195,41 @@ static void test_bodies(void)
         c1 = c;
         c1.service = "other-svc";
         CHECK(endpointslice_classify(&c1, body, len) == ENDPOINTSLICE_CONTENT_LISTS_US);
+        /* our address without our nodeName or zone (written by a daemon started without
+         * $NODE_NAME, or on another node with the pod IP reused): rewritten, since kube-proxy's
+         * Local traffic policies need the nodeName */
+        c1 = c;
+        c1.node_name = "node-2";
+        CHECK(endpointslice_classify(&c1, body, len) == ENDPOINTSLICE_CONTENT_LISTS_US);
+        c1.node_name = NULL;
+        CHECK(endpointslice_classify(&c1, body, len) == ENDPOINTSLICE_CONTENT_LISTS_US);
+        c1 = c;
+        c1.zone = "zone-b";
+        CHECK(endpointslice_classify(&c1, body, len) == ENDPOINTSLICE_CONTENT_LISTS_US);
+        c1.zone = "";
+        CHECK(endpointslice_classify(&c1, body, len) == ENDPOINTSLICE_CONTENT_LISTS_US);
+        c1 = c;
+        c1.node_name = c1.zone = NULL;
+        {
+            char *bare = NULL;
+            size_t blen = 0;
+            CHECK(endpointslice_new_json(&c1, "default", true, &bare, &blen) == 0);
+            CHECK(bare && !strstr(bare, "nodeName") && !strstr(bare, "zone"));
+            CHECK(endpointslice_classify(&c1, bare, blen) == ENDPOINTSLICE_CONTENT_OURS);
+            CHECK(endpointslice_classify(&c, bare, blen) == ENDPOINTSLICE_CONTENT_LISTS_US);
+            free(bare);
+        }
+        /* what the API would refuse is refused before any write */
+        c1 = c;
+        c1.node_name = "Node_1";
+        CHECK(endpointslice_config_validate(&c1) == -EINVAL);
+        c1 = c;
+        c1.zone = "-zone";
+        CHECK(endpointslice_config_validate(&c1) == -EINVAL);
+        c1.zone = "us-east-1a";
+        CHECK(endpointslice_config_validate(&c1) == 0);
+        c1.zone = "";
+        CHECK(endpointslice_config_validate(&c1) == 0);
     }
     CHECK(endpointslice_classify(&c, "[]", 2) == -EBADMSG);
     CHECK(endpointslice_classify(&c, "{", 1) == -EBADMSG);

@@ -618,6 +618,21 @@ static void test_api_multi(KubeClient *c)
     free(body);
     wait_holder(&s, "pod-a", 3 * SEC);
     CHECK(strcmp(s.last.holder, "pod-a") == 0 && s.aux == o.res.aux);
+    /* Events name both objects, as client-go's MultiLock.RecordEvent: the Endpoints, then the
+     * Lease, each with the uid and resourceVersion the server returned. */
+    {
+        LockObjectRef ev[2];
+        CHECK(lock_event_objects(a, ev) == 2);
+        CHECK(strcmp(ev[0].kind, "Endpoints") == 0 && strcmp(ev[0].api_version, "v1") == 0);
+        CHECK(strcmp(ev[1].kind, "Lease") == 0 &&
+              strcmp(ev[1].api_version, "coordination.k8s.io/v1") == 0);
+        CHECK(strcmp(ev[0].name, "multi") == 0 && strcmp(ev[1].name, "multi") == 0);
+        CHECK(ev[0].uid && *ev[0].uid && ev[1].uid && *ev[1].uid &&
+              strcmp(ev[0].uid, ev[1].uid) != 0);
+        CHECK(ev[0].resource_version && *ev[0].resource_version && ev[1].resource_version &&
+              *ev[1].resource_version);
+        CHECK(lock_event_objects(ep_only, ev) == 1 && strcmp(ev[0].kind, "Endpoints") == 0);
+    }
 
     /* A renew writes both; the watcher sees it. */
     ElectionRecord r2 = r;
@@ -1299,9 +1314,12 @@ static void test_api_leases(KubeClient *c)
     r.renew_time_usec += SEC;
     o = do_update(a, &r, o.res.record.revision);
     CHECK(o.res.result == KUBE_OK && o.res.record.renew_time_usec == r.renew_time_usec);
-    LockObjectRef ref;
+    LockObjectRef ref, evref[2];
     lock_object_ref(a, &ref);
     CHECK(strcmp(ref.kind, "Lease") == 0 && ref.uid && *ref.uid);
+    CHECK(lock_event_objects(a, evref) == 1 && strcmp(evref[0].kind, "Lease") == 0 &&
+          strcmp(evref[0].uid, ref.uid) == 0 && evref[0].resource_version &&
+          *evref[0].resource_version);
     lock_op_cancel(watch);
     lock_free(a);
 }
@@ -1394,6 +1412,29 @@ static void test_api_events(KubeClient *c, KubeClient *ro)
     CHECK(events_post(denied, &obj, "Normal", EVENTS_REASON, "again", wall) == 0);
     events_free(denied);
     events_free(ev);
+    /* One transition posts on objects of the same name at the same instant (the MultiLock's
+     * Endpoints and Lease): the Event names must differ, or the second create is refused (409
+     * AlreadyExists) and the Event lost. */
+    {
+        Events *same = NULL;
+        EventObjectRef ep = obj;
+        EventsConfig c4 = {.host = "pod-a", .queue_max = 4};
+        ep.kind = "Endpoints";
+        ep.api_version = "v1";
+        ep.name = "same-name";
+        obj.name = "same-name";
+        CHECK(events_new(loop, c, &c4, &same) == 0);
+        CHECK(events_post(same, &ep, "Normal", EVENTS_REASON, "pod-a became leader", wall) == 0);
+        CHECK(events_post(same, &obj, "Normal", EVENTS_REASON, "pod-a became leader", wall) == 0);
+        CHECK(events_post(same, &obj, "Normal", EVENTS_REASON, "earlier", wall - 5) == 0);
+        uint64_t end = now_usec() + 5 * SEC;
+        do {
+            sd_event_run(loop, 100000);
+            events_stats(same, &st);
+        } while (st.pending > 0 && now_usec() < end);
+        CHECK(st.posted == 3 && st.failed == 0);
+        events_free(same);
+    }
 }
 
 static int run_api(void)

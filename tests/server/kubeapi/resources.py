@@ -116,7 +116,16 @@ EVENTS = Resource("", "v1", "events", "event", "Event",
                   short_names=["ev"], create_on_update=True, storage_hash="r2yiGXH7wu8=",
                   bookmark_extra={"involvedObject": {}, "source": {}, "firstTimestamp": None,
                                   "lastTimestamp": None, "eventTime": None,
-                                  "reportingComponent": "", "reportingInstance": ""})
+                                  "reportingComponent": "", "reportingInstance": ""},
+                  # the Event registry's selectable fields (ToSelectableFields of
+                  # kubernetes pkg/registry/core/event/strategy.go): what `kubectl
+                  # describe` selects an object's Events by (involvedObject.name,
+                  # .namespace, .kind, .uid)
+                  field_selectors=("metadata.name", "metadata.namespace", "involvedObject.kind",
+                                   "involvedObject.namespace", "involvedObject.name",
+                                   "involvedObject.uid", "involvedObject.apiVersion",
+                                   "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                                   "reason", "reportingComponent", "source", "type"))
 PODS = Resource("", "v1", "pods", "pod", "Pod", ["spec", "status"], short_names=["po"],
                 categories=["all"], return_deleted=True,
                 bookmark_extra={"spec": {"containers": None}, "status": {}})
@@ -540,11 +549,25 @@ def parse_label_selector(sel):
     return pred
 
 
+def selectable_field(obj, key):
+    """The value of a selectable field of a stored object ("" when absent), as
+    the registries' field sets: metadata.name/namespace for every resource; for
+    Events also involvedObject.*, reason, type, reportingComponent and source
+    (source.component, else reportingComponent)."""
+    if key == "source":
+        return (obj.get("source") or {}).get("component") or obj.get("reportingComponent") or ""
+    v = obj
+    for part in key.split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    return v if isinstance(v, str) else ""
+
+
 def parse_field_selector(res, sel):
-    """metadata.name / metadata.namespace with =, == or != (the only fields the
-    Lease registry indexes).  Returns (name or None, predicate on metadata)."""
+    """Field selectors with =, == or != on the fields the resource's registry
+    offers (res.field_selectors: metadata.name / metadata.namespace, and the
+    Event's own).  Returns (name or None, predicate on the whole object)."""
     if not sel:
-        return None, lambda meta: True
+        return None, lambda obj: True
     reqs = []
     exact_name = None
     for p in sel.split(","):
@@ -567,11 +590,11 @@ def parse_field_selector(res, sel):
                 status.goquote(k), ", ".join(status.goquote(f) for f in res.field_selectors)))
         if k == "metadata.name" and op == "=":
             exact_name = v
-        reqs.append((k.split(".", 1)[1], op, v))
+        reqs.append((k, op, v))
 
-    def pred(meta):
+    def pred(obj):
         for k, op, v in reqs:
-            have = meta.get(k, "")
+            have = selectable_field(obj, k)
             if (op == "=") != (have == v):
                 return False
         return True

@@ -858,7 +858,7 @@ class Handler(BaseHTTPRequestHandler):
 
         def matches(obj):
             m = obj["metadata"]
-            return ((ns is None or m.get("namespace") == ns) and fpred(m)
+            return ((ns is None or m.get("namespace") == ns) and fpred(obj)
                     and lpred(m.get("labels", {})))
 
         initial = []

@@ -144,7 +144,7 @@ class Store:
             items = [o for (p, n, _), o in sorted(self.objects.items(), key=lambda kv: kv[0])
                      if p == res.plural and (ns is None or n == ns)
                      and label_pred(o["metadata"].get("labels", {}))
-                     and field_pred(o["metadata"])]
+                     and field_pred(o)]
             rv = self.rv
         return items, rv
 
