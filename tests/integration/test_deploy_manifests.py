@@ -23,10 +23,18 @@ What is checked, per rendered kustomization:
 - RBAC: no ClusterRole/ClusterRoleBinding, no wildcard, no nonResourceURLs;
   every rule is one of the rights of the base or a component (Leases
   get/watch/update by name + create; Events create/patch; EndpointSlices
-  get/update by name + create; Endpoints get/watch/update by name + create), the
-  named rules name exactly the election, and an optional right is granted
-  only when a daemon of the kustomization uses that mode. The RoleBinding
-  binds the Role to the pods' ServiceAccount.
+  get/update by name, create only through the opt-in
+  components/endpointslice-create; Endpoints get/watch/update by name +
+  create), the named rules name exactly the election, and an optional right
+  is granted only when a daemon of the kustomization uses that mode. The
+  RoleBinding binds the Role to the pods' ServiceAccount.
+- EndpointSlices: without the create opt-in, every daemon in EndpointSlice
+  mode has its slice shipped (named after the election, in its namespace);
+  a shipped slice carries the labels the daemon writes
+  (kubernetes.io/service-name = its --endpointslice Service, managed-by =
+  ENDPOINTSLICE_MANAGED_BY of daemon/endpointslice_codec.h), an addressType,
+  and no endpoints (the leader's to write: declared, every apply would empty
+  the slice).
 - The sidecar: a native sidecar (restartPolicy: Always) or the first regular
   container; POD_NAME/POD_NAMESPACE/POD_IP from the downward API (and
   POD_UID, NODE_NAME, when set, from metadata.uid, spec.nodeName); its socket
@@ -84,6 +92,25 @@ RIGHTS = {
     ("discovery.k8s.io", "endpointslices"): ({"get", "update"}, {"create"}, "endpointslice"),
     ("", "endpoints"): ({"get", "watch", "update"}, {"create"}, "endpoints-lock"),
 }
+# Unnamed rights granted by a component of their own (an opt-in), not by the
+# component of the named ones: create on EndpointSlices cannot be limited by
+# name, and kube-proxy routes a Service to every slice labelled with its name.
+UNNAMED_MODE = {("discovery.k8s.io", "endpointslices"): "endpointslice-create"}
+COMPONENTS = {m for _, _, m in RIGHTS.values() if m} | set(UNNAMED_MODE.values())
+
+# The label values the daemon writes into its EndpointSlice.
+CODEC_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "daemon",
+                       "endpointslice_codec.h")
+LABEL_SERVICE = "kubernetes.io/service-name"
+LABEL_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+
+
+def daemon_managed_by():
+    with open(CODEC_H, encoding="utf-8") as f:
+        m = re.search(r'^#define\s+ENDPOINTSLICE_MANAGED_BY\s+"([^"]+)"', f.read(), re.M)
+    if not m:
+        raise SystemExit(f"FAIL: no ENDPOINTSLICE_MANAGED_BY in {CODEC_H}")
+    return m.group(1)
 
 failures = []
 
@@ -522,17 +549,25 @@ def check_rbac(objs, daemons, component):
                     continue
                 named, unnamed, mode = RIGHTS[(g, r)]
                 allowed = named if names else unnamed
+                if not names:
+                    mode = UNNAMED_MODE.get((g, r), mode)
                 extra = set(rule.get("verbs", [])) - allowed
                 if extra:
                     fail(f"{where}: {g or 'core'}/{r} verbs {sorted(extra)} beyond "
                          f"{sorted(allowed)}{' by name' if names else ''}")
                 if mode:
                     granted.add(mode)
-                    if mode not in used:
+                    if mode in UNNAMED_MODE.values():
+                        if mode != component:
+                            fail(f"{where}: {g or 'core'}/{r} verbs "
+                                 f"{sorted(rule.get('verbs', []))} without a name: only "
+                                 f"with the opt-in components/{mode}")
+                    elif mode not in used:
                         fail(f"{where}: grants {g or 'core'}/{r} ({mode}) but no daemon "
                              f"uses that mode")
     for mode in used - granted:
         fail(f"Role: a daemon uses {mode} but the Role does not grant it")
+    check_endpointslices(objs, daemons, "endpointslice-create" in granted)
     # Leases are always needed (base).
     lease_rules = [r for r in role.get("rules", []) if "leases" in r.get("resources", [])]
     if not any(r.get("resourceNames") for r in lease_rules) or \
@@ -551,12 +586,46 @@ def check_rbac(objs, daemons, component):
             fail(f"ServiceAccount {sa} is not part of the kustomization")
 
 
+def check_endpointslices(objs, daemons, can_create):
+    managed_by = daemon_managed_by()
+    slices = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in objs
+              if o["kind"] == "EndpointSlice"}
+    for (ns, name), o in sorted(slices.items()):
+        where = f"EndpointSlice {name}"
+        labels = o["metadata"].get("labels", {})
+        if labels.get(LABEL_MANAGED_BY) != managed_by:
+            fail(f"{where}: label {LABEL_MANAGED_BY} {labels.get(LABEL_MANAGED_BY)!r}, the "
+                 f"daemon writes {managed_by!r}")
+        if not labels.get(LABEL_SERVICE):
+            fail(f"{where}: no label {LABEL_SERVICE}: no Service would use it")
+        if o.get("addressType") not in ("IPv4", "IPv6"):
+            fail(f"{where}: addressType {o.get('addressType')!r}, not IPv4 or IPv6")
+        if "endpoints" in o or "ports" in o:
+            fail(f"{where}: declares endpoints or ports: the leader writes them, and every "
+                 f"apply would overwrite them")
+        owners = [d for d in daemons if d["ns"] == ns and d["election"] == name
+                  and d["args"].get("endpointslice")]
+        if daemons and not owners:
+            fail(f"{where}: no daemon in EndpointSlice mode has election {name}")
+        for d in owners:
+            svc = d["args"]["endpointslice"][-1]
+            if labels.get(LABEL_SERVICE) != svc:
+                fail(f"{where}: label {LABEL_SERVICE} {labels.get(LABEL_SERVICE)!r}, the "
+                     f"daemon writes its --endpointslice {svc!r}")
+    for d in daemons:
+        if d["args"].get("endpointslice") and not can_create and \
+                (d["ns"], d["election"]) not in slices:
+            fail(f"election {d['election']}: EndpointSlice mode, no EndpointSlice "
+                 f"{d['election']} shipped and no create right (the opt-in "
+                 f"components/endpointslice-create)")
+
+
 def check_target(kubectl, source_dir, target):
     objs = render(kubectl, source_dir, target)
     component = None
     if target.startswith("components/"):
         component = posixpath.basename(target.rstrip("/"))
-        if component not in {m for _, _, m in RIGHTS.values() if m}:
+        if component not in COMPONENTS:
             component = None
     daemons, report = [], []
     for o in objs:
@@ -664,6 +733,23 @@ MUTATIONS = [
     ("examples/warm-standby-endpointslice/deployment.yaml", "fieldPath: spec.nodeName",
      "fieldPath: status.hostIP", "examples/warm-standby-endpointslice",
      "NODE_NAME not from the downward API"),
+    ("components/endpointslice/kustomization.yaml", 'verbs: ["get", "update"]',
+     'verbs: ["get", "update"]\n    - op: add\n      path: /rules/-\n      value:\n'
+     '        apiGroups: ["discovery.k8s.io"]\n        resources: ["endpointslices"]\n'
+     '        verbs: ["create"]',
+     "examples/warm-standby-endpointslice", "only with the opt-in"),
+    ("components/endpointslice/kustomization.yaml", 'verbs: ["get", "update"]',
+     'verbs: ["get", "update", "patch"]', "components/endpointslice", "beyond"),
+    ("components/endpointslice/kustomization.yaml", "resources:\n- endpointslice.yaml\n", "",
+     "examples/warm-standby-endpointslice", "no EndpointSlice warm-standby shipped"),
+    ("components/endpointslice/endpointslice.yaml",
+     "managed-by: leader-elector.leader-election", "managed-by: leader-elector",
+     "examples/warm-standby-endpointslice-pre-1.29", "the daemon writes"),
+    ("examples/warm-standby-endpointslice/kustomization.yaml",
+     "    - metadata.labels.[kubernetes.io/service-name]\n", "",
+     "examples/warm-standby-endpointslice", "its --endpointslice"),
+    ("components/endpointslice/endpointslice.yaml", "addressType: IPv4\n",
+     "addressType: IPv4\nendpoints: []\n", "components/endpointslice", "declares endpoints"),
     ("examples/three-replicas/deployment.yaml", "fieldPath: metadata.uid",
      "fieldPath: metadata.name", "examples/three-replicas", "POD_UID not from the downward"),
     ("examples/three-replicas/deployment.yaml", "        - --events\n", "",
