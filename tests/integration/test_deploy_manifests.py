@@ -57,6 +57,15 @@ What is checked, per rendered kustomization:
 - Every container: runAsNonRoot, readOnlyRootFilesystem,
   allowPrivilegeEscalation false, capabilities drop ALL (none added),
   seccomp RuntimeDefault, not privileged.
+- The restricted Pod Security Standard: every Namespace shipped enforces it
+  (label pod-security.kubernetes.io/enforce: restricted), and the pods meet
+  it (the container settings above; no host namespaces, host ports,
+  hostPath or other volume types beyond the restricted list, sysctls,
+  non-default procMount, or capabilities added).
+- A warm standby (a routing mode, two or more replicas) spreads its pods over
+  nodes: a topologySpreadConstraint (maxSkew 1, topologyKey
+  kubernetes.io/hostname) or a podAntiAffinity on kubernetes.io/hostname,
+  selecting the pods.
 - terminationGracePeriodSeconds covers the release (renew deadline + 5 s).
 - Routing mode vs. rollout: readiness mode (a readinessProbe execs
   leader-probe) needs Recreate or maxUnavailable 100% and no
@@ -258,6 +267,46 @@ def check_security(where, c, pod_sc):
         fail(f"{where}: seccompProfile is not RuntimeDefault")
 
 
+# Volume types the restricted Pod Security Standard allows.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                      "persistentVolumeClaim", "projected", "secret"}
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+def check_pod_security(where0, spec, containers):
+    for k in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(k) is True:
+            fail(f"{where0}: {k}: the restricted Pod Security Standard forbids it")
+    if spec.get("securityContext", {}).get("sysctls"):
+        fail(f"{where0}: sysctls: not allowed by the restricted Pod Security Standard")
+    for v in spec.get("volumes", []):
+        kinds = set(v) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            fail(f"{where0}: volume {v['name']} of type {sorted(kinds - RESTRICTED_VOLUMES)}: "
+                 f"not allowed by the restricted Pod Security Standard")
+    for c in containers:
+        for p in c.get("ports", []):
+            if p.get("hostPort"):
+                fail(f"{where0} container {c['name']}: hostPort {p['hostPort']}: not allowed "
+                     f"by the restricted Pod Security Standard")
+        if c.get("securityContext", {}).get("procMount", "Default") != "Default":
+            fail(f"{where0} container {c['name']}: procMount: not allowed by the restricted "
+                 f"Pod Security Standard")
+
+
+def spreads_over_nodes(spec, labels):
+    for t in spec.get("topologySpreadConstraints", []):
+        if t.get("topologyKey") == "kubernetes.io/hostname" and t.get("maxSkew") == 1 and \
+                selects(t.get("labelSelector", {}).get("matchLabels"), labels):
+            return True
+    anti = spec.get("affinity", {}).get("podAntiAffinity", {})
+    terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution", []) + \
+        [w.get("podAffinityTerm", {}) for w in
+         anti.get("preferredDuringSchedulingIgnoredDuringExecution", [])]
+    return any(t.get("topologyKey") == "kubernetes.io/hostname" and
+               selects(t.get("labelSelector", {}).get("matchLabels"), labels) for t in terms)
+
+
 def check_image(where, image):
     if image_has_registry_host(image):
         fail(f"{where}: image '{image}' names a registry host")
@@ -291,6 +340,7 @@ def check_workload(w, objs, report):
     for c in inits + regulars:
         check_security(f"{where0} container {c['name']}", c, pod_sc)
         check_image(f"{where0} container {c['name']}", c["image"])
+    check_pod_security(where0, spec, inits + regulars)
 
     daemons = [(c, True) for c in inits if c["image"].split("@")[0].rsplit("/", 1)[-1]
                .split(":")[0] == DAEMON_IMAGE]
@@ -460,6 +510,10 @@ def check_workload(w, objs, report):
     services = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Service"
                 and o["metadata"].get("namespace", "") == ns}
     eps = (args.get("endpointslice") or [None])[-1]
+    if (readiness_by_probe or eps) and replicas >= 2 and \
+            not spreads_over_nodes(spec, labels):
+        fail(f"{where0}: a warm standby without topologySpreadConstraints (maxSkew 1, "
+             f"kubernetes.io/hostname) or podAntiAffinity: leader and standby may share a node")
     if readiness_by_probe and eps:
         fail(f"{where0}: EndpointSlice mode with a leader-probe readinessProbe: "
              f"readiness must reflect health only")
@@ -622,6 +676,10 @@ def check_endpointslices(objs, daemons, can_create):
 
 def check_target(kubectl, source_dir, target):
     objs = render(kubectl, source_dir, target)
+    for o in objs:
+        if o["kind"] == "Namespace" and \
+                o["metadata"].get("labels", {}).get(PSA_ENFORCE) != "restricted":
+            fail(f"Namespace {o['metadata']['name']}: label {PSA_ENFORCE} is not restricted")
     component = None
     if target.startswith("components/"):
         component = posixpath.basename(target.rstrip("/"))
@@ -750,6 +808,27 @@ MUTATIONS = [
      "examples/warm-standby-endpointslice", "its --endpointslice"),
     ("components/endpointslice/endpointslice.yaml", "addressType: IPv4\n",
      "addressType: IPv4\nendpoints: []\n", "components/endpointslice", "declares endpoints"),
+    ("examples/three-replicas/namespace.yaml", "enforce: restricted", "enforce: baseline",
+     "examples/three-replicas", "is not restricted"),
+    ("examples/warm-standby-endpointslice/namespace.yaml",
+     "  labels:\n    pod-security.kubernetes.io/enforce: restricted\n", "",
+     "examples/warm-standby-endpointslice-pre-1.29", "is not restricted"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "      serviceAccountName: leader-elector\n",
+     "      serviceAccountName: leader-elector\n      hostNetwork: true\n",
+     "examples/warm-standby-readiness", "hostNetwork"),
+    ("examples/three-replicas/deployment.yaml", "        emptyDir:\n",
+     "        hostPath:\n          path: /run\n", "examples/three-replicas", "hostPath"),
+    ("examples/warm-standby-readiness/deployment.yaml",
+     "        topologyKey: kubernetes.io/hostname\n",
+     "        topologyKey: topology.kubernetes.io/zone\n",
+     "examples/warm-standby-readiness", "may share a node"),
+    ("examples/warm-standby-endpointslice/deployment.yaml",
+     "      topologySpreadConstraints:\n      - maxSkew: 1\n"
+     "        topologyKey: kubernetes.io/hostname\n"
+     "        whenUnsatisfiable: ScheduleAnyway\n        labelSelector:\n"
+     "          matchLabels:\n            app.kubernetes.io/name: warm-standby\n", "",
+     "examples/warm-standby-endpointslice", "may share a node"),
     ("examples/three-replicas/deployment.yaml", "fieldPath: metadata.uid",
      "fieldPath: metadata.name", "examples/three-replicas", "POD_UID not from the downward"),
     ("examples/three-replicas/deployment.yaml", "        - --events\n", "",
