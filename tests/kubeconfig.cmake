@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Tests of the kubeconfig parser (daemon/kubeconfig.c) and --kubeconfig's precedence in
 # daemon/kube_config.c. With kubectl installed the test also parses a kubeconfig kubectl
-# writes at test time.
+# writes at test time. kubeconfig.e2e: the daemon with only --kubeconfig (or $KUBECONFIG)
+# against the API test server.
 if(NOT LE_FUZZ)
   find_program(LE_KUBECTL kubectl)
   add_executable(test_kubeconfig ${CMAKE_CURRENT_LIST_DIR}/unit/test_kubeconfig.c)
@@ -11,6 +12,13 @@ if(NOT LE_FUZZ)
   if(LE_KUBECTL)
     set_tests_properties(kubeconfig.unit PROPERTIES ENVIRONMENT "KUBECTL=${LE_KUBECTL}")
   endif()
+  # The daemon against the API test server with a kubeconfig only.
+  add_test(NAME kubeconfig.e2e
+           COMMAND ${LE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/integration/test_kubeconfig_e2e.py)
+  set_tests_properties(kubeconfig.e2e PROPERTIES
+                       LABELS integration
+                       TIMEOUT 120
+                       ENVIRONMENT "LE_DAEMON=$<TARGET_FILE:leader-elector>;PYTHONDONTWRITEBYTECODE=1")
 endif()
 if(LE_FUZZ)
   add_executable(fuzz_kubeconfig ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_kubeconfig.c)
