@@ -919,12 +919,19 @@ int elector_new(sd_event *event, const Options *o, Elector **ret)
     kc.token_file = o->token_file[0] ? strdup(o->token_file) : NULL;
     kc.ca_file = o->ca_file[0] ? strdup(o->ca_file) : NULL;
     kc.namespace_ = strdup(o->namespace_);
+    kc.kubeconfig = o->kubeconfig[0] ? strdup(o->kubeconfig) : NULL;
     kc.use_cluster_credentials = o->use_cluster_credentials;
     r = kube_config_resolve(&kc, NULL);
+    if (r < 0 && kc.error[0]) {
+        log_error("%s", kc.error);
+        kube_config_done(&kc);
+        return r;
+    }
     if (r == -ENXIO) {
         kube_config_done(&kc);
-        return log_error_errno(r, "not in a Kubernetes cluster (KUBERNETES_SERVICE_HOST is not "
-                                  "set): give --server, --token-file and --ca-file");
+        return log_error_errno(r,
+                               "not in a Kubernetes cluster (KUBERNETES_SERVICE_HOST is not "
+                               "set): give --kubeconfig, or --server, --token-file and --ca-file");
     }
     if (r < 0) {
         kube_config_done(&kc);

@@ -5,6 +5,8 @@
 #   lekubecodec: Lease / Status / watch-event / MicroTime codecs (no I/O;
 #                what the fuzz targets link)
 #   lecurlevent: libcurl multi driven by sd-event (generic HTTP transfers)
+#   lekubeconfig: the kubeconfig parser (libyaml; no I/O but reading the
+#                one file; what the fuzz target links)
 #   lekube:      the API client: config, auth, requests, watch
 add_library(lejson STATIC ${CMAKE_CURRENT_LIST_DIR}/json.c)
 target_include_directories(lejson PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${JSMN_INCLUDE_DIR})
@@ -20,7 +22,11 @@ add_library(lecurlevent STATIC ${CMAKE_CURRENT_LIST_DIR}/curl_event.c)
 target_include_directories(lecurlevent PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(lecurlevent PUBLIC letimeunits PkgConfig::SYSTEMD PkgConfig::CURL)
 
+add_library(lekubeconfig STATIC ${CMAKE_CURRENT_LIST_DIR}/kubeconfig.c)
+target_include_directories(lekubeconfig PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(lekubeconfig PUBLIC PkgConfig::YAML)
+
 add_library(lekube STATIC
   ${CMAKE_CURRENT_LIST_DIR}/kube_config.c
   ${CMAKE_CURRENT_LIST_DIR}/kube_client.c)
-target_link_libraries(lekube PUBLIC lekubecodec lecurlevent)
+target_link_libraries(lekube PUBLIC lekubecodec lecurlevent lekubeconfig)

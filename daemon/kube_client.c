@@ -539,6 +539,29 @@ static int attempt_start(KubeRequest *r)
     r->fresh = c->fresh_connect && r->kind != REQ_WATCH;
     if (r->fresh && curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK) goto io;
     if (c->cfg.ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, c->cfg.ca_file) != CURLE_OK) goto io;
+    if (c->cfg.ca_data) {
+        struct curl_blob b = {c->cfg.ca_data, c->cfg.ca_data_len, CURL_BLOB_NOCOPY};
+        if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b) != CURLE_OK) goto io;
+    }
+    /* A client certificate from a kubeconfig: files, or PEM bytes. */
+    if (c->cfg.cert_file && (curl_easy_setopt(e, CURLOPT_SSLCERT, c->cfg.cert_file) != CURLE_OK ||
+                             curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK))
+        goto io;
+    if (c->cfg.key_file && (curl_easy_setopt(e, CURLOPT_SSLKEY, c->cfg.key_file) != CURLE_OK ||
+                            curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK))
+        goto io;
+    if (c->cfg.cert_data) {
+        struct curl_blob b = {c->cfg.cert_data, c->cfg.cert_data_len, CURL_BLOB_NOCOPY};
+        if (curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK)
+            goto io;
+    }
+    if (c->cfg.key_data) {
+        struct curl_blob b = {c->cfg.key_data, c->cfg.key_data_len, CURL_BLOB_NOCOPY};
+        if (curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)
+            goto io;
+    }
     if (r->body) {
         if (curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body) != CURLE_OK ||
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) != CURLE_OK)
@@ -929,6 +952,16 @@ static void watch_transfer_done(KubeRequest *r, CURLcode res, long code)
 
 /* ---- public: client ---- */
 
+static int blob_dup(unsigned char **dst, size_t *dst_len, const unsigned char *src, size_t len)
+{
+    if (!src) return 0;
+    *dst = malloc(len ? len : 1);
+    if (!*dst) return -ENOMEM;
+    memcpy(*dst, src, len);
+    *dst_len = len;
+    return 0;
+}
+
 int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
 {
     KubeClient *c;
@@ -952,6 +985,24 @@ int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
     c->cfg.token_file = cfg->token_file ? strdup(cfg->token_file) : NULL;
     c->cfg.ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
     c->cfg.namespace_ = strdup(cfg->namespace_ ? cfg->namespace_ : "default");
+    c->cfg.cert_file = cfg->cert_file ? strdup(cfg->cert_file) : NULL;
+    c->cfg.key_file = cfg->key_file ? strdup(cfg->key_file) : NULL;
+    if ((cfg->cert_file && !c->cfg.cert_file) || (cfg->key_file && !c->cfg.key_file) ||
+        blob_dup(&c->cfg.ca_data, &c->cfg.ca_data_len, cfg->ca_data, cfg->ca_data_len) < 0 ||
+        blob_dup(&c->cfg.cert_data, &c->cfg.cert_data_len, cfg->cert_data, cfg->cert_data_len) <
+            0 ||
+        blob_dup(&c->cfg.key_data, &c->cfg.key_data_len, cfg->key_data, cfg->key_data_len) < 0) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if (cfg->token && !cfg->token_file) {
+        char *t = strdup(cfg->token);
+        if (!t) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        token_set(c, t);
+    }
     if (cfg->user_agent)
         c->cfg.user_agent = strdup(cfg->user_agent);
     else if (asprintf(&c->cfg.user_agent, "leader-elector/%s", LE_VERSION) < 0)
@@ -974,6 +1025,14 @@ int kube_client_new(sd_event *event, const KubeConfig *cfg, KubeClient **ret)
         klog_errno(c, LOG_ERR, r, "cannot read CA file %s: %m", c->cfg.ca_file);
         goto fail;
     }
+    const char *files[] = {c->cfg.cert_file, c->cfg.key_file};
+    for (size_t i = 0; i < ELEMENTSOF(files); i++)
+        if (files[i] && access(files[i], R_OK) < 0) {
+            r = -errno;
+            klog_errno(c, LOG_ERR, r, "cannot read client %s file %s: %m",
+                       i ? "key" : "certificate", files[i]);
+            goto fail;
+        }
     r = curl_event_new(event, &c->ce);
     if (r < 0) goto fail;
     if (c->cfg.token_file) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kubeconfig.h"
 #include "util.h"
 
 void kube_config_done(KubeConfig *c)
@@ -17,6 +18,15 @@ void kube_config_done(KubeConfig *c)
     free(c->ca_file);
     free(c->namespace_);
     free(c->user_agent);
+    free(c->kubeconfig);
+    if (c->token) explicit_bzero(c->token, strlen(c->token));
+    free(c->token);
+    free(c->ca_data);
+    free(c->cert_file);
+    free(c->key_file);
+    free(c->cert_data);
+    if (c->key_data) explicit_bzero(c->key_data, c->key_data_len);
+    free(c->key_data);
     *c = (KubeConfig){};
 }
 
@@ -47,19 +57,73 @@ static char *read_small(const char *path)
     return buf[0] ? strdup(buf) : NULL;
 }
 
+#define TAKE(dst, src)                                                                             \
+    do {                                                                                           \
+        if (!(dst)) {                                                                              \
+            (dst) = (src);                                                                         \
+            (src) = NULL;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static int apply_kubeconfig(KubeConfig *c, const char *path)
+{
+    Kubeconfig k = {0};
+    int r = kubeconfig_load(path, &k, c->error, sizeof c->error);
+    if (r < 0) return r == -ENOMEM ? r : -EINVAL;
+    TAKE(c->server, k.server);
+    /* A --ca-file or --token-file given replaces the kubeconfig's. */
+    if (!c->ca_file) {
+        TAKE(c->ca_file, k.ca_file);
+        if (!c->ca_file && k.ca_data) {
+            c->ca_data = k.ca_data;
+            c->ca_data_len = k.ca_data_len;
+            k.ca_data = NULL;
+        }
+    }
+    if (!c->token_file) {
+        TAKE(c->token_file, k.token_file);
+        if (!c->token_file) TAKE(c->token, k.token);
+    }
+    TAKE(c->cert_file, k.cert_file);
+    TAKE(c->key_file, k.key_file);
+    if (k.cert_data) {
+        c->cert_data = k.cert_data;
+        c->cert_data_len = k.cert_data_len;
+        k.cert_data = NULL;
+    }
+    if (k.key_data) {
+        c->key_data = k.key_data;
+        c->key_data_len = k.key_data_len;
+        k.key_data = NULL;
+    }
+    TAKE(c->namespace_, k.namespace_);
+    kubeconfig_done(&k);
+    return 0;
+}
+
 int kube_config_resolve(KubeConfig *c, const char *sa_dir)
 {
     bool in_cluster = false;
+    char kbuf[4096];
+    const char *kpath;
 
     if (!c) return -EINVAL;
     if (!sa_dir) sa_dir = KUBE_SA_DIR;
     /* A flag given as "" means "not given". */
-    char **fields[] = {&c->server, &c->token_file, &c->ca_file, &c->namespace_, &c->user_agent};
+    char **fields[] = {&c->server,     &c->token_file, &c->ca_file,
+                       &c->namespace_, &c->user_agent, &c->kubeconfig};
     for (size_t i = 0; i < ELEMENTSOF(fields); i++)
         if (*fields[i] && !**fields[i]) {
             free(*fields[i]);
             *fields[i] = NULL;
         }
+    c->error[0] = 0;
+
+    kpath = kubeconfig_select_path(c->kubeconfig, c->server != NULL, kbuf, sizeof kbuf);
+    if (kpath) {
+        int r = apply_kubeconfig(c, kpath);
+        if (r < 0) return r;
+    }
 
     if (!c->server) {
         const char *host = secure_getenv("KUBERNETES_SERVICE_HOST");

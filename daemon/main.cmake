@@ -11,7 +11,7 @@ add_library(lecore STATIC
   ${CMAKE_CURRENT_LIST_DIR}/options.c
   ${CMAKE_CURRENT_LIST_DIR}/probe_install.c)
 target_include_directories(lecore PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(lecore PUBLIC leutil lekubecodec lejson leelection lehealth leendpointslice
+target_link_libraries(lecore PUBLIC leutil lekubecodec lekubeconfig lejson leelection lehealth leendpointslice
                       lelock leproto lehttp)
 
 add_executable(leader-elector ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/elector.c)

@@ -19,6 +19,7 @@
 #include "duration.h"
 #include "election.h"
 #include "http_server.h"
+#include "kubeconfig.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -83,6 +84,11 @@ void options_help(const char *argv0)
         "                           http://127.0.0.1:8001 (kubectl proxy)\n"
         "  --token-file FILE        bearer token file (re-read periodically and after a 401)\n"
         "  --ca-file FILE           CA bundle to verify the server (https is always verified)\n"
+        "  --kubeconfig FILE        out of a cluster: the current context of a kubeconfig\n"
+        "                           (server, CA, token/tokenFile/client certificate,\n"
+        "                           namespace); also $KUBECONFIG when neither --server\n"
+        "                           nor KUBERNETES_SERVICE_HOST is set. --server,\n"
+        "                           --token-file, --ca-file, --namespace win over it\n"
         "  --use-cluster-credentials  the old sidecar's flag: use the in-cluster service\n"
         "                           account (the default anyway)\n"
         "\n"
@@ -319,6 +325,7 @@ static OptionsResult flag_max_clients(ParseState *s, const char *flag, const cha
 
 STRING_FLAG(flag_token_file, token_file)
 STRING_FLAG(flag_ca_file, ca_file)
+STRING_FLAG(flag_kubeconfig, kubeconfig)
 
 static OptionsResult flag_server(ParseState *s, const char *flag, const char *arg)
 {
@@ -493,6 +500,7 @@ static const Flag FLAGS[] = {
     {"--server", required_argument, 0, flag_server},
     {"--token-file", required_argument, 0, flag_token_file},
     {"--ca-file", required_argument, 0, flag_ca_file},
+    {"--kubeconfig", required_argument, 0, flag_kubeconfig},
     {"--use-cluster-credentials", optional_argument, 0, flag_use_cluster_credentials},
     {"--http", required_argument, 0, flag_http},
     {"--metrics-addr", required_argument, 0, flag_metrics_addr},
@@ -687,13 +695,31 @@ static void read_sa_namespace(char *buf, size_t size)
     fclose(f);
 }
 
-/* --namespace defaults to "default" in the Endpoints modes (the old sidecar's), else to
+/* --namespace defaults to the kubeconfig context's namespace, then "default" in the Endpoints
+ * modes (the old sidecar's), else to
  * $POD_NAMESPACE, the service account's namespace, "default"; whichever it is must be valid. */
 static OptionsResult resolve_namespace(Options *o)
 {
     const char *e;
     OptionsResult r;
 
+    /* A kubeconfig is read now: its errors are usage errors, its context names the namespace. */
+    char kbuf[4096];
+    const char *kpath =
+        kubeconfig_select_path(o->kubeconfig, o->server[0] != '\0', kbuf, sizeof kbuf);
+    if (kpath) {
+        Kubeconfig k = {0};
+        char why[320];
+        if (kubeconfig_load(kpath, &k, why, sizeof why) < 0)
+            return usage_error("%s", why[0] ? why : "cannot read the kubeconfig");
+        if (o->namespace_[0] == '\0' && k.namespace_)
+            r = copy_arg(o->namespace_, sizeof o->namespace_, k.namespace_,
+                         "the kubeconfig's namespace");
+        else
+            r = OPTIONS_OK;
+        kubeconfig_done(&k);
+        if (r != OPTIONS_OK) return r;
+    }
     if (o->namespace_[0] == '\0' && o->lock != LOCK_LEASES)
         strcpy(o->namespace_, "default"); /* the old sidecar's --election-namespace default */
     if (o->namespace_[0] == '\0') {

@@ -40,6 +40,7 @@ typedef struct Options {
     char server[512];
     char token_file[4096];
     char ca_file[4096];
+    char kubeconfig[4096]; /* --kubeconfig FILE */
     bool use_cluster_credentials;
 
     LockType lock; /* --lock: leases (default), endpoints, endpointsleases */

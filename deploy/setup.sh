@@ -8,7 +8,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang-14 libclang-rt-14-dev \
-libcurl4-openssl-dev libsystemd-dev libjsmn-dev libmicrohttpd-dev musl-tools \
+libcurl4-openssl-dev libsystemd-dev libjsmn-dev libmicrohttpd-dev libyaml-dev musl-tools \
 python3 openssl ca-certificates curl socat hyperfine valgrind file procps iproute2 \
 nghttp2-proxy clang-format-14"
 
