@@ -27,7 +27,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from test_health_util import (ApiServer, Cluster, HealthApp, SliceMonitor,  # noqa: E402
-                              slice_path, sock_request, now, wait_for, TempDir)
+                              slice_path, sock_request, now, wait_for, TempDir, failed)
 
 DAEMON = None
 EPS = ["--endpointslice", "my-svc", "--endpoint-port", "http:8080/TCP",
@@ -59,7 +59,7 @@ class Slice(unittest.TestCase):
         for a in self.apps:
             a.close()
         self.api.clear_faults()
-        if not getattr(getattr(self, "_outcome", None), "success", True):
+        if failed(self):
             sys.stderr.write("slice history: %s\n" % self.mon.history())
             for d in self.cluster.daemons:
                 sys.stderr.write("---- %s\n%s" % (d.name, d.log()[-4000:]))

@@ -37,7 +37,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from test_health_util import (ApiServer, Cluster, SliceMonitor, slice_path,  # noqa: E402
-                              now, wait_for, TempDir, clean_env)
+                              now, wait_for, TempDir, clean_env, failed)
 
 DAEMON = None
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
@@ -180,12 +180,6 @@ def downward_env(side, spec, pod_name, pod_ip, node, pod_uid):
         env[e["name"]] = pod[ref["fieldPath"]]
     return env
 
-
-
-def failed(test):
-    """Whether the test has failed so far (for tearDown's diagnostics)."""
-    res = getattr(getattr(test, "_outcome", None), "result", None)
-    return bool(res) and any(t is test for t, _ in res.failures + res.errors)
 
 class Topology(unittest.TestCase):
     @classmethod

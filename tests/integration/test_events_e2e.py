@@ -34,7 +34,8 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_health_util import ApiServer, Cluster, sock_request, wait_for, TempDir  # noqa: E402
+from test_health_util import (ApiServer, Cluster, sock_request, wait_for, TempDir,  # noqa: E402
+                              failed)
 
 DAEMON = None
 KUBECTL = shutil.which("kubectl")
@@ -45,12 +46,6 @@ PATHS = {"Lease": "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s",
          "Endpoints": "/api/v1/namespaces/%s/endpoints/%s",
          "Pod": "/api/v1/namespaces/%s/pods/%s"}
 
-
-
-def failed(test):
-    """Whether the test has failed so far (for tearDown's diagnostics)."""
-    res = getattr(getattr(test, "_outcome", None), "result", None)
-    return bool(res) and any(t is test for t, _ in res.failures + res.errors)
 
 class Events(unittest.TestCase):
     @classmethod

@@ -25,7 +25,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]  # test_health_util, harness/
 from test_health_util import (ApiServer, Cluster, HealthApp, LeaderMonitor,  # noqa: E402
-                              TempDir, now, wait_for)
+                              TempDir, now, wait_for, failed)
 from harness import free_port  # noqa: E402
 
 DAEMON = None
@@ -58,7 +58,7 @@ class Health(unittest.TestCase):
         self.cluster.stop_all()
         for app in self.apps.values():
             app.close()
-        if not getattr(getattr(self, "_outcome", None), "success", True):
+        if failed(self):
             for d in self.cluster.daemons:
                 sys.stderr.write("---- %s\n%s" % (d.name, d.log()[-4000:]))
         self.tmp.cleanup()

@@ -32,6 +32,13 @@ def clean_env():
     return env
 
 
+def failed(test):
+    """Whether the unittest test case has failed so far (for tearDown's diagnostics: Python 3.11's
+    _outcome has no `success` any more; its result lists the failures and errors)."""
+    res = getattr(getattr(test, "_outcome", None), "result", None)
+    return bool(res) and any(t is test for t, _ in res.failures + res.errors)
+
+
 def wait_for(pred, timeout=10.0, step=0.02):
     deadline = now() + timeout
     while now() < deadline:
